@@ -1,0 +1,1 @@
+//! C ABI (skeleton; filled in by the C ABI issue).

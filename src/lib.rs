@@ -1,0 +1,1 @@
+//! Bastion session client (skeleton; filled in by the core issue).

@@ -1,0 +1,2 @@
+//! bastion-emulator binary (skeleton).
+fn main() {}
