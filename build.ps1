@@ -1,0 +1,126 @@
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and packages BastionSession.
+
+.DESCRIPTION
+    One entry point for every task, in the tradition of PowerShell build scripts:
+
+      Build    release native library + emulator, module laid out in out/BastionSession/
+      Test     every suite: cargo fmt/clippy, Rust tests (core, C ABI, emulator),
+               the official Azure SDK conformance test, the C header smoke test under
+               valgrind, and the Pester suite against the built module
+      Demo     starts the bundled ARM emulator and walks through the cmdlets
+      Package  zip for Azure Automation and a Publish-Module-ready folder in out/
+      Bench    the benchmark suite (prints tables; see BENCHMARKS.md)
+
+    Test runs every suite even when one fails, then prints one summary line and exits
+    non-zero if anything failed. A suite whose prerequisites are missing fails; none is
+    skipped.
+
+.PARAMETER Task
+    One or more of Build, Test, Demo, Package, Bench.
+
+.EXAMPLE
+    ./build.ps1 Test
+
+.EXAMPLE
+    ./build.ps1 Build, Package
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench')]
+    [string[]] $Task = @('Build')
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$RepoRoot = $PSScriptRoot
+$CacheDir = if ($env:BASTION_CACHE_DIR) { $env:BASTION_CACHE_DIR } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.cache/bastionsession' }
+
+function Invoke-Native {
+    <# Runs a native command and throws when it exits non-zero. #>
+    param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @())
+    Write-Host "> $FilePath $($ArgumentList -join ' ')" -ForegroundColor DarkGray
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' exited with $LASTEXITCODE" }
+}
+
+function Get-PythonForConformance {
+    <# The venv python with azure-mgmt-network; .ci/run creates it from ../shared/wheels. #>
+    $candidates = @($env:BASTION_PYTHON, (Join-Path $CacheDir 'venv/bin/python')) | Where-Object { $_ }
+    foreach ($python in $candidates) {
+        if (Test-Path $python) { return $python }
+    }
+    $wheels = Join-Path $RepoRoot '../shared/wheels'
+    if (-not (Get-Command python3 -ErrorAction SilentlyContinue)) { throw 'python3 is not installed: the Azure SDK conformance suite cannot run' }
+    if (-not (Test-Path $wheels)) { throw "no venv with azure-mgmt-network and no wheels at $wheels" }
+    $venv = Join-Path $CacheDir 'venv'
+    Invoke-Native python3 @('-m', 'venv', $venv)
+    Invoke-Native (Join-Path $venv 'bin/pip') @('install', '--quiet', '--no-index', '--find-links', $wheels, 'azure-mgmt-network')
+    return (Join-Path $venv 'bin/python')
+}
+
+function Invoke-BuildTask {
+    <# Release library and emulator, then the module layout in out/BastionSession. #>
+    param([ValidateSet('Debug', 'Release')] [string] $Configuration = 'Release')
+    $cargoArgs = @('build', '-p', 'bastion_session_ffi', '-p', 'bastion-emulator')
+    if ($Configuration -eq 'Release') { $cargoArgs += '--release' }
+    Invoke-Native cargo $cargoArgs
+    & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration $Configuration -OutputRoot (Join-Path $RepoRoot 'out')
+}
+
+function Invoke-TestTask {
+    <# Runs every suite, records each outcome, prints the summary line. #>
+    $results = [ordered]@{}
+    $suites = [ordered]@{
+        'cargo fmt'                = { Invoke-Native cargo @('fmt', '--all', '--', '--check') }
+        'cargo clippy'             = { Invoke-Native cargo @('clippy', '--workspace', '--all-targets', '--', '-D', 'warnings') }
+        'rust tests'               = {
+            Invoke-Native cargo @('build', '--workspace', '--all-targets')
+            Invoke-Native cargo @('test', '--workspace')
+        }
+        'azure sdk conformance'    = {
+            $env:BASTION_EMULATOR = Join-Path $RepoRoot 'target/debug/bastion-emulator'
+            Invoke-Native (Get-PythonForConformance) @((Join-Path $RepoRoot 'tests/conformance/test_python_sdk.py'))
+        }
+        'c header smoke + valgrind' = { Invoke-Native bash @((Join-Path $RepoRoot 'tests/c/run.sh')) }
+        'pester'                   = {
+            & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration Debug -OutputRoot (Join-Path $RepoRoot 'out')
+            Invoke-Native (Get-Process -Id $PID).Path @('-NoProfile', '-File', (Join-Path $RepoRoot 'tests/pester/Invoke-PesterSuite.ps1'))
+        }
+    }
+    foreach ($name in $suites.Keys) {
+        Write-Host "`n=== suite: $name ===" -ForegroundColor Cyan
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        try {
+            & $suites[$name]
+            $results[$name] = 'passed'
+        } catch {
+            Write-Host "suite '$name' FAILED: $($_.Exception.Message)" -ForegroundColor Red
+            $results[$name] = 'failed'
+        }
+        Write-Host ("=== suite: {0}: {1} in {2:n1} s ===" -f $name, $results[$name], $watch.Elapsed.TotalSeconds)
+    }
+    $passed = @($results.Values | Where-Object { $_ -eq 'passed' }).Count
+    $failed = @($results.Values | Where-Object { $_ -eq 'failed' }).Count
+    Write-Host ''
+    foreach ($name in $results.Keys) { Write-Host ("  {0,-28} {1}" -f $name, $results[$name]) }
+    Write-Host "suites: $passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+Push-Location $RepoRoot
+try {
+    foreach ($t in $Task) {
+        switch ($t) {
+            'Build' { Invoke-BuildTask -Configuration Release }
+            'Test' { Invoke-TestTask }
+            'Demo' { & (Join-Path $RepoRoot 'examples/demo.ps1') }
+            'Package' { & (Join-Path $RepoRoot 'powershell/package-module.ps1') -OutputRoot (Join-Path $RepoRoot 'out') }
+            'Bench' { & (Join-Path $RepoRoot 'benches/run-benchmarks.ps1') }
+        }
+    }
+} finally {
+    Pop-Location
+}
