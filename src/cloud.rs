@@ -1,0 +1,102 @@
+//! Azure clouds: the ARM endpoint, the token audience and the Entra ID authority of each.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// A sovereign Azure cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum AzureEnvironment {
+    /// Azure public cloud.
+    #[default]
+    AzureCloud,
+    /// Azure Government (US).
+    AzureUSGovernment,
+    /// Azure operated by 21Vianet (China).
+    AzureChinaCloud,
+}
+
+impl AzureEnvironment {
+    /// The ARM endpoint, e.g. `https://management.azure.com/`.
+    pub fn arm_endpoint(self) -> Url {
+        let s = match self {
+            AzureEnvironment::AzureCloud => "https://management.azure.com/",
+            AzureEnvironment::AzureUSGovernment => "https://management.usgovcloudapi.net/",
+            AzureEnvironment::AzureChinaCloud => "https://management.chinacloudapi.cn/",
+        };
+        Url::parse(s).expect("static URL is valid")
+    }
+
+    /// The token audience (v1 `resource`) for ARM, without a trailing slash.
+    pub fn audience(self) -> &'static str {
+        match self {
+            AzureEnvironment::AzureCloud => "https://management.azure.com",
+            AzureEnvironment::AzureUSGovernment => "https://management.usgovcloudapi.net",
+            AzureEnvironment::AzureChinaCloud => "https://management.chinacloudapi.cn",
+        }
+    }
+
+    /// The OAuth scope for ARM (`{audience}/.default`).
+    pub fn scope(self) -> String {
+        format!("{}/.default", self.audience())
+    }
+
+    /// The Entra ID authority host, e.g. `https://login.microsoftonline.com`.
+    pub fn authority_host(self) -> &'static str {
+        match self {
+            AzureEnvironment::AzureCloud => "https://login.microsoftonline.com",
+            AzureEnvironment::AzureUSGovernment => "https://login.microsoftonline.us",
+            AzureEnvironment::AzureChinaCloud => "https://login.chinacloudapi.cn",
+        }
+    }
+
+    /// The name used by Az PowerShell and the contract (`AzureCloud`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AzureEnvironment::AzureCloud => "AzureCloud",
+            AzureEnvironment::AzureUSGovernment => "AzureUSGovernment",
+            AzureEnvironment::AzureChinaCloud => "AzureChinaCloud",
+        }
+    }
+}
+
+impl std::str::FromStr for AzureEnvironment {
+    type Err = Error;
+
+    /// Case-insensitive; also accepts `AzurePublicCloud`, `AzureGovernment`, `AzureChina`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "azurecloud" | "azurepubliccloud" | "public" => Ok(AzureEnvironment::AzureCloud),
+            "azureusgovernment" | "azuregovernment" | "usgov" => {
+                Ok(AzureEnvironment::AzureUSGovernment)
+            }
+            "azurechinacloud" | "azurechina" | "china" => Ok(AzureEnvironment::AzureChinaCloud),
+            _ => Err(Error::invalid_request(format!(
+                "unknown environment '{s}'; use AzureCloud, AzureUSGovernment or AzureChinaCloud"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_and_scopes() {
+        assert_eq!(
+            AzureEnvironment::AzureCloud.scope(),
+            "https://management.azure.com/.default"
+        );
+        assert_eq!(
+            AzureEnvironment::AzureUSGovernment.arm_endpoint().as_str(),
+            "https://management.usgovcloudapi.net/"
+        );
+        assert_eq!(
+            "azurechinacloud".parse::<AzureEnvironment>().unwrap(),
+            AzureEnvironment::AzureChinaCloud
+        );
+        assert!("mars".parse::<AzureEnvironment>().is_err());
+    }
+}

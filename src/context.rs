@@ -1,0 +1,178 @@
+//! Per-operation state: cancellation, deadline, progress sink and counters.
+//!
+//! Every wait in the crate goes through [`OperationContext::run`] or
+//! [`OperationContext::sleep`], so cancelling or passing the deadline interrupts an HTTP
+//! request or a `Retry-After` sleep at once.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+use crate::progress::{NoProgress, ProgressEvent, ProgressSink};
+
+/// Counters of one operation.
+#[derive(Debug, Default)]
+pub struct OperationStats {
+    requests: AtomicU64,
+    retries: AtomicU64,
+}
+
+impl OperationStats {
+    /// HTTP requests sent (including retries and polls).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Retries made.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What one operation carries through every call: clone it freely (all shared).
+#[derive(Clone)]
+pub struct OperationContext {
+    /// Cancel this to stop the operation; calls return [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled).
+    pub cancel: CancellationToken,
+    /// Where progress events go.
+    pub progress: Arc<dyn ProgressSink>,
+    /// When the operation must end; calls return [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) after it.
+    pub deadline: Option<Instant>,
+    /// Counters.
+    pub stats: Arc<OperationStats>,
+}
+
+impl Default for OperationContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for OperationContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperationContext")
+            .field("cancelled", &self.cancel.is_cancelled())
+            .field("deadline", &self.deadline)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OperationContext {
+    /// No deadline, no progress, a fresh cancellation token.
+    pub fn new() -> Self {
+        OperationContext {
+            cancel: CancellationToken::new(),
+            progress: Arc::new(NoProgress),
+            deadline: None,
+            stats: Arc::new(OperationStats::default()),
+        }
+    }
+
+    /// Sets the deadline to `timeout` from now.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.deadline = Some(Instant::now() + timeout);
+        self
+    }
+
+    /// Uses `token` for cancellation.
+    pub fn with_cancel(mut self, token: CancellationToken) -> Self {
+        self.cancel = token;
+        self
+    }
+
+    /// Sends progress events to `sink`.
+    pub fn with_progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
+        self.progress = sink;
+        self
+    }
+
+    /// Sends an event to the sink.
+    pub fn emit(&self, event: ProgressEvent) {
+        self.progress.emit(event);
+    }
+
+    /// Fails if cancelled or past the deadline.
+    pub fn check(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        if let Some(d) = self.deadline {
+            if Instant::now() >= d {
+                return Err(deadline_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// Time left before the deadline (`None` when there is none).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Runs `fut` unless the operation is cancelled or its deadline passes first.
+    pub async fn run<T>(&self, fut: impl Future<Output = T>) -> Result<T> {
+        self.check()?;
+        let deadline = self.deadline;
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(Error::cancelled()),
+            _ = async move {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending::<()>().await,
+                }
+            } => Err(deadline_error()),
+            v = fut => Ok(v),
+        }
+    }
+
+    /// Sleeps for `dur`, interrupted by cancellation or the deadline.
+    pub async fn sleep(&self, dur: Duration) -> Result<()> {
+        self.run(tokio::time::sleep(dur)).await
+    }
+}
+
+fn deadline_error() -> Error {
+    Error::timeout("the operation's deadline passed before it finished")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sleep_is_cut_by_cancel() {
+        let ctx = OperationContext::new();
+        let c = ctx.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            c.cancel();
+        });
+        let start = std::time::Instant::now();
+        let e = ctx.sleep(Duration::from_secs(30)).await.unwrap_err();
+        assert!(e.is_cancelled());
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn deadline_gives_timeout() {
+        let ctx = OperationContext::new().with_timeout(Duration::from_millis(30));
+        let e = ctx.sleep(Duration::from_secs(30)).await.unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Timeout);
+    }
+}

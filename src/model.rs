@@ -1,0 +1,541 @@
+//! The data the crate hands out: sessions, hosts, host references, disconnect results
+//! and discovery scopes, plus the tolerant parsing of ARM's session JSON.
+//!
+//! All serialise camelCase, matching `ffi/CONTRACT.md` field for field.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::timestamp::{format_rfc3339_utc, parse_lenient};
+
+/// One active session on a Bastion host, as ARM reports it.
+///
+/// Every field is optional: ARM omits some (e.g. `userName` for Entra ID sign-ins through
+/// the native client) and the spec marks all of them optional.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BastionSession {
+    /// The session id, the handle for disconnecting it.
+    pub session_id: Option<String>,
+    /// When the session started, normalised to UTC; `None` when ARM sent none or it
+    /// could not be read (then see [`start_time_raw`](Self::start_time_raw)).
+    /// Serialised as RFC 3339 with `Z`.
+    #[serde(
+        serialize_with = "serialize_time",
+        deserialize_with = "deserialize_time",
+        default
+    )]
+    pub start_time: Option<OffsetDateTime>,
+    /// What ARM sent as `startTime`: the string itself, or other JSON rendered as text.
+    pub start_time_raw: Option<String>,
+    /// Subscription of the target VM.
+    pub target_subscription_id: Option<String>,
+    /// Kind of target (e.g. `VM`).
+    pub resource_type: Option<String>,
+    /// Host name of the target.
+    pub target_host_name: Option<String>,
+    /// Resource group of the target.
+    pub target_resource_group: Option<String>,
+    /// Signed-in user; may be empty or absent.
+    pub user_name: Option<String>,
+    /// IP address of the target.
+    pub target_ip_address: Option<String>,
+    /// `SSH` or `RDP` (kept as ARM's string: the enum is open).
+    pub protocol: Option<String>,
+    /// Resource id of the target.
+    pub target_resource_id: Option<String>,
+    /// Minutes since the session started.
+    pub session_duration_in_mins: Option<f64>,
+}
+
+fn serialize_time<S: Serializer>(
+    v: &Option<OffsetDateTime>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(t) => s.serialize_str(&format_rfc3339_utc(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+fn deserialize_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<OffsetDateTime>, D::Error> {
+    let v = Option::<String>::deserialize(d)?;
+    Ok(v.as_deref().and_then(parse_lenient))
+}
+
+impl BastionSession {
+    /// Reads one session object as ARM sends it, tolerantly.
+    ///
+    /// Unknown fields are ignored; `null` is absent; numbers or booleans where a string is
+    /// expected are kept as their text; `startTime` of any shape is kept raw and parsed
+    /// leniently; `sessionDurationInMins` may be a number or a numeric string. An object or
+    /// array where a scalar is expected, or a non-numeric duration, is an
+    /// [`InvalidResponse`](crate::ErrorKind::InvalidResponse) error naming the field.
+    pub fn from_arm_json(value: &Value) -> Result<BastionSession> {
+        let obj = value.as_object().ok_or_else(|| {
+            Error::invalid_response(format!(
+                "a session in the answer is not a JSON object but {}",
+                json_type(value)
+            ))
+        })?;
+        let text = |field: &str| -> Result<Option<String>> {
+            match obj.get(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(Some(v.to_string())),
+                Some(v) => Err(Error::invalid_response(format!(
+                    "session field '{field}' should be a string but is {}",
+                    json_type(v)
+                ))),
+            }
+        };
+        let (start_time, start_time_raw) = match obj.get("startTime") {
+            None | Some(Value::Null) => (None, None),
+            Some(Value::String(s)) => (parse_lenient(s), Some(s.clone())),
+            Some(other) => (None, Some(other.to_string())),
+        };
+        let duration = match obj.get("sessionDurationInMins") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => Some(
+                s.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .ok_or_else(|| {
+                        Error::invalid_response(format!(
+                            "session field 'sessionDurationInMins' is not a number: {:?}",
+                            truncate(s, 64)
+                        ))
+                    })?,
+            ),
+            Some(v) => {
+                return Err(Error::invalid_response(format!(
+                    "session field 'sessionDurationInMins' should be a number but is {}",
+                    json_type(v)
+                )));
+            }
+        };
+        Ok(BastionSession {
+            session_id: text("sessionId")?,
+            start_time,
+            start_time_raw,
+            target_subscription_id: text("targetSubscriptionId")?,
+            resource_type: text("resourceType")?,
+            target_host_name: text("targetHostName")?,
+            target_resource_group: text("targetResourceGroup")?,
+            user_name: text("userName")?,
+            target_ip_address: text("targetIpAddress")?,
+            protocol: text("protocol")?,
+            target_resource_id: text("targetResourceId")?,
+            session_duration_in_mins: duration,
+        })
+    }
+}
+
+pub(crate) fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// Names one Bastion host: subscription, resource group and host name.
+///
+/// Parse one from a resource id with [`str::parse`]; [`HostRef::resource_id`] builds it back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostRef {
+    /// Subscription id.
+    pub subscription_id: String,
+    /// Resource group name.
+    pub resource_group_name: String,
+    /// Bastion host name.
+    pub name: String,
+}
+
+impl HostRef {
+    /// A host reference from its three parts, validated (none empty or containing `/`).
+    pub fn new(
+        subscription_id: impl Into<String>,
+        resource_group_name: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Result<HostRef> {
+        let h = HostRef {
+            subscription_id: subscription_id.into(),
+            resource_group_name: resource_group_name.into(),
+            name: name.into(),
+        };
+        for (what, v) in [
+            ("subscription id", &h.subscription_id),
+            ("resource group name", &h.resource_group_name),
+            ("Bastion host name", &h.name),
+        ] {
+            if v.trim().is_empty() {
+                return Err(Error::invalid_request(format!("the {what} is empty")));
+            }
+            if v.contains('/') || v.contains('?') || v.contains('#') {
+                return Err(Error::invalid_request(format!(
+                    "the {what} '{v}' contains a character not allowed in it ('/', '?' or '#')"
+                )));
+            }
+        }
+        Ok(h)
+    }
+
+    /// The ARM resource id:
+    /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network/bastionHosts/{name}`.
+    pub fn resource_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/bastionHosts/{}",
+            self.subscription_id, self.resource_group_name, self.name
+        )
+    }
+}
+
+impl fmt::Display for HostRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.resource_id())
+    }
+}
+
+impl FromStr for HostRef {
+    type Err = Error;
+
+    /// Parses a Bastion host resource id. Segment names are matched case-insensitively,
+    /// as ARM does; a trailing `/` is allowed.
+    fn from_str(s: &str) -> Result<HostRef> {
+        let bad = |why: &str| {
+            Error::invalid_request(format!(
+                "'{}' is not a Bastion host resource id ({why}); expected \
+                 /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>",
+                truncate(s, 300)
+            ))
+        };
+        let t = s.trim();
+        if t.is_empty() {
+            return Err(Error::invalid_request(
+                "the Bastion host resource id is empty",
+            ));
+        }
+        if !t.starts_with('/') {
+            return Err(bad("it must start with '/'"));
+        }
+        let parts: Vec<&str> = t.trim_end_matches('/').split('/').skip(1).collect();
+        let expect = |i: usize, name: &str| -> Result<()> {
+            match parts.get(i) {
+                Some(p) if p.eq_ignore_ascii_case(name) => Ok(()),
+                Some(p) => Err(bad(&format!("found '{p}' where '{name}' was expected"))),
+                None => Err(bad(&format!("it ends before '{name}'"))),
+            }
+        };
+        let value = |i: usize, what: &str| -> Result<String> {
+            match parts.get(i) {
+                Some(p) if !p.is_empty() => Ok((*p).to_string()),
+                _ => Err(bad(&format!("the {what} is missing"))),
+            }
+        };
+        expect(0, "subscriptions")?;
+        let sub = value(1, "subscription id")?;
+        expect(2, "resourceGroups")?;
+        let rg = value(3, "resource group name")?;
+        expect(4, "providers")?;
+        match parts.get(5) {
+            Some(p) if p.eq_ignore_ascii_case("Microsoft.Network") => {}
+            Some(p) => return Err(bad(&format!("provider '{p}' is not Microsoft.Network"))),
+            None => return Err(bad("the provider is missing")),
+        }
+        match parts.get(6) {
+            Some(p) if p.eq_ignore_ascii_case("bastionHosts") => {}
+            Some(p) => return Err(bad(&format!("resource type '{p}' is not bastionHosts"))),
+            None => return Err(bad("the resource type is missing")),
+        }
+        let name = value(7, "Bastion host name")?;
+        if parts.len() > 8 {
+            return Err(bad("it has extra segments after the host name"));
+        }
+        HostRef::new(sub, rg, name)
+    }
+}
+
+/// A Bastion host as discovered through ARM (or built from a [`HostRef`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BastionHost {
+    /// Resource id.
+    pub id: String,
+    /// Host name.
+    pub name: String,
+    /// Resource group name.
+    pub resource_group_name: String,
+    /// Subscription id.
+    pub subscription_id: String,
+    /// Azure region, when known.
+    pub location: Option<String>,
+    /// SKU name (`Basic`, `Standard`, `Premium`, `Developer`), when known.
+    pub sku: Option<String>,
+}
+
+impl BastionHost {
+    /// The reference that names this host.
+    pub fn host_ref(&self) -> HostRef {
+        HostRef {
+            subscription_id: self.subscription_id.clone(),
+            resource_group_name: self.resource_group_name.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// Reads a host from an ARM `bastionHosts` resource object.
+    pub fn from_arm_json(value: &Value) -> Result<BastionHost> {
+        let id = value
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::invalid_response("a Bastion host in the answer has no 'id'"))?;
+        let r: HostRef = id
+            .parse()
+            .map_err(|e: Error| Error::invalid_response(format!("field 'id': {}", e.message())))?;
+        let name = value
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| r.name.clone());
+        Ok(BastionHost {
+            id: r.resource_id(),
+            name,
+            resource_group_name: r.resource_group_name,
+            subscription_id: r.subscription_id,
+            location: value
+                .get("location")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            sku: value
+                .get("sku")
+                .and_then(|s| s.get("name"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+    }
+}
+
+impl From<HostRef> for BastionHost {
+    fn from(r: HostRef) -> Self {
+        BastionHost {
+            id: r.resource_id(),
+            name: r.name,
+            resource_group_name: r.resource_group_name,
+            subscription_id: r.subscription_id,
+            location: None,
+            sku: None,
+        }
+    }
+}
+
+impl From<&BastionHost> for HostRef {
+    fn from(h: &BastionHost) -> Self {
+        h.host_ref()
+    }
+}
+
+/// The outcome for one session id of a disconnect request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDisconnectResult {
+    /// The session id that was asked for.
+    pub session_id: String,
+    /// ARM's state string (`Disconnected`, `Failed`, `NotFound`, ...) or
+    /// [`SessionDisconnectResult::NOT_REPORTED`].
+    pub state: String,
+    /// ARM's message, or ours for `NotReported`.
+    pub message: Option<String>,
+}
+
+impl SessionDisconnectResult {
+    /// The state given to a requested id that ARM's answer did not mention.
+    pub const NOT_REPORTED: &'static str = "NotReported";
+}
+
+/// Where to discover Bastion hosts: each subscription, optionally one resource group.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostScope {
+    /// Subscriptions to search (at least one).
+    pub subscription_ids: Vec<String>,
+    /// Only this resource group (in each subscription), when given.
+    pub resource_group_name: Option<String>,
+}
+
+/// One host's outcome in a session fan-out.
+#[derive(Debug, Clone)]
+pub struct HostSessionsOutcome {
+    /// The host.
+    pub host: BastionHost,
+    /// Its sessions, or why they could not be read.
+    pub result: Result<Vec<BastionSession>>,
+}
+
+/// What to disconnect on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisconnectTarget {
+    /// The host.
+    pub host: HostRef,
+    /// The session ids to disconnect (duplicates are removed).
+    pub session_ids: Vec<String>,
+}
+
+/// One host's outcome in a disconnect fan-out.
+#[derive(Debug, Clone)]
+pub struct HostDisconnectOutcome {
+    /// The host.
+    pub host: HostRef,
+    /// One result per distinct requested id, or why the host failed.
+    pub result: Result<Vec<SessionDisconnectResult>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use serde_json::json;
+
+    #[test]
+    fn spec_example_session() {
+        let v = json!({
+            "sessionId": "sessionId",
+            "startTime": "2019-1-1T12:00:00.0000Z",
+            "targetSubscriptionId": "subid",
+            "resourceType": "VM",
+            "targetHostName": "vm01",
+            "targetResourceGroup": "rg1",
+            "userName": "user",
+            "targetIpAddress": "1.1.1.1",
+            "protocol": "SSH",
+            "targetResourceId": "/subscriptions/subid/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm01",
+            "sessionDurationInMins": 0
+        });
+        let s = BastionSession::from_arm_json(&v).unwrap();
+        assert_eq!(s.session_id.as_deref(), Some("sessionId"));
+        assert_eq!(s.start_time_raw.as_deref(), Some("2019-1-1T12:00:00.0000Z"));
+        assert_eq!(s.session_duration_in_mins, Some(0.0));
+        let out = serde_json::to_value(&s).unwrap();
+        assert_eq!(out["startTime"], "2019-01-01T12:00:00Z");
+        assert_eq!(out["startTimeRaw"], "2019-1-1T12:00:00.0000Z");
+        assert_eq!(out["targetIpAddress"], "1.1.1.1");
+    }
+
+    #[test]
+    fn seven_digit_fraction_float_duration_and_unknown_fields() {
+        let v = json!({"sessionId":"a","startTime":"2026-11-28T09:15:00.1234567Z",
+            "sessionDurationInMins": 42.5, "somethingNew": {"x": 1}, "userName": ""});
+        let s = BastionSession::from_arm_json(&v).unwrap();
+        assert_eq!(s.session_duration_in_mins, Some(42.5));
+        assert_eq!(s.user_name.as_deref(), Some(""));
+        assert_eq!(
+            serde_json::to_value(&s).unwrap()["startTime"],
+            "2026-11-28T09:15:00.1234567Z"
+        );
+    }
+
+    #[test]
+    fn nulls_and_string_duration_and_raw_objects() {
+        let v = json!({"sessionId":null,"startTime":null,"sessionDurationInMins":null});
+        let s = BastionSession::from_arm_json(&v).unwrap();
+        assert_eq!(s, BastionSession::default());
+        let v = json!({"sessionDurationInMins":"12.25","startTime":{"ticks":5}});
+        let s = BastionSession::from_arm_json(&v).unwrap();
+        assert_eq!(s.session_duration_in_mins, Some(12.25));
+        assert_eq!(s.start_time, None);
+        assert_eq!(s.start_time_raw.as_deref(), Some(r#"{"ticks":5}"#));
+        let v = json!({"startTime": 1732786500});
+        let s = BastionSession::from_arm_json(&v).unwrap();
+        assert_eq!(s.start_time_raw.as_deref(), Some("1732786500"));
+        let v = json!({"startTime": "not a date"});
+        let s = BastionSession::from_arm_json(&v).unwrap();
+        assert_eq!(s.start_time, None);
+        assert_eq!(s.start_time_raw.as_deref(), Some("not a date"));
+    }
+
+    #[test]
+    fn bad_field_names_itself() {
+        let e =
+            BastionSession::from_arm_json(&json!({"sessionDurationInMins":"soon"})).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+        assert!(e.message().contains("sessionDurationInMins"), "{e}");
+        let e = BastionSession::from_arm_json(&json!({"userName":["a"]})).unwrap_err();
+        assert!(e.message().contains("userName"), "{e}");
+        let e = BastionSession::from_arm_json(&json!("x")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+    }
+
+    #[test]
+    fn resource_id_round_trip_and_case() {
+        let id =
+            "/subscriptions/0000/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/bh-0";
+        let h: HostRef = id.parse().unwrap();
+        assert_eq!(h.name, "bh-0");
+        assert_eq!(h.resource_id(), id);
+        let h2: HostRef = "/SUBSCRIPTIONS/0000/resourcegroups/rg-0/providers/microsoft.network/BASTIONHOSTS/bh-0/"
+            .parse()
+            .unwrap();
+        assert_eq!(h, h2);
+    }
+
+    #[test]
+    fn resource_id_errors_say_what_is_wrong() {
+        let cases = [
+            ("", "empty"),
+            ("subscriptions/x", "start with '/'"),
+            (
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/bastionHosts/b",
+                "Microsoft.Compute",
+            ),
+            (
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/b",
+                "virtualNetworks",
+            ),
+            (
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/bastionHosts",
+                "host name is missing",
+            ),
+            (
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b/x",
+                "extra segments",
+            ),
+            (
+                "/subscriptions//resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b",
+                "subscription id is missing",
+            ),
+            ("/subs/s/resourceGroups/rg", "'subscriptions' was expected"),
+        ];
+        for (id, want) in cases {
+            let e = id.parse::<HostRef>().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+            assert!(e.message().contains(want), "{id}: {e}");
+        }
+    }
+
+    #[test]
+    fn host_from_arm_json() {
+        let v = json!({"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b",
+            "name":"b","location":"westeurope","sku":{"name":"Standard"}});
+        let h = BastionHost::from_arm_json(&v).unwrap();
+        assert_eq!(h.sku.as_deref(), Some("Standard"));
+        assert_eq!(h.resource_group_name, "rg");
+    }
+}

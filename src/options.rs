@@ -1,0 +1,134 @@
+//! Client configuration: endpoint, cloud, api-version, credential, retry and polling
+//! policy, extra trusted CA and proxy.
+//!
+//! The structs are `#[non_exhaustive]`: start from `Default::default()` and assign fields,
+//! so new knobs can be added without breaking callers.
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::cloud::AzureEnvironment;
+use crate::credential::CredentialSpec;
+
+/// The Microsoft.Network api-version used by default.
+pub const DEFAULT_API_VERSION: &str = "2025-07-01";
+
+/// Hosts worked on at once by the fan-out calls unless told otherwise.
+///
+/// 16 keeps a full fan-out well inside ARM's write bucket (200 POSTs burst, 10/s refill)
+/// while hiding most of the per-host latency (each host waits ~1 s or more in LRO polling).
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// Session ids per `disconnectActiveSessions` request unless told otherwise.
+pub const DEFAULT_DISCONNECT_CHUNK: usize = 1000;
+
+/// Options for [`BastionClient::new`](crate::BastionClient::new).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// ARM endpoint; wins over [`environment`](Self::environment). Plain `http` only for
+    /// loopback hosts.
+    pub arm_endpoint: Option<Url>,
+    /// The cloud: default endpoint, token audience and authority host.
+    pub environment: AzureEnvironment,
+    /// Microsoft.Network api-version (default [`DEFAULT_API_VERSION`]).
+    pub api_version: String,
+    /// How to get tokens.
+    pub credential: CredentialSpec,
+    /// Retries of single requests.
+    pub retry: RetryPolicy,
+    /// LRO polling.
+    pub poll: PollOptions,
+    /// PEM of extra CA certificates to trust, on top of the platform's roots.
+    pub extra_ca_pem: Option<String>,
+    /// Explicit proxy URL; otherwise `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
+    pub proxy: Option<String>,
+    /// Most pages read for one answer before giving up (protects against endless paging).
+    pub max_pages: usize,
+    /// Connect timeout of the HTTP client.
+    pub connect_timeout: Duration,
+    /// Timeout of one HTTP request (headers and body).
+    pub request_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            arm_endpoint: None,
+            environment: AzureEnvironment::AzureCloud,
+            api_version: DEFAULT_API_VERSION.to_string(),
+            credential: CredentialSpec::Default,
+            retry: RetryPolicy::default(),
+            poll: PollOptions::default(),
+            extra_ca_pem: None,
+            proxy: None,
+            max_pages: 1000,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(100),
+        }
+    }
+}
+
+impl ClientOptions {
+    /// The endpoint to call: [`arm_endpoint`](Self::arm_endpoint) or the environment's.
+    pub fn effective_endpoint(&self) -> Url {
+        self.arm_endpoint
+            .clone()
+            .unwrap_or_else(|| self.environment.arm_endpoint())
+    }
+}
+
+/// Retry policy for single requests (408, 429, 500, 502, 503, 504, connection failures).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (default 6).
+    pub max_retries: u32,
+    /// First backoff delay (default 0.8 s), doubled per attempt, with jitter.
+    pub base_delay: Duration,
+    /// Longest single wait (default 60 s); a longer `Retry-After` is clamped to it.
+    pub max_delay: Duration,
+    /// Total time one request may spend retrying (default 5 min); no retry starts after it.
+    pub total_deadline: Duration,
+    /// When `x-ms-ratelimit-remaining-subscription-*` falls below this, requests slow
+    /// down before ARM throttles (default 20).
+    pub ratelimit_threshold: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 6,
+            base_delay: Duration::from_millis(800),
+            max_delay: Duration::from_secs(60),
+            total_deadline: Duration::from_secs(300),
+            ratelimit_threshold: 20,
+        }
+    }
+}
+
+/// Polling of `getActiveSessions`, a long-running operation.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PollOptions {
+    /// Shortest wait between polls, even when `Retry-After` says less (default 1 s).
+    pub min_interval: Duration,
+    /// Longest wait between polls, even when `Retry-After` says more (default 60 s).
+    pub max_interval: Duration,
+    /// Wait when the service sends no `Retry-After` (default 2 s, then clamped).
+    pub default_interval: Duration,
+    /// How long one LRO may take in all (default 5 min).
+    pub lro_timeout: Duration,
+}
+
+impl Default for PollOptions {
+    fn default() -> Self {
+        PollOptions {
+            min_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(60),
+            default_interval: Duration::from_secs(2),
+            lro_timeout: Duration::from_secs(300),
+        }
+    }
+}
