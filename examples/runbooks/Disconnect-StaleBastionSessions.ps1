@@ -119,7 +119,7 @@ function Get-ErrorHost {
     param([System.Management.Automation.ErrorRecord] $Record)
     if ($Record.TargetObject -is [string] -and $Record.TargetObject) { return $Record.TargetObject }
     if ($null -ne $Record.TargetObject) {
-        foreach ($name in 'BastionResourceId', 'ResourceId', 'Id') {
+        foreach ($name in 'Target', 'BastionResourceId', 'HostResourceId', 'ResourceId', 'Id') {
             $property = $Record.TargetObject.PSObject.Properties[$name]
             if ($property -and $property.Value) { return [string] $property.Value }
         }
