@@ -1,0 +1,177 @@
+<#
+    The one file that touches the native interop shim ([BastionSession.Native]).
+
+    Everything else in the module builds plain hashtables and reads typed results; here the
+    request is handed to the shim, the native call runs on a worker thread, and this thread
+    waits in 100 ms slices, draining progress events into Write-Progress / Write-Verbose /
+    Write-Debug and streaming per-host results to the caller. A stopped pipeline (Ctrl+C,
+    PowerShell.Stop()) raises PipelineStoppedException at the next statement; the finally
+    block then calls bastion_cancel, so the native work stops at once.
+#>
+
+function Initialize-BastionNative {
+    <#
+    .SYNOPSIS
+        Loads the shim assembly and the native library; throws a clear error if either is missing or mismatched.
+    #>
+    param([Parameter(Mandatory = $true)] [string] $ModuleBase)
+
+    if (-not ('BastionSession.Native' -as [type])) {
+        $dll = Join-Path (Join-Path $ModuleBase 'bin') 'BastionSession.Native.dll'
+        if (-not (Test-Path -LiteralPath $dll)) {
+            $exception = New-Object System.IO.FileNotFoundException ("The BastionSession interop assembly was not found at '{0}'. Build the module with powershell/build-module.ps1 or reinstall it." -f $dll), $dll
+            throw (New-Object System.Management.Automation.ErrorRecord $exception, 'BastionNativeLibraryMissing', ([System.Management.Automation.ErrorCategory]::ObjectNotFound), $dll)
+        }
+        Add-Type -LiteralPath $dll
+    }
+    try {
+        [BastionSession.Native]::Initialize($ModuleBase)
+    } catch {
+        $inner = Get-BastionInnerException $_.Exception
+        if ($inner -is [BastionSession.BastionNativeLibraryException]) {
+            if ($inner.Problem -eq [BastionSession.NativeLibraryProblem]::Missing) {
+                $errorId = 'BastionNativeLibraryMissing'; $category = [System.Management.Automation.ErrorCategory]::ObjectNotFound
+            } else {
+                $errorId = 'BastionNativeLibraryMismatch'; $category = [System.Management.Automation.ErrorCategory]::InvalidData
+            }
+            throw (New-Object System.Management.Automation.ErrorRecord $inner, $errorId, $category, $inner.LibraryPath)
+        }
+        throw
+    }
+    Write-Verbose ("BastionSession: loaded {0} from {1}" -f [BastionSession.Native]::Version, [BastionSession.Native]::LibraryPath)
+}
+
+function Get-BastionInnerException {
+    <# Unwraps MethodInvocationException / TargetInvocationException / AggregateException layers. #>
+    param($Exception)
+    $e = $Exception
+    while ($null -ne $e -and $null -ne $e.InnerException -and (
+            $e -is [System.Management.Automation.MethodInvocationException] -or
+            $e -is [System.Reflection.TargetInvocationException] -or
+            $e -is [System.AggregateException])) {
+        $e = $e.InnerException
+    }
+    $e
+}
+
+function Get-BastionNativeInfo {
+    <# The loaded library's version and path (for -Verbose and the benchmarks). #>
+    [pscustomobject]@{
+        Version           = [BastionSession.Native]::Version
+        LibraryPath       = [BastionSession.Native]::LibraryPath
+        RuntimeIdentifier = [BastionSession.Native]::RuntimeIdentifier
+    }
+}
+
+function Invoke-BastionNative {
+    <#
+    .SYNOPSIS
+        Runs one native call and reports its progress; writes HostSessionResult objects as they
+        stream in, then one completion object (PSTypeName BastionSession.NativeCompletion).
+    .PARAMETER Function
+        bastion_get_sessions, bastion_disconnect_sessions or bastion_list_hosts.
+    .PARAMETER Request
+        The request hashtable (see ffi/CONTRACT.md); an operationId is added.
+    .PARAMETER Activity
+        The Write-Progress activity for hostDone events.
+    .PARAMETER Secret
+        Strings that must never be written to a stream (the bearer token), scrubbed from every message.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [ValidateSet('bastion_get_sessions', 'bastion_disconnect_sessions', 'bastion_list_hosts')] [string] $Function,
+        [Parameter(Mandatory = $true)] [System.Collections.IDictionary] $Request,
+        [string] $Activity = 'Azure Bastion',
+        [string[]] $Secret = @(),
+        [int] $ProgressId = 1
+    )
+
+    $op = [BastionSession.Native]::StartRequest($Function, $Request)
+    # The request holds the token in clear: drop it from the hashtable as soon as it is serialised.
+    if ($Request.Contains('credential')) { $Request['credential'] = @{ type = 'redacted' } }
+    $progressShown = $false
+    $completion = [pscustomobject]@{
+        PSTypeName        = 'BastionSession.NativeCompletion'
+        Function          = $Function
+        OperationId       = $op.OperationId
+        Error             = $null
+        HostResults       = @()
+        DisconnectResults = @()
+        Hosts             = @()
+        Stats             = $null
+    }
+    try {
+        Write-Verbose (Protect-BastionText ("{0}: started operation {1}" -f $Function, $op.OperationId) $Secret)
+        while ($true) {
+            $finished = $op.Wait(100)
+            do {
+                $events = $op.Poll()
+                foreach ($event in $events) {
+                    switch ($event.Type) {
+                        'hostResult' {
+                            if ($null -ne $event.HostResult) { $event.HostResult }
+                        }
+                        'hostDone' {
+                            $total = [int]$event.Get('total'); $done = [int]$event.Get('done')
+                            if ($total -gt 1) {
+                                $progressShown = $true
+                                $percent = [math]::Min(100, [int](100 * $done / [math]::Max(1, $total)))
+                                Write-Progress -Id $ProgressId -Activity $Activity -Status ("{0} of {1} Bastion hosts done" -f $done, $total) -PercentComplete $percent -CurrentOperation (Protect-BastionText $event.Host $Secret)
+                            }
+                            $outcome = if ($event.Get('ok') -eq 'true') { 'answered' } else { 'failed' }
+                            Write-Verbose (Protect-BastionText ("{0} {1} ({2} sessions, {3} of {4} hosts done)" -f $event.Host, $outcome, $event.Get('sessions'), $done, $total) $Secret)
+                        }
+                        'hostsDiscovered' {
+                            Write-Verbose ("Discovered {0} Bastion host(s) in scope" -f $event.Get('count'))
+                        }
+                        'hostStarted' {
+                            Write-Verbose (Protect-BastionText ("Querying {0}" -f $event.Host) $Secret)
+                        }
+                        'polling' {
+                            Write-Verbose (Protect-BastionText ("Waiting for {0}: ARM accepted the request (202) and the operation is still running; polling again in {1} ms (attempt {2})" -f $event.Host, $event.Get('delayMs'), $event.Get('attempt')) $Secret)
+                        }
+                        'retrying' {
+                            Write-Verbose (Protect-BastionText ("Waiting for {0}: HTTP {1}, retrying in {2} ms as ARM asked (attempt {3})" -f $event.Host, $event.Get('status'), $event.Get('delayMs'), $event.Get('attempt')) $Secret)
+                        }
+                        'pageRead' {
+                            Write-Debug (Protect-BastionText ("{0}: read page {1} ({2} items)" -f $event.Host, $event.Get('page'), $event.Get('items')) $Secret)
+                        }
+                        'request' {
+                            Write-Debug (Protect-BastionText ("HTTP {0} {1} -> {2} in {3} ms (Authorization: [redacted])" -f $event.Get('method'), (Protect-BastionUrl $event.Get('url')), $event.Get('status'), $event.Get('elapsedMs')) $Secret)
+                        }
+                        default {
+                            Write-Debug (Protect-BastionText ("progress: {0}" -f $event.ToString()) $Secret)
+                        }
+                    }
+                }
+            } while ($finished -and $events.Count -gt 0)
+            if ($finished) { break }
+        }
+        try {
+            switch ($Function) {
+                'bastion_get_sessions' { $completion.HostResults = $op.GetHostResults() }
+                'bastion_disconnect_sessions' { $completion.DisconnectResults = $op.GetDisconnectResults() }
+                'bastion_list_hosts' { $completion.Hosts = $op.GetHosts() }
+            }
+            $completion.Stats = $op.GetStats()
+        } catch {
+            $inner = Get-BastionInnerException $_.Exception
+            if ($inner -is [BastionSession.BastionNativeException]) {
+                $completion.Error = $inner.Error
+            } else {
+                throw
+            }
+        }
+        if ($null -ne $completion.Stats) {
+            Write-Verbose ("{0} finished: {1}" -f $Function, (($completion.Stats.GetEnumerator() | Sort-Object Key | ForEach-Object { '{0}={1}' -f $_.Key, $_.Value }) -join ', '))
+        }
+        $completion
+    } finally {
+        if (-not $op.IsCompleted) {
+            # Pipeline stopped (Ctrl+C) or an exception: stop the native work now.
+            [void]$op.Cancel()
+            Write-Verbose ("{0}: cancelled operation {1}" -f $Function, $op.OperationId)
+        }
+        if ($progressShown) { Write-Progress -Id $ProgressId -Activity $Activity -Completed }
+    }
+}

@@ -1,0 +1,280 @@
+function Disconnect-BastionSession {
+    <#
+    .SYNOPSIS
+        Disconnects Azure Bastion sessions, one request per Bastion host.
+
+    .DESCRIPTION
+        Disconnect-BastionSession ends active Bastion sessions by id. The ids and the host come
+        from the pipeline (BastionSession.Session objects from Get-BastionSession bind by their
+        SessionId and BastionResourceId properties) or from -SessionId with -BastionResourceId,
+        or with -ResourceGroupName, -Name and -SubscriptionId.
+
+        Everything piped in is gathered per Bastion host and sent when the pipeline ends: one
+        disconnectActiveSessions request per host (chunked at 1000 ids), not one per session.
+        Confirmation is asked once per host, naming the host and the number of sessions
+        (ConfirmImpact is High, so PowerShell asks by default); -Force or -Confirm:$false skips
+        the prompt, -WhatIf sends nothing.
+
+        Without -SessionId the command refuses, unless -All is given: then it lists the host's
+        current sessions and disconnects every one of them. "All sessions" is never a default.
+
+        One BastionSession.DisconnectResult is written per session id, with ARM's state
+        (Disconnected, Failed, NotFound ...). A session that is already gone is a NotFound
+        result, not an error. A host that fails as a whole (not found, forbidden ...) is a
+        non-terminating error with ARM's error code, the HTTP status and the request id.
+
+    .PARAMETER SessionId
+        The session id(s) to disconnect. Bound by property name from BastionSession.Session.
+
+    .PARAMETER BastionResourceId
+        The Bastion host's resource id. Bound by property name from BastionSession.Session.
+
+    .PARAMETER ResourceGroupName
+        The Bastion host's resource group (with -Name).
+
+    .PARAMETER Name
+        The Bastion host's name (with -ResourceGroupName). Aliases: BastionName, BastionHostName.
+
+    .PARAMETER SubscriptionId
+        The Bastion host's subscription (with -ResourceGroupName and -Name). Default: the
+        Az.Accounts context's subscription, else AZURE_SUBSCRIPTION_ID.
+
+    .PARAMETER All
+        Disconnect every current session of the named host(s). Required when no -SessionId is given.
+
+    .PARAMETER Force
+        Do not ask for confirmation.
+
+    .PARAMETER ThrottleLimit
+        How many Bastion hosts are worked on at once (1-256; default 16).
+
+    .PARAMETER AccessToken
+        A bearer token for Azure Resource Manager, as a SecureString or a string. Never written to any stream.
+
+    .PARAMETER ArmEndpoint
+        The Azure Resource Manager endpoint. Beats -Environment. Plain HTTP only for loopback addresses.
+
+    .PARAMETER Environment
+        AzureCloud (default), AzureUSGovernment or AzureChinaCloud.
+
+    .PARAMETER TimeoutSec
+        Overall deadline for the whole call, in seconds (1-86400; default 300).
+
+    .PARAMETER WhatIf
+        Shows which hosts and how many sessions would be disconnected; sends nothing.
+
+    .PARAMETER Confirm
+        Asks before each host (the default, since ConfirmImpact is High).
+
+    .EXAMPLE
+        Get-BastionSession -ResourceGroupName rg-network -Name bastion-hub | Disconnect-BastionSession -Force
+
+        Disconnects every session of one host: one disconnect request, no prompt.
+
+    .EXAMPLE
+        Get-BastionSession -ResourceGroupName rg-network -Name bastion-hub |
+            Where-Object { $_.Duration -gt '02:00:00' } |
+            Disconnect-BastionSession -WhatIf
+
+        Shows what would be disconnected (sessions longer than two hours) and sends nothing.
+
+    .EXAMPLE
+        Disconnect-BastionSession -ResourceGroupName rg-network -Name bastion-hub -SessionId 1f0c2a7e-9d7b-4a55-8f3a-0d6a3c1f2b9e
+
+        Disconnects one session by id, after asking for confirmation.
+
+    .EXAMPLE
+        Disconnect-BastionSession -BastionResourceId $bastion.Id -All -Confirm:$false
+
+        Disconnects every current session of the host, without a prompt.
+
+    .EXAMPLE
+        Get-BastionSession -SubscriptionId $sub -UserName 'mallory@contoso.com' |
+            Disconnect-BastionSession -Force |
+            Where-Object State -ne 'Disconnected'
+
+        Ends one user's sessions on every host of the subscription and shows any that did not end.
+
+    .EXAMPLE
+        # Azure Automation runbook: nightly clean-up with the account's managed identity
+        Connect-AzAccount -Identity | Out-Null
+        Get-BastionSession -SubscriptionId $env:AZURE_SUBSCRIPTION_ID -OlderThan 12:00:00 |
+            Disconnect-BastionSession -Force |
+            Group-Object State | Select-Object Name, Count
+
+        Ends sessions open longer than twelve hours on every host and reports a count per state.
+
+    .INPUTS
+        BastionSession.Session, or any object with SessionId and BastionResourceId properties.
+
+    .OUTPUTS
+        BastionSession.DisconnectResult
+
+    .LINK
+        Get-BastionSession
+
+    .LINK
+        https://learn.microsoft.com/rest/api/virtualnetwork/disconnect-active-sessions
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High', DefaultParameterSetName = 'ByResourceId')]
+    [OutputType('BastionSession.DisconnectResult')]
+    param(
+        [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true)]
+        [Parameter(ParameterSetName = 'ByName', ValueFromPipelineByPropertyName = $true)]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $SessionId,
+
+        [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true)]
+        [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionResourceId $_ })]
+        [string] $BastionResourceId,
+
+        [Parameter(Mandatory = $true, ParameterSetName = 'ByName')]
+        [ValidateNotNullOrEmpty()]
+        [string] $ResourceGroupName,
+
+        [Parameter(Mandatory = $true, ParameterSetName = 'ByName')]
+        [Alias('BastionName', 'BastionHostName')]
+        [ValidateNotNullOrEmpty()]
+        [string] $Name,
+
+        [Parameter(ParameterSetName = 'ByName')]
+        [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionSubscriptionId $_ })]
+        [string] $SubscriptionId,
+
+        [switch] $All,
+
+        [switch] $Force,
+
+        [ValidateRange(1, 256)]
+        [int] $ThrottleLimit,
+
+        [ValidateScript({ if (-not ($_ -is [System.Security.SecureString] -or $_ -is [string])) { throw 'AccessToken must be a SecureString or a string.' }; $true })]
+        [object] $AccessToken,
+
+        [ValidateScript({ if (-not $_.IsAbsoluteUri -or ($_.Scheme -ne 'https' -and $_.Scheme -ne 'http')) { throw 'ArmEndpoint must be an absolute http(s) URI.' }; $true })]
+        [uri] $ArmEndpoint,
+
+        [ValidateSet('AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud')]
+        [string] $Environment,
+
+        [ValidateRange(1, 86400)]
+        [int] $TimeoutSec
+    )
+
+    begin {
+        if ($PSBoundParameters.ContainsKey('Debug') -and $DebugPreference -eq 'Inquire') { $DebugPreference = 'Continue' }
+        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
+        # host key -> @{ Ref; Ids (ordered, unique); All }
+        $targets = New-Object 'System.Collections.Specialized.OrderedDictionary' ([System.StringComparer]::OrdinalIgnoreCase)
+    }
+
+    process {
+        $hasIds = $null -ne $SessionId -and @($SessionId).Count -gt 0
+        if (-not $hasIds -and -not $All) {
+            $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message 'No -SessionId given: pass the session ids to disconnect (or pipe Get-BastionSession), or -All to disconnect every session of the host.' -ErrorId 'BastionSessionIdRequired' -Category InvalidArgument -TargetObject 'SessionId'))
+        }
+        if ($hasIds -and $All) {
+            $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message '-All disconnects every session of the host; do not combine it with -SessionId.' -ErrorId 'BastionAllWithSessionId' -Category InvalidArgument -TargetObject 'All'))
+        }
+        if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
+            $parsed = ConvertFrom-BastionResourceId $BastionResourceId
+            $key = $parsed.ResourceId
+            $ref = @{ ResourceId = $parsed.ResourceId; SubscriptionId = $parsed.SubscriptionId; ResourceGroupName = $parsed.ResourceGroupName; Name = $parsed.Name }
+        } else {
+            $key = 'byname|{0}|{1}|{2}' -f $SubscriptionId, $ResourceGroupName, $Name
+            $ref = @{ ResourceId = $null; SubscriptionId = $SubscriptionId; ResourceGroupName = $ResourceGroupName; Name = $Name }
+        }
+        if (-not $targets.Contains($key)) {
+            $targets[$key] = @{ Ref = $ref; Ids = New-Object 'System.Collections.Generic.List[string]'; Seen = New-Object 'System.Collections.Generic.HashSet[string]'; All = $false }
+        }
+        $entry = $targets[$key]
+        if ($All) { $entry.All = $true }
+        if ($hasIds) {
+            foreach ($id in $SessionId) { if ($entry.Seen.Add($id)) { $entry.Ids.Add($id) } }
+        }
+    }
+
+    end {
+        if ($targets.Count -eq 0) { return }
+        $endpoint = Resolve-BastionArmEndpoint -ArmEndpoint $ArmEndpoint -Environment $Environment
+        try {
+            $auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $endpoint
+            $defaultSubscription = $null
+            foreach ($entry in $targets.Values) {
+                if ($null -eq $entry.Ref.ResourceId) {
+                    if (-not $entry.Ref.SubscriptionId) {
+                        if ($null -eq $defaultSubscription) { $defaultSubscription = @(Resolve-BastionSubscriptionId -ContextSubscriptionId $auth.SubscriptionId)[0] }
+                        $entry.Ref.SubscriptionId = $defaultSubscription
+                    }
+                    $entry.Ref.ResourceId = Get-BastionResourceId -SubscriptionId $entry.Ref.SubscriptionId -ResourceGroupName $entry.Ref.ResourceGroupName -Name $entry.Ref.Name
+                }
+            }
+        } catch {
+            $PSCmdlet.ThrowTerminatingError($_)
+        }
+        $secrets = @($auth.Secret)
+
+        # -All: list the current sessions of those hosts first (one call for all of them).
+        $allEntries = @($targets.Values | Where-Object { $_.All })
+        if ($allEntries.Count -gt 0) {
+            $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $ArmEndpoint -Environment $Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+            $request['hosts'] = @(foreach ($entry in $allEntries) { @{ resourceId = $entry.Ref.ResourceId } })
+            $byId = @{}
+            foreach ($entry in $allEntries) { $byId[$entry.Ref.ResourceId.ToLowerInvariant()] = $entry }
+            Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1}, with credentials from {2}" -f $allEntries.Count, $endpoint, $auth.Source)
+            $completion = Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Disconnect-BastionSession: listing sessions' -Secret $secrets |
+                Where-Object { $_ -isnot [BastionSession.HostSessionResult] } | Select-Object -Last 1
+            if ($null -ne $completion.Error) {
+                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context 'Disconnect-BastionSession -All: listing sessions' -Secret $secrets))
+                foreach ($entry in $allEntries) { $entry.Failed = $true }
+            }
+            foreach ($hostResult in $completion.HostResults) {
+                $entry = $null
+                if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { $entry = $byId[$hostResult.Host.Id.ToLowerInvariant()] }
+                if ($null -eq $entry -and $allEntries.Count -eq 1) { $entry = $allEntries[0] }
+                if ($null -eq $entry) { continue }
+                if (-not $hostResult.Ok) {
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context ("Bastion host '{0}'" -f $entry.Ref.Name) -Secret $secrets))
+                    $entry.Failed = $true
+                    continue
+                }
+                foreach ($s in $hostResult.Sessions) { if ($entry.Seen.Add($s.SessionId)) { $entry.Ids.Add($s.SessionId) } }
+            }
+        }
+
+        # One confirmation per host, then one native call for every approved host.
+        $approved = New-Object 'System.Collections.Generic.List[object]'
+        foreach ($entry in $targets.Values) {
+            if ($entry.ContainsKey('Failed') -and $entry.Failed) { continue }
+            $hostLabel = "Bastion host '{0}' in resource group '{1}' (subscription {2})" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId
+            if ($entry.Ids.Count -eq 0) {
+                Write-Verbose ("{0} has no sessions to disconnect" -f $hostLabel)
+                continue
+            }
+            $what = if ($entry.All) { 'all {0} current session(s)' -f $entry.Ids.Count } else { '{0} session(s)' -f $entry.Ids.Count }
+            if ($PSCmdlet.ShouldProcess($hostLabel, ('Disconnect {0}' -f $what))) {
+                $approved.Add($entry)
+            }
+        }
+        if ($approved.Count -eq 0) { return }
+
+        $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $ArmEndpoint -Environment $Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+        $request['targets'] = @(foreach ($entry in $approved) { @{ hostResourceId = $entry.Ref.ResourceId; sessionIds = $entry.Ids.ToArray() } })
+        $sessionCount = 0; foreach ($entry in $approved) { $sessionCount += $entry.Ids.Count }
+        Write-Verbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2}, with credentials from {3}" -f $sessionCount, $approved.Count, $endpoint, $auth.Source)
+        $completion = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
+            Select-Object -Last 1
+        foreach ($hostResult in $completion.DisconnectResults) {
+            if ($hostResult.Ok) {
+                $hostResult.Results
+            } else {
+                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context ("Bastion host '{0}'" -f $hostResult.HostName) -Secret $secrets))
+            }
+        }
+        if ($null -ne $completion.Error) {
+            $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context 'Disconnect-BastionSession' -Secret $secrets))
+        }
+    }
+}

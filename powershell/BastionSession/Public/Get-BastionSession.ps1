@@ -1,0 +1,310 @@
+function Get-BastionSession {
+    <#
+    .SYNOPSIS
+        Lists the active sessions of Azure Bastion hosts: one host, a resource group, or whole subscriptions.
+
+    .DESCRIPTION
+        Get-BastionSession asks each Bastion host for its active sessions (the getActiveSessions
+        long-running operation, polled and paged to the end) and writes one
+        BastionSession.Session object per session, as soon as that host has answered.
+
+        Hosts are named by resource group and name (ByName), by resource id (ByResourceId, also
+        from the pipeline, so Get-AzBastion | Get-BastionSession works), by resource group
+        (every host in the group) or by subscription (every host in each subscription: the
+        default, so a bare Get-BastionSession lists everything in the current subscription).
+        Objects piped in are gathered and queried together in one fan-out, -ThrottleLimit
+        hosts at a time.
+
+        -UserName, -TargetHostName, -Protocol and -OlderThan filter the sessions on the client.
+        Some sessions have an empty UserName (Entra ID sign-in through the native client):
+        -UserName '' selects exactly those.
+
+        Credentials, first match wins: -AccessToken; the Az.Accounts context when that module
+        is loaded and signed in (Get-AzAccessToken); the native chain: environment service
+        principal, workload identity, managed identity (IDENTITY_ENDPOINT/IDENTITY_HEADER as in
+        Azure Automation), Azure CLI, narrowed by AZURE_TOKEN_CREDENTIALS. The subscription,
+        when not given: from -ResourceId, the Az context, then AZURE_SUBSCRIPTION_ID.
+
+        A host that fails (not found, forbidden, throttled ...) is a non-terminating error
+        carrying ARM's error code, the HTTP status and the request id; the other hosts still
+        answer. -Verbose tells what is called and why it waits (202 polling, Retry-After);
+        -Debug shows each HTTP request (never its Authorization header); many hosts show
+        Write-Progress. Ctrl+C stops at once and cancels the requests in flight.
+
+    .PARAMETER ResourceGroupName
+        The resource group of the Bastion host(s). With -Name: those hosts; alone: every host in
+        the group. Bound by property name, so objects with ResourceGroupName and Name pipe in.
+
+    .PARAMETER Name
+        The Bastion host name(s) in -ResourceGroupName. Aliases: BastionName, BastionHostName.
+        Bound by property name.
+
+    .PARAMETER SubscriptionId
+        The subscription id(s) (GUIDs). Default: the Az.Accounts context's subscription, else
+        the AZURE_SUBSCRIPTION_ID environment variable.
+
+    .PARAMETER ResourceId
+        Bastion host resource id(s):
+        /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>.
+        Aliases: Id, BastionResourceId. Bound by property name, so Get-AzBastion output and
+        BastionSession.Session objects pipe in.
+
+    .PARAMETER UserName
+        Only sessions whose user name matches one of these patterns (wildcards allowed,
+        case-insensitive). An empty string matches sessions without a user name.
+
+    .PARAMETER TargetHostName
+        Only sessions whose target host name matches one of these patterns (wildcards allowed).
+
+    .PARAMETER Protocol
+        Only SSH or only RDP sessions.
+
+    .PARAMETER OlderThan
+        Only sessions that have lasted longer than this, e.g. 02:00:00 or (New-TimeSpan -Hours 8).
+
+    .PARAMETER ThrottleLimit
+        How many Bastion hosts are queried at once (1-256; default 16).
+
+    .PARAMETER AccessToken
+        A bearer token for Azure Resource Manager, as a SecureString or a string (for example
+        (Get-AzAccessToken).Token). Never written to any stream.
+
+    .PARAMETER ArmEndpoint
+        The Azure Resource Manager endpoint, e.g. https://management.azure.com. Beats
+        -Environment. Plain HTTP is accepted only for loopback addresses (the emulator).
+
+    .PARAMETER Environment
+        AzureCloud (default), AzureUSGovernment or AzureChinaCloud.
+
+    .PARAMETER TimeoutSec
+        Overall deadline for the whole call, in seconds (1-86400; default 300).
+
+    .EXAMPLE
+        Get-BastionSession -ResourceGroupName rg-network -Name bastion-hub
+
+        Lists the sessions of one Bastion host in the current subscription.
+
+    .EXAMPLE
+        Get-BastionSession -SubscriptionId $prod, $dev -UserName '*@contoso.com' -OlderThan 1:00:00
+
+        Every Bastion host in two subscriptions: sessions of contoso.com users open for more than an hour.
+
+    .EXAMPLE
+        Get-AzBastion | Get-BastionSession | Format-Table UserName, TargetHostName, Duration, BastionName
+
+        Pipes Az.Network's Bastion objects in (bound by their Id) and queries them all in one fan-out.
+
+    .EXAMPLE
+        Get-BastionSession -ResourceGroupName rg-network -Name bastion-hub |
+            Where-Object { $_.Duration -gt '02:00:00' } |
+            Disconnect-BastionSession -WhatIf
+
+        Shows which sessions longer than two hours would be disconnected, without disconnecting anything.
+
+    .EXAMPLE
+        Get-BastionSession -ResourceGroupName rg-network -UserName '' -Protocol RDP
+
+        RDP sessions without a user name (Entra ID sign-in through the native client) on every host in the group.
+
+    .EXAMPLE
+        # Azure Automation runbook (PowerShell 5.1 or 7.x) with the account's managed identity
+        Disable-AzContextAutosave -Scope Process | Out-Null
+        Connect-AzAccount -Identity | Out-Null
+        $token = (Get-AzAccessToken -ResourceUrl 'https://management.azure.com/').Token
+        Get-BastionSession -SubscriptionId $env:AZURE_SUBSCRIPTION_ID -AccessToken $token -OlderThan 8:00:00 |
+            Disconnect-BastionSession -Force -AccessToken $token
+
+        A nightly runbook that ends every session older than eight hours. Without Az.Accounts,
+        the native chain uses the runbook's managed identity (IDENTITY_ENDPOINT/IDENTITY_HEADER) by itself.
+
+    .INPUTS
+        System.String (ResourceId, ResourceGroupName, Name by property name); objects such as
+        Get-AzBastion output (Id, Name, ResourceGroupName) and BastionSession.Session (BastionResourceId).
+
+    .OUTPUTS
+        BastionSession.Session
+
+    .NOTES
+        Tab completion of -ResourceGroupName and -Name lists the hosts of the subscription named
+        by -SubscriptionId (or the default subscription) with the same credentials, with a
+        10-second deadline; it needs a credential that works without prompting.
+
+    .LINK
+        Disconnect-BastionSession
+
+    .LINK
+        https://learn.microsoft.com/rest/api/virtualnetwork/bastion-hosts/get-active-sessions
+    #>
+    [CmdletBinding(DefaultParameterSetName = 'BySubscription')]
+    [OutputType('BastionSession.Session')]
+    param(
+        [Parameter(Mandatory = $true, ParameterSetName = 'ByName', ValueFromPipelineByPropertyName = $true)]
+        [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceGroup', ValueFromPipelineByPropertyName = $true)]
+        [ValidateNotNullOrEmpty()]
+        [string] $ResourceGroupName,
+
+        [Parameter(Mandatory = $true, ParameterSetName = 'ByName', ValueFromPipelineByPropertyName = $true)]
+        [Alias('BastionName', 'BastionHostName')]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $Name,
+
+        [Parameter(ParameterSetName = 'ByName')]
+        [Parameter(ParameterSetName = 'ByResourceGroup')]
+        [Parameter(ParameterSetName = 'BySubscription')]
+        [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionSubscriptionId $_ })]
+        [string[]] $SubscriptionId,
+
+        [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true)]
+        [Alias('Id', 'BastionResourceId')]
+        [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionResourceId $_ })]
+        [string[]] $ResourceId,
+
+        [AllowEmptyString()]
+        [string[]] $UserName,
+
+        [ValidateNotNullOrEmpty()]
+        [string[]] $TargetHostName,
+
+        [ValidateSet('SSH', 'RDP')]
+        [string] $Protocol,
+
+        [ValidateScript({ if ($_ -lt [TimeSpan]::Zero) { throw 'OlderThan must not be negative.' }; $true })]
+        [TimeSpan] $OlderThan,
+
+        [ValidateRange(1, 256)]
+        [int] $ThrottleLimit,
+
+        [ValidateScript({ if (-not ($_ -is [System.Security.SecureString] -or $_ -is [string])) { throw 'AccessToken must be a SecureString or a string.' }; $true })]
+        [object] $AccessToken,
+
+        [ValidateScript({ if (-not $_.IsAbsoluteUri -or ($_.Scheme -ne 'https' -and $_.Scheme -ne 'http')) { throw 'ArmEndpoint must be an absolute http(s) URI.' }; $true })]
+        [uri] $ArmEndpoint,
+
+        [ValidateSet('AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud')]
+        [string] $Environment,
+
+        [ValidateRange(1, 86400)]
+        [int] $TimeoutSec
+    )
+
+    begin {
+        if ($PSBoundParameters.ContainsKey('Debug') -and $DebugPreference -eq 'Inquire') { $DebugPreference = 'Continue' }
+        $hostRefs = New-Object 'System.Collections.Generic.List[object]'
+        $pendingNames = New-Object 'System.Collections.Generic.List[object]'
+        $groupScopes = New-Object 'System.Collections.Generic.List[string]'
+        $seenHosts = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
+        $subscriptionScope = $false
+    }
+
+    process {
+        switch ($PSCmdlet.ParameterSetName) {
+            'ByResourceId' {
+                foreach ($id in $ResourceId) {
+                    $parsed = ConvertFrom-BastionResourceId $id
+                    if ($seenHosts.Add($parsed.ResourceId)) { $hostRefs.Add(@{ resourceId = $parsed.ResourceId }) }
+                }
+            }
+            'ByName' {
+                $pendingNames.Add([pscustomobject]@{ ResourceGroupName = $ResourceGroupName; Name = @($Name); SubscriptionId = $SubscriptionId })
+            }
+            'ByResourceGroup' {
+                if (-not $groupScopes.Contains($ResourceGroupName)) { $groupScopes.Add($ResourceGroupName) }
+            }
+            'BySubscription' { $subscriptionScope = $true }
+        }
+    }
+
+    end {
+        $endpoint = Resolve-BastionArmEndpoint -ArmEndpoint $ArmEndpoint -Environment $Environment
+        try {
+            $auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $endpoint
+            $subscriptions = @()
+            if ($pendingNames.Count -gt 0 -or $groupScopes.Count -gt 0 -or $subscriptionScope) {
+                $subscriptions = Resolve-BastionSubscriptionId -SubscriptionId $SubscriptionId -ContextSubscriptionId $auth.SubscriptionId
+            }
+        } catch {
+            $PSCmdlet.ThrowTerminatingError($_)
+        }
+        $secrets = @($auth.Secret)
+        foreach ($pending in $pendingNames) {
+            $subs = if ($pending.SubscriptionId) { $pending.SubscriptionId } else { $subscriptions }
+            foreach ($sub in $subs) {
+                foreach ($hostName in $pending.Name) {
+                    $id = Get-BastionResourceId -SubscriptionId $sub -ResourceGroupName $pending.ResourceGroupName -Name $hostName
+                    if ($seenHosts.Add($id)) { $hostRefs.Add(@{ subscriptionId = $sub; resourceGroupName = $pending.ResourceGroupName; name = $hostName }) }
+                }
+            }
+        }
+
+        # One native call per way of naming hosts (the contract takes hosts or one scope).
+        $calls = New-Object 'System.Collections.Generic.List[object]'
+        if ($hostRefs.Count -gt 0) {
+            $calls.Add(@{ Key = 'hosts'; Value = $hostRefs.ToArray(); Text = ('{0} Bastion host(s)' -f $hostRefs.Count) })
+        }
+        foreach ($group in $groupScopes) {
+            $calls.Add(@{ Key = 'scope'; Value = @{ subscriptionIds = @($subscriptions); resourceGroupName = $group }; Text = ("every Bastion host in resource group '{0}' of subscription(s) {1}" -f $group, ($subscriptions -join ', ')) })
+        }
+        if ($subscriptionScope) {
+            $calls.Add(@{ Key = 'scope'; Value = @{ subscriptionIds = @($subscriptions) }; Text = ('every Bastion host in subscription(s) {0}' -f ($subscriptions -join ', ')) })
+        }
+
+        # Client-side filters, compiled once.
+        $wildcardOptions = [System.Management.Automation.WildcardOptions]::IgnoreCase
+        $userPatterns = $null
+        if ($PSBoundParameters.ContainsKey('UserName')) { $userPatterns = @(foreach ($u in $UserName) { New-Object System.Management.Automation.WildcardPattern ([string]$u), $wildcardOptions }) }
+        $targetPatterns = $null
+        if ($PSBoundParameters.ContainsKey('TargetHostName')) { $targetPatterns = @(foreach ($t in $TargetHostName) { New-Object System.Management.Automation.WildcardPattern $t, $wildcardOptions }) }
+        $filterProtocol = $PSBoundParameters.ContainsKey('Protocol')
+        $filterAge = $PSBoundParameters.ContainsKey('OlderThan')
+        $filtering = ($null -ne $userPatterns) -or ($null -ne $targetPatterns) -or $filterProtocol -or $filterAge
+
+        foreach ($call in $calls) {
+            $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $ArmEndpoint -Environment $Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+            $request[$call.Key] = $call.Value
+            $request['streamResults'] = $true
+            Write-Verbose ("Get-BastionSession: calling bastion_get_sessions (getActiveSessions) for {0} at {1}, with credentials from {2}" -f $call.Text, $endpoint, $auth.Source)
+            $reported = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
+            $completion = $null
+            Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Get-BastionSession: listing Bastion sessions' -Secret $secrets | ForEach-Object {
+                if ($_ -isnot [BastionSession.HostSessionResult]) { $completion = $_; return }
+                $hostResult = $_
+                if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { [void]$reported.Add($hostResult.Host.Id) }
+                if (-not $hostResult.Ok) {
+                    $hostLabel = if ($null -ne $hostResult.Host) { "Bastion host '{0}' ({1})" -f $hostResult.Host.Name, $hostResult.Host.ResourceGroupName } else { 'Bastion host' }
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context $hostLabel -Secret $secrets))
+                    return
+                }
+                if (-not $filtering) { return $hostResult.Sessions }
+                foreach ($s in $hostResult.Sessions) {
+                    if ($null -ne $userPatterns) {
+                        $match = $false
+                        foreach ($p in $userPatterns) { if ($p.IsMatch($s.UserName)) { $match = $true; break } }
+                        if (-not $match) { continue }
+                    }
+                    if ($null -ne $targetPatterns) {
+                        $match = $false
+                        $target = if ($null -eq $s.TargetHostName) { '' } else { $s.TargetHostName }
+                        foreach ($p in $targetPatterns) { if ($p.IsMatch($target)) { $match = $true; break } }
+                        if (-not $match) { continue }
+                    }
+                    if ($filterProtocol -and $s.Protocol -ne $Protocol) { continue }
+                    if ($filterAge -and -not ($s.Duration -gt $OlderThan)) { continue }
+                    $s
+                }
+            }
+            if ($null -eq $completion) { continue }
+            foreach ($hostResult in $completion.HostResults) {
+                if ($null -ne $hostResult.Host -and $hostResult.Host.Id -and $reported.Contains($hostResult.Host.Id)) { continue }
+                if (-not $hostResult.Ok -and $null -ne $hostResult.Error) {
+                    $hostLabel = if ($null -ne $hostResult.Host) { "Bastion host '{0}' ({1})" -f $hostResult.Host.Name, $hostResult.Host.ResourceGroupName } else { 'Bastion host' }
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context $hostLabel -Secret $secrets))
+                }
+            }
+            if ($null -ne $completion.Error) {
+                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context ('Get-BastionSession for {0}' -f $call.Text) -Secret $secrets))
+            }
+        }
+    }
+}

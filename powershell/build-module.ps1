@@ -1,0 +1,83 @@
+<#
+.SYNOPSIS
+    Builds the BastionSession module layout in <OutputRoot>/BastionSession.
+
+.DESCRIPTION
+    The Build task's module part (the top-level build.ps1 calls it):
+      1. cargo build -p bastion_session_ffi (debug or --release);
+      2. dotnet build -c Release of the interop shim (powershell/shim, netstandard2.0);
+      3. assembles <OutputRoot>/BastionSession/: the manifest, .psm1, format file, Public/,
+         Private/, en-US/ (if any), bin/BastionSession.Native.dll and
+         bin/<rid>/<native library> for the running platform.
+    Tests import the built module from there, never the source folder.
+
+.PARAMETER Configuration
+    Debug or Release: which cargo profile the native library comes from.
+
+.PARAMETER OutputRoot
+    Where BastionSession/ is laid out (default: <repo>/out).
+
+.PARAMETER SkipCargo
+    Do not run cargo (use the library already in target/<profile>/).
+
+.EXAMPLE
+    pwsh ./powershell/build-module.ps1 -Configuration Debug
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Debug', 'Release')] [string] $Configuration = 'Debug',
+    [string] $OutputRoot,
+    [switch] $SkipCargo
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$repoRoot = Split-Path -Parent $PSScriptRoot
+if (-not $OutputRoot) { $OutputRoot = Join-Path $repoRoot 'out' }
+
+function Invoke-BuildCommand {
+    param([string] $FilePath, [string[]] $ArgumentList)
+    Write-Host "> $FilePath $($ArgumentList -join ' ')" -ForegroundColor DarkGray
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' exited with $LASTEXITCODE" }
+}
+
+# 1. native library
+$profileDir = if ($Configuration -eq 'Release') { 'release' } else { 'debug' }
+if (-not $SkipCargo) {
+    $cargoArgs = @('build', '-p', 'bastion_session_ffi')
+    if ($Configuration -eq 'Release') { $cargoArgs += '--release' }
+    Push-Location $repoRoot
+    try { Invoke-BuildCommand cargo $cargoArgs } finally { Pop-Location }
+}
+if ($IsWindows -or $env:OS -eq 'Windows_NT') { $libName = 'bastion_session_ffi.dll'; $os = 'win' }
+elseif ($IsMacOS) { $libName = 'libbastion_session_ffi.dylib'; $os = 'osx' }
+else { $libName = 'libbastion_session_ffi.so'; $os = 'linux' }
+$arch = switch ([System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture) {
+    'X64' { 'x64' } 'Arm64' { 'arm64' } default { "$_".ToLowerInvariant() }
+}
+$rid = "$os-$arch"
+$targetDir = if ($env:CARGO_TARGET_DIR) { $env:CARGO_TARGET_DIR } else { Join-Path $repoRoot 'target' }
+$nativeLib = Join-Path (Join-Path $targetDir $profileDir) $libName
+if (-not (Test-Path $nativeLib)) { throw "native library not found at $nativeLib (cargo build -p bastion_session_ffi)" }
+
+# 2. shim
+$shimProject = Join-Path $PSScriptRoot 'shim/BastionSession.Native.csproj'
+Invoke-BuildCommand dotnet @('build', $shimProject, '-c', 'Release', '--nologo', '-v', 'quiet')
+$shimDll = Join-Path $PSScriptRoot 'shim/bin/Release/netstandard2.0/BastionSession.Native.dll'
+if (-not (Test-Path $shimDll)) { throw "shim not found at $shimDll" }
+
+# 3. layout
+$source = Join-Path $PSScriptRoot 'BastionSession'
+$dest = Join-Path $OutputRoot 'BastionSession'
+if (Test-Path $dest) { Remove-Item -Recurse -Force $dest }
+New-Item -ItemType Directory -Force -Path (Join-Path $dest "bin/$rid") | Out-Null
+foreach ($item in 'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.format.ps1xml', 'Public', 'Private', 'en-US') {
+    $path = Join-Path $source $item
+    if (Test-Path $path) { Copy-Item -Recurse -Path $path -Destination $dest }
+}
+Copy-Item $shimDll (Join-Path $dest 'bin')
+$shimXml = [IO.Path]::ChangeExtension($shimDll, '.xml')
+if (Test-Path $shimXml) { Copy-Item $shimXml (Join-Path $dest 'bin') }
+Copy-Item $nativeLib (Join-Path $dest "bin/$rid")
+Write-Host "BastionSession module laid out in $dest ($rid, $Configuration native library)"

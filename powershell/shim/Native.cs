@@ -1,0 +1,244 @@
+// The native library's six exports, bound once per process, and the rules for calling them:
+// requests go in as UTF-8 NUL-terminated byte[] (zeroed after the call, since they may carry
+// a token); answers come back as IntPtr, are copied up to the NUL with Marshal.Copy, decoded
+// as UTF-8 and freed with bastion_string_free in a finally. .NET never frees a Rust string.
+using System;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+
+namespace BastionSession
+{
+    /// <summary>Entry points of libbastion_session_ffi, loaded by absolute path.</summary>
+    public static class Native
+    {
+        /// <summary>The envelope schema this shim understands (ffi/CONTRACT.md).</summary>
+        public const int SupportedSchemaVersion = 1;
+
+        /// <summary>Environment variable that overrides the library path (tests, unusual layouts).</summary>
+        public const string PathOverrideVariable = "BASTION_SESSION_NATIVE_PATH";
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        private delegate IntPtr RequestFn([In] byte[] utf8Z);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        private delegate int CancelFn([In] byte[] utf8Z);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        private delegate void FreeFn(IntPtr s);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        private delegate IntPtr VersionFn();
+
+        private static readonly object Gate = new object();
+        private static RequestFn _getSessions, _disconnect, _listHosts, _poll;
+        private static CancelFn _cancel;
+        private static FreeFn _free;
+        private static string _path, _version;
+        private static int _operationCounter;
+
+        /// <summary>True once <see cref="Initialize"/> has loaded and checked the library.</summary>
+        public static bool IsLoaded { get { return _free != null; } }
+
+        /// <summary>Absolute path of the loaded library.</summary>
+        public static string LibraryPath { get { return _path; } }
+
+        /// <summary>The library's version string, e.g. "bastion_session_ffi 0.1.0 (schema 1)".</summary>
+        public static string Version { get { return _version; } }
+
+        /// <summary>The runtime identifier used to pick bin/&lt;rid&gt;/ (linux-x64, win-x64 ...).</summary>
+        public static string RuntimeIdentifier { get { return NativeLibraryLoader.CurrentRid(); } }
+
+        /// <summary>The path the library is loaded from: the override variable, else &lt;moduleBase&gt;/bin/&lt;rid&gt;/&lt;file&gt;.</summary>
+        /// <param name="moduleBase">The module's folder (the one holding the .psd1).</param>
+        public static string ResolveLibraryPath(string moduleBase)
+        {
+            string overridePath = Environment.GetEnvironmentVariable(PathOverrideVariable);
+            if (!string.IsNullOrEmpty(overridePath)) return Path.GetFullPath(overridePath);
+            return Path.GetFullPath(Path.Combine(Path.Combine(Path.Combine(moduleBase, "bin"), NativeLibraryLoader.CurrentRid()), NativeLibraryLoader.LibraryFileName()));
+        }
+
+        /// <summary>
+        /// Loads the library once per process and checks that it speaks schema 1: through
+        /// bastion_version() and through the envelope of a trivial bastion_poll_progress call.
+        /// Throws <see cref="BastionNativeLibraryException"/> with Reason Missing or Mismatch.
+        /// A second call is a no-op (a process can load one library only).
+        /// </summary>
+        /// <param name="moduleBase">The module's folder (the one holding the .psd1).</param>
+        public static void Initialize(string moduleBase)
+        {
+            lock (Gate)
+            {
+                if (IsLoaded) return;
+                string path = ResolveLibraryPath(moduleBase);
+                if (!File.Exists(path))
+                    throw new BastionNativeLibraryException(NativeLibraryProblem.Missing, path,
+                        string.Format(CultureInfo.InvariantCulture,
+                            "The BastionSession native library was not found at '{0}'. This module ships it for {1} in bin/{1}/; reinstall the module, or set {2} to the library's path.",
+                            path, NativeLibraryLoader.CurrentRid(), PathOverrideVariable), null);
+                IntPtr handle;
+                try { handle = NativeLibraryLoader.Load(path); }
+                catch (Exception e)
+                {
+                    throw new BastionNativeLibraryException(NativeLibraryProblem.Missing, path,
+                        string.Format(CultureInfo.InvariantCulture, "The BastionSession native library '{0}' could not be loaded: {1}", path, e.Message), e);
+                }
+                try
+                {
+                    var version = NativeLibraryLoader.Bind<VersionFn>(handle, "bastion_version", path);
+                    var getSessions = NativeLibraryLoader.Bind<RequestFn>(handle, "bastion_get_sessions", path);
+                    var disconnect = NativeLibraryLoader.Bind<RequestFn>(handle, "bastion_disconnect_sessions", path);
+                    var listHosts = NativeLibraryLoader.Bind<RequestFn>(handle, "bastion_list_hosts", path);
+                    var poll = NativeLibraryLoader.Bind<RequestFn>(handle, "bastion_poll_progress", path);
+                    var cancel = NativeLibraryLoader.Bind<CancelFn>(handle, "bastion_cancel", path);
+                    var free = NativeLibraryLoader.Bind<FreeFn>(handle, "bastion_string_free", path);
+
+                    IntPtr v = version();
+                    string versionText = v == IntPtr.Zero ? "" : ReadUtf8(v);
+                    Match m = Regex.Match(versionText, @"\(schema (\d+)\)");
+                    if (!m.Success || m.Groups[1].Value != SupportedSchemaVersion.ToString(CultureInfo.InvariantCulture))
+                        throw new BastionNativeLibraryException(NativeLibraryProblem.Mismatch, path, string.Format(CultureInfo.InvariantCulture,
+                            "The BastionSession native library '{0}' reports '{1}', but this module needs schema {2}. Install matching versions of the module and its library.",
+                            path, versionText, SupportedSchemaVersion), null);
+
+                    // A trivial call: its envelope must carry the same schemaVersion.
+                    string probe = CallAndFree(poll, free, "bastion-session-schema-probe");
+                    var envelope = Json.Parse(probe) as System.Collections.Generic.Dictionary<string, object>;
+                    object schema;
+                    if (envelope == null || !envelope.TryGetValue("schemaVersion", out schema) || Convert.ToInt64(schema, CultureInfo.InvariantCulture) != SupportedSchemaVersion)
+                        throw new BastionNativeLibraryException(NativeLibraryProblem.Mismatch, path, string.Format(CultureInfo.InvariantCulture,
+                            "The BastionSession native library '{0}' answered with an envelope of another schema (expected schemaVersion {1}).", path, SupportedSchemaVersion), null);
+
+                    _getSessions = getSessions; _disconnect = disconnect; _listHosts = listHosts; _poll = poll; _cancel = cancel;
+                    _path = path; _version = versionText;
+                    _free = free; // last: IsLoaded turns true only when everything is bound
+                }
+                catch (BastionNativeLibraryException) { throw; }
+                catch (Exception e)
+                {
+                    throw new BastionNativeLibraryException(NativeLibraryProblem.Mismatch, path,
+                        string.Format(CultureInfo.InvariantCulture, "'{0}' is not a compatible BastionSession native library: {1}", path, e.Message), e);
+                }
+            }
+        }
+
+        /// <summary>A fresh operation id, unique within the process.</summary>
+        public static string NewOperationId()
+        {
+            return string.Format(CultureInfo.InvariantCulture, "ps-{0}-{1}-{2}",
+                System.Diagnostics.Process.GetCurrentProcess().Id, Interlocked.Increment(ref _operationCounter), Guid.NewGuid().ToString("N").Substring(0, 8));
+        }
+
+        /// <summary>Calls an export synchronously and returns the raw envelope text.</summary>
+        /// <param name="function">bastion_get_sessions, bastion_disconnect_sessions or bastion_list_hosts.</param>
+        /// <param name="requestJson">The request object as JSON.</param>
+        public static string Invoke(string function, string requestJson)
+        {
+            EnsureLoaded();
+            return CallAndFree(Resolve(function), _free, requestJson);
+        }
+
+        /// <summary>Starts an export on a worker thread; see <see cref="NativeOperation"/>.</summary>
+        /// <param name="function">bastion_get_sessions, bastion_disconnect_sessions or bastion_list_hosts.</param>
+        /// <param name="requestJson">The request object as JSON; it must carry <paramref name="operationId"/>.</param>
+        /// <param name="operationId">The request's operationId, used to poll progress and cancel.</param>
+        public static NativeOperation Start(string function, string requestJson, string operationId)
+        {
+            EnsureLoaded();
+            Resolve(function); // validates the name
+            return new NativeOperation(function, requestJson, operationId);
+        }
+
+        /// <summary>Serialises a request (Hashtable etc.) and starts it; see <see cref="Start"/>.</summary>
+        /// <param name="function">The export to call.</param>
+        /// <param name="request">The request as a dictionary; operationId is added when absent.</param>
+        public static NativeOperation StartRequest(string function, System.Collections.IDictionary request)
+        {
+            if (request == null) throw new ArgumentNullException(nameof(request));
+            string operationId = request.Contains("operationId") ? Convert.ToString(request["operationId"], CultureInfo.InvariantCulture) : null;
+            if (string.IsNullOrEmpty(operationId)) { operationId = NewOperationId(); request["operationId"] = operationId; }
+            return Start(function, Json.Serialize(request), operationId);
+        }
+
+        /// <summary>Drains the progress events queued for an operation (raw envelope text).</summary>
+        /// <param name="operationId">The operation's id.</param>
+        public static string PollProgress(string operationId)
+        {
+            EnsureLoaded();
+            return CallAndFree(_poll, _free, operationId);
+        }
+
+        /// <summary>Asks the library to cancel an operation: 1 cancelled, 0 no such running operation, -1 bad argument.</summary>
+        /// <param name="operationId">The operation's id.</param>
+        public static int Cancel(string operationId)
+        {
+            EnsureLoaded();
+            byte[] bytes = ToUtf8Z(operationId);
+            return _cancel(bytes);
+        }
+
+        internal static string RunBlocking(string function, string requestJson)
+        {
+            return CallAndFree(Resolve(function), _free, requestJson);
+        }
+
+        private static RequestFn Resolve(string function)
+        {
+            switch (function)
+            {
+                case "bastion_get_sessions": return _getSessions;
+                case "bastion_disconnect_sessions": return _disconnect;
+                case "bastion_list_hosts": return _listHosts;
+                default: throw new ArgumentException("Unknown native function '" + function + "'.", nameof(function));
+            }
+        }
+
+        private static void EnsureLoaded()
+        {
+            if (!IsLoaded) throw new InvalidOperationException("The BastionSession native library is not loaded; import the module first.");
+        }
+
+        private static byte[] ToUtf8Z(string s)
+        {
+            int count = Encoding.UTF8.GetByteCount(s ?? "");
+            var bytes = new byte[count + 1];
+            Encoding.UTF8.GetBytes(s ?? "", 0, (s ?? "").Length, bytes, 0);
+            return bytes;
+        }
+
+        /// <summary>One call: UTF-8 request in, envelope copied out, Rust string freed, request bytes zeroed.</summary>
+        private static string CallAndFree(RequestFn fn, FreeFn free, string request)
+        {
+            byte[] bytes = ToUtf8Z(request);
+            IntPtr answer = IntPtr.Zero;
+            try
+            {
+                answer = fn(bytes);
+                if (answer == IntPtr.Zero) throw new InvalidOperationException("The native library returned a null envelope.");
+                return ReadUtf8(answer);
+            }
+            finally
+            {
+                Array.Clear(bytes, 0, bytes.Length); // the request may carry a bearer token
+                if (answer != IntPtr.Zero) free(answer);
+            }
+        }
+
+        /// <summary>Copies a NUL-terminated UTF-8 string (Marshal.PtrToStringUTF8 is missing on .NET Framework).</summary>
+        private static unsafe string ReadUtf8(IntPtr p)
+        {
+            byte* start = (byte*)p;
+            byte* end = start;
+            while (*end != 0) end++;
+            long length = end - start;
+            if (length == 0) return string.Empty;
+            if (length > int.MaxValue) throw new InvalidOperationException("Native answer too large.");
+            var buffer = new byte[length];
+            Marshal.Copy(p, buffer, 0, (int)length);
+            return Encoding.UTF8.GetString(buffer);
+        }
+    }
+}

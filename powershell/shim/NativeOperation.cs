@@ -1,0 +1,142 @@
+// A native call running on a worker thread, so the PowerShell pipeline thread stays free to
+// wait in short slices, drain progress and notice Ctrl+C. PowerShell only sees a stop
+// request between statements; a script that loops on Wait(100) and calls Cancel() in its
+// finally block therefore cancels the native work within one slice.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading.Tasks;
+
+namespace BastionSession
+{
+    /// <summary>One running call of bastion_get_sessions / _disconnect_sessions / _list_hosts.</summary>
+    public sealed class NativeOperation
+    {
+        private readonly Task<string> _task;
+        private bool _drained;
+
+        internal NativeOperation(string function, string requestJson, string operationId)
+        {
+            Function = function;
+            OperationId = operationId;
+            _task = Task.Factory.StartNew(() => Native.RunBlocking(function, requestJson),
+                System.Threading.CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        /// <summary>The export being called.</summary>
+        public string Function { get; private set; }
+
+        /// <summary>The request's operationId (for bastion_poll_progress and bastion_cancel).</summary>
+        public string OperationId { get; private set; }
+
+        /// <summary>True once the native call has returned.</summary>
+        public bool IsCompleted { get { return _task.IsCompleted; } }
+
+        /// <summary>Waits up to <paramref name="milliseconds"/> for the call to return; true when it has.</summary>
+        /// <param name="milliseconds">The slice to wait, e.g. 100.</param>
+        public bool Wait(int milliseconds)
+        {
+            try { return _task.Wait(milliseconds); }
+            catch (AggregateException) { return true; } // the fault is reported by GetData
+        }
+
+        /// <summary>
+        /// Returns the progress events queued since the last poll, oldest first. After the call
+        /// has completed it keeps returning events until the library's queue is empty.
+        /// </summary>
+        public ProgressEvent[] Poll()
+        {
+            if (_drained) return new ProgressEvent[0];
+            string text = Native.PollProgress(OperationId);
+            Dictionary<string, object> data = Envelope.Data(text);
+            var events = new List<ProgressEvent>();
+            List<object> raw = Envelope.GetList(data, "events");
+            if (raw != null)
+            {
+                foreach (object item in raw)
+                {
+                    var ev = item as Dictionary<string, object>;
+                    if (ev != null) events.Add(new ProgressEvent(ev));
+                }
+            }
+            bool running = Envelope.GetBool(data, "running") ?? false;
+            if (!running && events.Count == 0 && _task.IsCompleted) _drained = true;
+            return events.ToArray();
+        }
+
+        /// <summary>Asks the library to cancel the call; it then returns a 'cancelled' error promptly.</summary>
+        /// <returns>1 cancelled, 0 not running (already finished), -1 bad argument.</returns>
+        public int Cancel()
+        {
+            if (_task.IsCompleted) return 0;
+            return Native.Cancel(OperationId);
+        }
+
+        /// <summary>The raw envelope text (blocks until the call returns).</summary>
+        public string GetEnvelope()
+        {
+            try { return _task.Result; }
+            catch (AggregateException e) { throw e.InnerException ?? e; }
+        }
+
+        /// <summary>The envelope's data object; throws <see cref="BastionNativeException"/> when ok is false.</summary>
+        public Dictionary<string, object> GetData()
+        {
+            return Envelope.Data(GetEnvelope());
+        }
+
+        /// <summary>The per-host entries of a bastion_get_sessions answer (without sessions when streamed).</summary>
+        public HostSessionResult[] GetHostResults()
+        {
+            List<object> hosts = Envelope.GetList(GetData(), "hosts");
+            var result = new List<HostSessionResult>();
+            if (hosts != null)
+                foreach (object h in hosts)
+                {
+                    var d = h as Dictionary<string, object>;
+                    if (d != null) result.Add(new HostSessionResult(d));
+                }
+            return result.ToArray();
+        }
+
+        /// <summary>The per-host results of a bastion_disconnect_sessions answer.</summary>
+        public DisconnectHostResult[] GetDisconnectResults()
+        {
+            List<object> results = Envelope.GetList(GetData(), "results");
+            var list = new List<DisconnectHostResult>();
+            if (results != null)
+                foreach (object r in results)
+                {
+                    var d = r as Dictionary<string, object>;
+                    if (d != null) list.Add(new DisconnectHostResult(d));
+                }
+            return list.ToArray();
+        }
+
+        /// <summary>The hosts of a bastion_list_hosts answer.</summary>
+        public BastionHostInfo[] GetHosts()
+        {
+            List<object> hosts = Envelope.GetList(GetData(), "hosts");
+            var list = new List<BastionHostInfo>();
+            if (hosts != null)
+                foreach (object h in hosts)
+                {
+                    var d = h as Dictionary<string, object>;
+                    if (d != null) list.Add(new BastionHostInfo(d));
+                }
+            return list.ToArray();
+        }
+
+        /// <summary>The envelope's data.stats object, or null.</summary>
+        public Dictionary<string, object> GetStats()
+        {
+            return Envelope.GetDict(GetData(), "stats");
+        }
+
+        /// <inheritdoc />
+        public override string ToString()
+        {
+            return string.Format(CultureInfo.InvariantCulture, "{0} ({1}){2}", Function, OperationId, IsCompleted ? " completed" : " running");
+        }
+    }
+}

@@ -1,0 +1,255 @@
+<#
+    The runbooks in examples/runbooks/, run against the ARM emulator the way Azure Automation
+    runs them: no sign-in code, the module's credential chain finds a managed identity through
+    IDENTITY_ENDPOINT/IDENTITY_HEADER (here the emulator's /_emulator/msi/token), and
+    AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential keeps the chain away from everything
+    else (IMDS is never reached). Assertions read the emulator's own view of the world
+    (GET /_emulator/sessions, /_emulator/stats), not only what the runbooks print.
+#>
+
+BeforeDiscovery {
+    $script:RunbookFiles = @(
+        @{ Name = 'Disconnect-StaleBastionSessions.ps1' }
+        @{ Name = 'Export-BastionSessionReport.ps1' }
+    )
+}
+
+BeforeAll {
+    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $script:RunbookDir = Join-Path $RepoRoot 'examples/runbooks'
+    $script:ModuleManifest = Join-Path $RepoRoot 'out/BastionSession/BastionSession.psd1'
+    $script:Subscription = '00000000-0000-0000-0000-0000000000aa'
+    $script:IdentityHeader = 'runbook-tests-identity-header'
+
+    # --- the emulator ---------------------------------------------------------------------
+    $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
+    Import-Module $helpers -Force
+
+    # Sessions with known ages (minutes before the emulator started) on three hosts in two
+    # resource groups; 'rg-ops/bas-ops' has only young sessions.
+    $scenario = New-RunbookScenario -SubscriptionId $Subscription
+    $scenarioPath = Join-Path $TestDrive 'runbook-scenario.json'
+    $scenario | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $scenarioPath -Encoding UTF8
+    $script:Emulator = Start-TestEmulator -ArgumentList @('--scenario', $scenarioPath, '--identity-header', $IdentityHeader)
+    $script:BaseUrl = $Emulator.BaseUrl
+
+    # --- Automation-like environment ------------------------------------------------------
+    $script:SavedEnv = @{}
+    $set = @{
+        IDENTITY_ENDPOINT       = "$BaseUrl/_emulator/msi/token"
+        IDENTITY_HEADER         = $IdentityHeader
+        AZURE_TOKEN_CREDENTIALS = 'ManagedIdentityCredential'
+        NO_PROXY                = '127.0.0.1,localhost'
+    }
+    $clear = 'MSI_ENDPOINT', 'MSI_SECRET', 'IMDS_ENDPOINT', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID',
+        'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_SUBSCRIPTION_ID', 'IDENTITY_SERVER_THUMBPRINT'
+    foreach ($name in @($set.Keys) + $clear) { $SavedEnv[$name] = [Environment]::GetEnvironmentVariable($name) }
+    foreach ($name in $set.Keys) { [Environment]::SetEnvironmentVariable($name, $set[$name]) }
+    foreach ($name in $clear) { [Environment]::SetEnvironmentVariable($name, $null) }
+
+    # The module the runbooks use is the BUILT one; Az.Accounts must not be what signs in.
+    Remove-Module Az.Accounts -ErrorAction SilentlyContinue
+    Import-Module $ModuleManifest -Force
+
+    function script:Invoke-Runbook {
+        param([string] $Name, [hashtable] $Parameters = @{})
+        $path = Join-Path $RunbookDir $Name
+        & $path @Parameters -SubscriptionId $Subscription -ArmEndpoint $BaseUrl
+    }
+}
+
+AfterAll {
+    if ($script:Emulator) { Stop-TestEmulator $script:Emulator }
+    if ($script:SavedEnv) {
+        foreach ($name in $SavedEnv.Keys) { [Environment]::SetEnvironmentVariable($name, $SavedEnv[$name]) }
+    }
+    Remove-Module BastionSession -ErrorAction SilentlyContinue
+}
+
+Describe 'Runbook <Name> is Windows PowerShell 5.1 syntax' -ForEach $RunbookFiles {
+    It 'parses and uses no PowerShell 7-only syntax (?:, ??, ?., &&, ||, -Parallel, clean{})' {
+        $path = Join-Path (Join-Path $PSScriptRoot '../../examples/runbooks') $Name
+        $tokens = $null; $errors = $null
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile($path, [ref] $tokens, [ref] $errors)
+        $errors | Should -BeNullOrEmpty
+        $ps7Only = $ast.FindAll({
+                param($node)
+                $type = $node.GetType().Name
+                $type -in 'TernaryExpressionAst', 'PipelineChainAst' -or
+                ($node -is [System.Management.Automation.Language.BinaryExpressionAst] -and $node.Operator -in 'QuestionQuestion') -or
+                ($node -is [System.Management.Automation.Language.AssignmentStatementAst] -and $node.Operator -eq 'QuestionQuestionEquals') -or
+                ($node -is [System.Management.Automation.Language.MemberExpressionAst] -and $node.NullConditional) -or
+                ($node -is [System.Management.Automation.Language.CommandParameterAst] -and $node.ParameterName -eq 'Parallel')
+            }, $true)
+        @($ps7Only | ForEach-Object { "$($_.Extent.StartLineNumber): $($_.Extent.Text)" }) | Should -BeNullOrEmpty
+        $ast.EndBlock | Should -Not -BeNullOrEmpty
+        @($ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.NamedBlockAst] -and $n.BlockKind -eq 'Clean' }, $true)) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Export-BastionSessionReport.ps1 under a managed identity' {
+    BeforeAll {
+        Reset-TestEmulator $Emulator
+        $script:Truth = @(Get-EmulatorSession $Emulator)
+        $script:StatsBefore = Get-EmulatorStats $Emulator
+        $script:CsvPath = Join-Path $TestDrive 'report.csv'
+        $script:CsvLines = @(Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Path = $CsvPath })
+        $script:StatsAfter = Get-EmulatorStats $Emulator
+        $script:Rows = @($CsvLines | ConvertFrom-Csv)
+    }
+
+    It 'got its token from the managed identity endpoint' {
+        (Get-StatCount $StatsAfter 'msiToken') | Should -BeGreaterThan (Get-StatCount $StatsBefore 'msiToken')
+    }
+
+    It 'asked every Bastion host once and changed nothing' {
+        $hosts = @($Truth | ForEach-Object { $_.BastionResourceId } | Sort-Object -Unique)
+        ((Get-StatCount $StatsAfter 'getActiveSessions') - (Get-StatCount $StatsBefore 'getActiveSessions')) | Should -Be $hosts.Count
+        ((Get-StatCount $StatsAfter 'disconnectActiveSessions') - (Get-StatCount $StatsBefore 'disconnectActiveSessions')) | Should -Be 0
+        @(Get-EmulatorSession $Emulator).Count | Should -Be $Truth.Count
+    }
+
+    It 'writes CSV text to the output stream with the expected columns' {
+        $CsvLines[0] | Should -Be '"BastionSubscriptionId","BastionResourceGroupName","BastionName","UserName","Sessions","SSH","RDP","Targets","OldestStartUtc","LongestMinutes","TotalMinutes"'
+    }
+
+    It 'has one row per user and Bastion host, with the emulator''s counts' {
+        $expected = @($Truth | Group-Object { '{0}|{1}|{2}' -f $_.BastionResourceGroupName, $_.BastionName, $_.UserName } | Sort-Object Name)
+        $Rows.Count | Should -Be $expected.Count
+        foreach ($group in $expected) {
+            $first = $group.Group[0]
+            $row = @($Rows | Where-Object { $_.BastionResourceGroupName -eq $first.BastionResourceGroupName -and $_.BastionName -eq $first.BastionName -and $_.UserName -eq $first.UserName })
+            $row.Count | Should -Be 1 -Because "one row for $($group.Name)"
+            [int] $row[0].Sessions | Should -Be $group.Count
+            [int] $row[0].SSH | Should -Be @($group.Group | Where-Object Protocol -eq 'SSH').Count
+            [int] $row[0].RDP | Should -Be @($group.Group | Where-Object Protocol -eq 'RDP').Count
+            $row[0].Targets | Should -Be ((@($group.Group | ForEach-Object TargetHostName | Sort-Object -Unique)) -join ';')
+            $row[0].BastionSubscriptionId | Should -Be $Subscription
+        }
+    }
+
+    It 'reports the session without a user name (Entra ID native client) as an empty UserName' {
+        @($Truth | Where-Object { -not $_.UserName }).Count | Should -BeGreaterThan 0
+        $blank = @($Rows | Where-Object { $_.UserName -eq '' })
+        $blank.Count | Should -BeGreaterThan 0
+        ($blank | Measure-Object -Property Sessions -Sum).Sum | Should -Be @($Truth | Where-Object { -not $_.UserName }).Count
+    }
+
+    It 'reports the oldest start and the longest duration per row' {
+        $alice = @($Truth | Where-Object { $_.UserName -eq 'alice@contoso.com' -and $_.BastionName -eq 'bas-hub-weu' })
+        $row = $Rows | Where-Object { $_.UserName -eq 'alice@contoso.com' -and $_.BastionName -eq 'bas-hub-weu' }
+        $oldest = ($alice | Sort-Object StartTime | Select-Object -First 1).StartTime.ToUniversalTime()
+        ([datetime]::Parse($row.OldestStartUtc, [Globalization.CultureInfo]::InvariantCulture, [Globalization.DateTimeStyles]::AdjustToUniversal)) |
+            Should -BeGreaterOrEqual $oldest.AddSeconds(-1)
+        ([datetime]::Parse($row.OldestStartUtc, [Globalization.CultureInfo]::InvariantCulture, [Globalization.DateTimeStyles]::AdjustToUniversal)) |
+            Should -BeLessOrEqual $oldest.AddSeconds(1)
+        [double] $row.LongestMinutes | Should -BeGreaterThan 600
+    }
+
+    It 'writes the same CSV to -Path' {
+        Test-Path -LiteralPath $CsvPath | Should -BeTrue
+        $fromFile = @(Import-Csv -LiteralPath $CsvPath)
+        $fromFile.Count | Should -Be $Rows.Count
+        ($fromFile | ConvertTo-Csv -NoTypeInformation) -join "`n" | Should -Be (($Rows | ConvertTo-Csv -NoTypeInformation) -join "`n")
+    }
+
+    It '-Detail gives one row per session with the emulator''s session ids' {
+        $detail = @(Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Detail = $true } | ConvertFrom-Csv)
+        @($detail.SessionId | Sort-Object) | Should -Be @($Truth.SessionId | Sort-Object)
+        @($detail | Where-Object { $_.UserName -eq '' }).Count | Should -Be @($Truth | Where-Object { -not $_.UserName }).Count
+    }
+
+    It '-Quiet with -Path writes only the file; -MinAge keeps the old sessions only' {
+        $path = Join-Path $TestDrive 'old.csv'
+        @(Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Path = $path; Quiet = $true; MinAge = '120'; Detail = $true }) | Should -BeNullOrEmpty
+        $old = @(Import-Csv -LiteralPath $path)
+        @($old.SessionId | Sort-Object) | Should -Be @($Truth | Where-Object { $_.AgeMinutes -gt 120 } | ForEach-Object SessionId | Sort-Object)
+    }
+}
+
+Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
+    Context '-WhatIf' {
+        BeforeAll {
+            Reset-TestEmulator $Emulator
+            $script:Before = @(Get-EmulatorSession $Emulator)
+            $script:StatsBefore = Get-EmulatorStats $Emulator
+            $script:Output = @(Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00'; WhatIf = $true })
+            $script:After = @(Get-EmulatorSession $Emulator)
+            $script:StatsAfter = Get-EmulatorStats $Emulator
+        }
+
+        It 'disconnects nothing: the emulator holds the same sessions and saw no disconnect call' {
+            @($After.SessionId | Sort-Object) | Should -Be @($Before.SessionId | Sort-Object)
+            ((Get-StatCount $StatsAfter 'disconnectActiveSessions') - (Get-StatCount $StatsBefore 'disconnectActiveSessions')) | Should -Be 0
+        }
+
+        It 'writes one summary that says what would have been disconnected' {
+            $Output.Count | Should -Be 1
+            $summary = $Output[0]
+            $stale = @($Before | Where-Object { $_.AgeMinutes -gt 120 })
+            $summary.WhatIf | Should -BeTrue
+            $summary.SessionsFound | Should -Be $Before.Count
+            $summary.SessionsStale | Should -Be $stale.Count
+            $summary.WouldDisconnect | Should -Be $stale.Count
+            $summary.Disconnected | Should -Be 0
+            @($summary.HostsFailed) | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'for real, with an excluded user' {
+        BeforeAll {
+            Reset-TestEmulator $Emulator
+            $script:Before = @(Get-EmulatorSession $Emulator)
+            $script:StatsBefore = Get-EmulatorStats $Emulator
+            $script:Output = @(Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '120'; ExcludeUserName = 'breakglass*' })
+            $script:After = @(Get-EmulatorSession $Emulator)
+            $script:StatsAfter = Get-EmulatorStats $Emulator
+            $script:Expected = @($Before | Where-Object { $_.AgeMinutes -gt 120 -and $_.UserName -notlike 'breakglass*' })
+        }
+
+        It 'removes exactly the stale sessions of the users not excluded' {
+            $Expected.Count | Should -BeGreaterThan 3
+            @($After.SessionId | Sort-Object) | Should -Be @($Before | Where-Object { $Expected.SessionId -notcontains $_.SessionId } | ForEach-Object SessionId | Sort-Object)
+            @($After | Where-Object { $_.AgeMinutes -gt 120 } | ForEach-Object UserName) | Should -Be @($Before | Where-Object { $_.AgeMinutes -gt 120 -and $_.UserName -like 'breakglass*' } | ForEach-Object UserName)
+        }
+
+        It 'sent one disconnect request per Bastion host that had stale sessions' {
+            $hosts = @($Expected | ForEach-Object BastionResourceId | Sort-Object -Unique)
+            ((Get-StatCount $StatsAfter 'disconnectActiveSessions') - (Get-StatCount $StatsBefore 'disconnectActiveSessions')) | Should -Be $hosts.Count
+        }
+
+        It 'summarises the outcome per state' {
+            $Output.Count | Should -Be 1
+            $summary = $Output[0]
+            $summary.WhatIf | Should -BeFalse
+            $summary.SessionsStale | Should -Be $Expected.Count
+            $summary.SessionsExcluded | Should -Be 1
+            $summary.Disconnected | Should -Be $Expected.Count
+            $summary.States['Disconnected'] | Should -Be $Expected.Count
+            $summary.StateSummary | Should -Be "Disconnected=$($Expected.Count)"
+            @($summary.HostsFailed) | Should -BeNullOrEmpty
+        }
+
+        It 'finds nothing more to do on a second run' {
+            $again = @(Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00'; ExcludeUserName = 'breakglass*' })
+            $again[-1].SessionsStale | Should -Be 0
+            $again[-1].StateSummary | Should -Be 'none'
+        }
+    }
+
+    Context 'a host that fails' {
+        BeforeAll {
+            Reset-TestEmulator $Emulator
+            Set-TestEmulatorHostFault $Emulator -ResourceGroupName 'rg-ops' -Name 'bas-ops' -Status 403
+            $script:Errors = $null
+            $script:Output = @(Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00' } -ErrorVariable script:Errors -ErrorAction SilentlyContinue)
+        }
+
+        It 'names the failed host in the summary and still disconnects on the others' {
+            $summary = $Output[-1]
+            @($summary.HostsFailed) -join ' ' | Should -Match 'bas-ops'
+            $summary.Disconnected | Should -BeGreaterThan 0
+            @($Errors).Count | Should -BeGreaterThan 0
+        }
+    }
+}
