@@ -34,6 +34,9 @@
     Fail unless the package carries a native library for each of these rids, e.g.
     -RequireRid win-x64 for a package meant for Automation's Windows cloud sandbox.
 
+.PARAMETER PassThru
+    Also return an object describing the package (paths, hash, platforms, files).
+
 .EXAMPLE
     pwsh ./powershell/package-module.ps1 -OutputRoot out
 
@@ -45,7 +48,8 @@ param(
     [Parameter(Mandatory = $true)]
     [string] $OutputRoot,
     [hashtable] $NativeLibrary = @{},
-    [string[]] $RequireRid = @()
+    [string[]] $RequireRid = @(),
+    [switch] $PassThru
 )
 
 Set-StrictMode -Version 2.0
@@ -201,15 +205,25 @@ if ([string] $tested.Version -ne $version) { throw "Test-ModuleManifest read ver
 
 $zipSize = (Get-Item -LiteralPath $zipPath).Length
 Write-Host ("  {0} ({1:n0} bytes, {2} files, sha256 {3})" -f $zipPath, $zipSize, $names.Count, $hash)
+$check = [IO.Compression.ZipFile]::OpenRead($zipPath)
+try {
+    foreach ($entry in $check.Entries | Sort-Object FullName) {
+        Write-Host ("    {0,10:n0}  {1}" -f $entry.Length, $entry.FullName)
+    }
+} finally {
+    $check.Dispose()
+}
 Write-Host "  platforms: $($rids -join ', ')"
 Write-Host "  longest path: $(($entries | Measure-Object -Property Length -Maximum).Maximum) characters (Automation's limit is 140; this script allows at most $($MaxEntryPath - 1))"
 Write-Host "  Publish-Module folder: $publishFolder"
 
-[pscustomobject]@{
-    Zip           = $zipPath
-    Sha256        = $hash
-    PublishFolder = $publishFolder
-    Version       = $version
-    Platforms     = $rids
-    Files         = $names
+if ($PassThru) {
+    [pscustomobject]@{
+        Zip           = $zipPath
+        Sha256        = $hash
+        PublishFolder = $publishFolder
+        Version       = $version
+        Platforms     = $rids
+        Files         = $names
+    }
 }
