@@ -116,8 +116,8 @@ try {
         switch ($t) {
             'Build' { Invoke-BuildTask -Configuration Release }
             'Test' { Invoke-TestTask }
-            'Demo' { & (Join-Path $RepoRoot 'examples/demo.ps1') }
-            'Package' { & (Join-Path $RepoRoot 'powershell/package-module.ps1') -OutputRoot (Join-Path $RepoRoot 'out') }
+            'Demo' { if ($Task -notcontains 'Build') { Invoke-BuildTask -Configuration Release }; & (Join-Path $RepoRoot 'examples/demo.ps1') -SkipBuild }
+            'Package' { if ($Task -notcontains 'Build') { Invoke-BuildTask -Configuration Release }; & (Join-Path $RepoRoot 'powershell/package-module.ps1') -OutputRoot (Join-Path $RepoRoot 'out') }
             'Bench' { & (Join-Path $RepoRoot 'benches/run-benchmarks.ps1') }
         }
     }
