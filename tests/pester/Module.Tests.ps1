@@ -1,0 +1,251 @@
+<#
+    The built module as a package: manifest, exports, help, format views, Windows PowerShell
+    5.1-compatible syntax, parameter validation, and what Import-Module does when the native
+    library is missing or speaks another schema (each in a fresh pwsh, since a process loads
+    the native library once).
+#>
+
+BeforeDiscovery {
+    $script:Commands = @(@{ Command = 'Get-BastionSession' }, @{ Command = 'Disconnect-BastionSession' })
+    $moduleDir = Join-Path $PSScriptRoot '../../out/BastionSession'
+    $script:ScriptFiles = @(Get-ChildItem -Path $moduleDir -Recurse -Include '*.ps1', '*.psm1' -ErrorAction SilentlyContinue | ForEach-Object { @{ File = $_.FullName; Name = $_.Name } })
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:Manifest = Get-BuiltModulePath
+    $script:ModuleDir = Split-Path $Manifest
+    $script:Saved = Set-TestCredentialEnvironment
+    Import-Module $Manifest -Force
+}
+
+AfterAll {
+    Restore-TestEnvironment $script:Saved
+}
+
+Describe 'Manifest' {
+    It 'passes Test-ModuleManifest' {
+        { Test-ModuleManifest -Path $Manifest -ErrorAction Stop } | Should -Not -Throw
+    }
+
+    It 'is Gallery-ready: version, editions, explicit exports, tags, URIs' {
+        $m = Import-PowerShellDataFile $Manifest
+        $m.ModuleVersion | Should -Be '0.1.0'
+        $m.GUID | Should -Match '^[0-9a-f]{8}-'
+        $m.Author | Should -Not -BeNullOrEmpty
+        $m.CompanyName | Should -Not -BeNullOrEmpty
+        $m.Copyright | Should -Not -BeNullOrEmpty
+        $m.Description | Should -Not -BeNullOrEmpty
+        $m.CompatiblePSEditions | Should -Be @('Core', 'Desktop')
+        $m.PowerShellVersion | Should -Be '5.1'
+        $m.FunctionsToExport | Should -Be @('Get-BastionSession', 'Disconnect-BastionSession')
+        , $m.CmdletsToExport | Should -BeOfType [array]
+        @($m.CmdletsToExport).Count | Should -Be 0
+        @($m.AliasesToExport).Count | Should -Be 0
+        @($m.VariablesToExport).Count | Should -Be 0
+        $m.FormatsToProcess | Should -Be 'BastionSession.format.ps1xml'
+        $m.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Core'
+        $m.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Desktop'
+        $m.PrivateData.PSData.Tags | Should -Contain 'Azure'
+        $m.PrivateData.PSData.Tags | Should -Contain 'Bastion'
+        $m.PrivateData.PSData.ProjectUri | Should -Match '^https://'
+        $m.PrivateData.PSData.LicenseUri | Should -Match '^https://'
+    }
+
+    It 'exports exactly the two functions' {
+        @((Get-Module BastionSession).ExportedCommands.Keys | Sort-Object) | Should -Be @('Disconnect-BastionSession', 'Get-BastionSession')
+    }
+
+    It 'ships the shim and the native library for this platform in bin/' {
+        Join-Path $ModuleDir 'bin/BastionSession.Native.dll' | Should -Exist
+        $rid = [BastionSession.Native]::RuntimeIdentifier
+        $lib = if ($IsWindows) { 'bastion_session_ffi.dll' } elseif ($IsMacOS) { 'libbastion_session_ffi.dylib' } else { 'libbastion_session_ffi.so' }
+        Join-Path $ModuleDir "bin/$rid/$lib" | Should -Exist
+        [BastionSession.Native]::LibraryPath | Should -Be (Join-Path $ModuleDir "bin/$rid/$lib")
+        [BastionSession.Native]::Version | Should -Match '\(schema 1\)'
+    }
+
+    It 'keeps every path under 140 characters relative to the module folder (Azure Automation)' {
+        Get-ChildItem -Recurse -File $ModuleDir | ForEach-Object { $_.FullName.Substring($ModuleDir.Length).Length } | Should -Not -BeGreaterThan 140
+    }
+}
+
+Describe 'Windows PowerShell 5.1 syntax: <Name>' -ForEach $ScriptFiles {
+    It 'parses and uses no PowerShell 7-only syntax' {
+        $tokens = $null; $errors = $null
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile($File, [ref] $tokens, [ref] $errors)
+        $errors | Should -BeNullOrEmpty
+        $ps7Only = $ast.FindAll({
+                param($node)
+                $node.GetType().Name -in 'TernaryExpressionAst', 'PipelineChainAst' -or
+                ($node -is [System.Management.Automation.Language.BinaryExpressionAst] -and $node.Operator -eq 'QuestionQuestion') -or
+                ($node -is [System.Management.Automation.Language.AssignmentStatementAst] -and $node.Operator -eq 'QuestionQuestionEquals') -or
+                ($node -is [System.Management.Automation.Language.MemberExpressionAst] -and $node.NullConditional) -or
+                ($node -is [System.Management.Automation.Language.CommandParameterAst] -and $node.ParameterName -eq 'Parallel') -or
+                ($node -is [System.Management.Automation.Language.InvokeMemberExpressionAst] -and $node.Static -and $node.Member.Value -eq 'new')
+            }, $true)
+        @($ps7Only | ForEach-Object { "$($_.Extent.StartLineNumber): $($_.Extent.Text)" }) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Only Private/Invoke-BastionNative.ps1 touches the native shim' {
+    It 'no other script calls [BastionSession.Native]' {
+        $offenders = Get-ChildItem -Recurse -Include '*.ps1', '*.psm1' $ModuleDir |
+            Where-Object { $_.Name -ne 'Invoke-BastionNative.ps1' } |
+            Select-String -Pattern '\[BastionSession\.Native\]' -SimpleMatch:$false
+        @($offenders) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Help for <Command>' -ForEach $Commands {
+    BeforeAll {
+        $script:Help = Get-Help $Command -Full
+        $script:Cmd = Get-Command $Command
+    }
+
+    It 'has a synopsis and a description' {
+        $Help.Synopsis | Should -Not -BeNullOrEmpty
+        $Help.Synopsis | Should -Not -Match '^\s*Get-BastionSession \[|^\s*Disconnect-BastionSession \['
+        ($Help.description | Out-String) | Should -Match '\w{20,}|(\w+\s+){10,}'
+    }
+
+    It 'has at least 4 examples, one of them a runbook' {
+        $examples = @((Get-Help $Command -Examples).examples.example)
+        $examples.Count | Should -BeGreaterOrEqual 4
+        ($examples | ForEach-Object { $_.code + ($_.remarks | Out-String) } | Out-String) | Should -Match '(?i)runbook'
+    }
+
+    It 'documents every parameter' {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        foreach ($name in $Cmd.Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $p = $Help.parameters.parameter | Where-Object name -eq $name
+            ($p.description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "parameter -$name needs a description"
+        }
+    }
+
+    It 'names its output type and links' {
+        ($Help.returnValues | Out-String) | Should -Match 'BastionSession\.(Session|DisconnectResult)'
+        @($Help.relatedLinks.navigationLink).Count | Should -BeGreaterOrEqual 1
+        $Cmd.OutputType.Name | Should -Match 'BastionSession\.(Session|DisconnectResult)'
+    }
+}
+
+Describe 'Format views' {
+    It 'has a table view for <_>' -ForEach 'BastionSession.Session', 'BastionSession.DisconnectResult' {
+        $view = Get-FormatData -TypeName $_
+        $view | Should -Not -BeNullOrEmpty
+        $view.FormatViewDefinition[0].Control | Should -BeOfType [System.Management.Automation.TableControl]
+    }
+
+    It 'shows the columns an admin scans first for sessions' {
+        $headers = (Get-FormatData -TypeName 'BastionSession.Session').FormatViewDefinition[0].Control.Headers.Label
+        foreach ($h in 'UserName', 'TargetHostName', 'Protocol', 'Duration', 'BastionName') { $headers | Should -Contain $h }
+        ($headers -join ' ') | Should -Match 'StartTime'
+    }
+}
+
+Describe 'Parameter validation' {
+    It 'rejects a malformed subscription id, naming the parameter' {
+        { Get-BastionSession -SubscriptionId 'not-a-guid' -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage "*parameter 'SubscriptionId'*"
+    }
+
+    It 'rejects a malformed resource id, naming the parameter' {
+        { Get-BastionSession -ResourceId '/subscriptions/x/resourceGroups/rg' -AccessToken 't' } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage "*parameter 'ResourceId'*"
+        { Disconnect-BastionSession -BastionResourceId 'nope' -SessionId a -Force } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,Disconnect-BastionSession' -ExpectedMessage "*parameter 'BastionResourceId'*"
+    }
+
+    It 'rejects empty names' {
+        { Get-BastionSession -ResourceGroupName '' -Name 'b' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage "*parameter 'ResourceGroupName'*"
+        { Get-BastionSession -ResourceGroupName 'rg' -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage "*parameter 'Name'*"
+    }
+
+    It 'rejects -TimeoutSec outside 1..86400 and an unknown -Protocol or -Environment' {
+        { Get-BastionSession -TimeoutSec 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession'
+        { Get-BastionSession -TimeoutSec 86401 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession'
+        { Get-BastionSession -Protocol Telnet } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession'
+        { Get-BastionSession -Environment Mars } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession'
+    }
+
+    It 'accepts an empty -UserName as a value' {
+        { Get-BastionSession -UserName '' -SubscriptionId 00000000-0000-0000-0000-000000000001 -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 2 -ErrorAction SilentlyContinue } |
+            Should -Not -Throw
+    }
+
+    It 'says clearly when no subscription can be found' {
+        { Get-BastionSession -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' } |
+            Should -Throw -ErrorId 'BastionSubscriptionIdRequired,Get-BastionSession' -ExpectedMessage '*SubscriptionId*'
+    }
+
+    It 'refuses Disconnect-BastionSession without -SessionId unless -All' {
+        { Disconnect-BastionSession -ResourceGroupName rg -Name b -SubscriptionId 00000000-0000-0000-0000-000000000001 -Force -AccessToken t } |
+            Should -Throw -ErrorId 'BastionSessionIdRequired,Disconnect-BastionSession'
+    }
+
+    It 'resolves the parameter sets of Get-BastionSession' {
+        $cmd = Get-Command Get-BastionSession
+        $cmd.DefaultParameterSet | Should -Be 'BySubscription'
+        @($cmd.ParameterSets.Name | Sort-Object) | Should -Be @('ByName', 'ByResourceGroup', 'ByResourceId', 'BySubscription')
+        $cmd.Parameters['ResourceId'].Aliases | Should -Contain 'Id'
+        $cmd.Parameters['ResourceId'].Aliases | Should -Contain 'BastionResourceId'
+        $cmd.Parameters['Name'].Aliases | Should -Contain 'BastionName'
+        $cmd.Parameters['Name'].Aliases | Should -Contain 'BastionHostName'
+    }
+
+    It 'declares ShouldProcess with ConfirmImpact High on Disconnect-BastionSession' {
+        $meta = New-Object System.Management.Automation.CommandMetadata (Get-Command Disconnect-BastionSession)
+        $meta.SupportsShouldProcess | Should -BeTrue
+        $meta.ConfirmImpact | Should -Be 'High'
+    }
+}
+
+Describe 'Import-Module with a missing or mismatched native library' {
+    BeforeAll {
+        $script:ImportScript = "`$ErrorActionPreference='Stop'; try { Import-Module '$Manifest' -ErrorAction Stop; 'IMPORTED' } catch { 'FQID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message; exit 3 }"
+    }
+
+    It 'fails with BastionNativeLibraryMissing and names the path when the file is absent' {
+        $missing = Join-Path $TestDrive 'nowhere/libbastion_session_ffi.so'
+        $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $missing }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Match 'FQID=BastionNativeLibraryMissing'
+        $r.StdOut | Should -Match ([regex]::Escape($missing))
+    }
+
+    It 'fails with BastionNativeLibraryMismatch for a file that is not a library' {
+        $bogus = Join-Path $TestDrive 'bogus.so'
+        Set-Content -LiteralPath $bogus -Value 'not a shared object'
+        $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $bogus }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Match 'FQID=BastionNativeLibrary(Missing|Mismatch)'
+    }
+
+    It 'fails with BastionNativeLibraryMismatch for a library without the exports' {
+        $libm = @('/lib/x86_64-linux-gnu/libm.so.6', '/usr/lib/x86_64-linux-gnu/libm.so.6', '/lib64/libm.so.6', '/usr/lib/libSystem.B.dylib') | Where-Object { Test-Path $_ } | Select-Object -First 1
+        if (-not $libm) { Set-ItResult -Skipped -Because 'no libm found'; return }
+        $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $libm }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Match 'FQID=BastionNativeLibraryMismatch'
+        $r.StdOut | Should -Match 'bastion_version'
+    }
+
+    It 'fails with BastionNativeLibraryMismatch for a library that speaks schema 2' {
+        $cc = Get-Command cc, gcc, clang -ErrorAction SilentlyContinue | Select-Object -First 1
+        if (-not $cc -or $IsWindows) { Set-ItResult -Skipped -Because 'no C compiler to build the schema-2 stub'; return }
+        $stub = Join-Path $TestDrive 'libstub_schema2.so'
+        & $cc.Source -shared -fPIC -DSCHEMA=2 -o $stub (Join-Path $PSScriptRoot 'fixtures/stub_ffi.c')
+        $LASTEXITCODE | Should -Be 0
+        $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $stub }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Match 'FQID=BastionNativeLibraryMismatch'
+        $r.StdOut | Should -Match 'schema 2'
+    }
+
+    It 'imports with the real library (control)' {
+        $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
+        $r.StdOut | Should -Match 'IMPORTED'
+        $r.ExitCode | Should -Be 0
+    }
+}

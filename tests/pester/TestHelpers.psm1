@@ -1,0 +1,220 @@
+<#
+    Shared helpers for the Pester suite: the ARM emulator as a child process, its stats and
+    truth endpoints, the built module's path, and a child-pwsh runner for tests that need a
+    fresh process (the native library loads once per process).
+
+    The emulator is started with redirected stdin: closing stdin stops it; Stop-TestEmulator
+    also kills it if it is still alive after a few seconds.
+#>
+
+Set-StrictMode -Version 3.0
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+
+function Get-RepoRoot { $script:RepoRoot }
+
+function Get-BuiltModulePath {
+    <# The built module manifest (out/BastionSession/BastionSession.psd1); throws when it is missing. #>
+    $path = Join-Path $script:RepoRoot 'out/BastionSession/BastionSession.psd1'
+    if (-not (Test-Path -LiteralPath $path)) { throw "The built module is missing at '$path': run powershell/build-module.ps1" }
+    $path
+}
+
+function Get-EmulatorPath {
+    $path = if ($env:BASTION_EMULATOR) { $env:BASTION_EMULATOR } else { Join-Path $script:RepoRoot 'target/debug/bastion-emulator' }
+    if ($IsWindows -and -not $path.EndsWith('.exe')) { $path += '.exe' }
+    if (-not (Test-Path -LiteralPath $path)) { throw "The ARM emulator is missing at '$path': cargo build -p bastion-emulator" }
+    $path
+}
+
+function Start-TestEmulator {
+    <#
+    .SYNOPSIS
+        Starts bastion-emulator --port 0 <ArgumentList>; returns @{ Process; BaseUrl; Port; Token }.
+    #>
+    param(
+        [string[]] $ArgumentList = @(),
+        [string] $Token = 'emulator-token',
+        [int] $StartTimeoutSec = 30
+    )
+    $psi = New-Object System.Diagnostics.ProcessStartInfo
+    $psi.FileName = Get-EmulatorPath
+    $all = @('--port', '0')
+    if ($ArgumentList -notcontains '--token') { $all += @('--token', $Token) }
+    $all += $ArgumentList
+    foreach ($a in $all) { $psi.ArgumentList.Add([string]$a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $lineTask = $process.StandardOutput.ReadLineAsync()
+    if (-not $lineTask.Wait($StartTimeoutSec * 1000)) {
+        try { $process.Kill() } catch { }
+        throw "bastion-emulator did not print its address within $StartTimeoutSec s"
+    }
+    $line = $lineTask.Result
+    if ($line -notmatch 'listening on (?<url>https?://[^\s]+)') {
+        $stderr = ''
+        try { if ($process.WaitForExit(2000)) { $stderr = $process.StandardError.ReadToEnd() } } catch { }
+        try { $process.Kill() } catch { }
+        throw "bastion-emulator printed '$line' instead of its address. $stderr"
+    }
+    $url = $Matches['url'].TrimEnd('/')
+    # Keep draining both streams so a chatty emulator never blocks on a full pipe.
+    $drainOut = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.Stream]::Null)
+    $drainErr = $process.StandardError.BaseStream.CopyToAsync([System.IO.Stream]::Null)
+    $tokenValue = $Token
+    $i = [array]::IndexOf([string[]]$all, '--token')
+    if ($i -ge 0 -and $i + 1 -lt $all.Count) { $tokenValue = $all[$i + 1] }
+    [pscustomobject]@{
+        PSTypeName = 'BastionSession.TestEmulator'
+        Process    = $process
+        BaseUrl    = $url
+        Port       = ([uri]$url).Port
+        Token      = $tokenValue
+        Drains     = @($drainOut, $drainErr)
+    }
+}
+
+function Stop-TestEmulator {
+    <# Closes the emulator's stdin (it exits), then kills it if it is still running. #>
+    param([Parameter(Mandatory = $true)] $Emulator)
+    if ($null -eq $Emulator -or $null -eq $Emulator.Process) { return }
+    try { $Emulator.Process.StandardInput.Close() } catch { }
+    try {
+        if (-not $Emulator.Process.WaitForExit(5000)) { $Emulator.Process.Kill() }
+    } catch { }
+}
+
+function Invoke-EmulatorApi {
+    param([Parameter(Mandatory = $true)] $Emulator, [string] $Path, [string] $Method = 'GET', $Body)
+    $params = @{ Uri = $Emulator.BaseUrl + $Path; Method = $Method; NoProxy = $true; TimeoutSec = 30 }
+    if ($null -ne $Body) { $params.Body = ($Body | ConvertTo-Json -Depth 10 -Compress); $params.ContentType = 'application/json' }
+    Invoke-RestMethod @params
+}
+
+function Get-EmulatorStats {
+    <# GET /_emulator/stats: request counts by operation. #>
+    param([Parameter(Mandatory = $true)] $Emulator)
+    Invoke-EmulatorApi $Emulator '/_emulator/stats'
+}
+
+function Get-StatCount {
+    <# The count for one operation (getActiveSessions, disconnectActiveSessions, msiToken, ...) from a stats object; 0 when absent. #>
+    param($Stats, [Parameter(Mandatory = $true)] [string] $Operation)
+    if ($null -eq $Stats) { return 0 }
+    foreach ($container in @($Stats, $(if ($Stats.PSObject.Properties['operations']) { $Stats.operations }), $(if ($Stats.PSObject.Properties['requests']) { $Stats.requests }), $(if ($Stats.PSObject.Properties['byOperation']) { $Stats.byOperation }))) {
+        if ($null -eq $container) { continue }
+        if ($container -is [System.Collections.IDictionary]) {
+            if ($container.Contains($Operation)) { return [int]$container[$Operation] }
+            continue
+        }
+        $p = $container.PSObject.Properties[$Operation]
+        if ($null -ne $p -and $p.Value -isnot [psobject] -and $null -ne $p.Value) { return [int]$p.Value }
+    }
+    0
+}
+
+function Reset-TestEmulator {
+    <# POST /_emulator/reset: the scenario's sessions back, stats to zero. #>
+    param([Parameter(Mandatory = $true)] $Emulator)
+    $null = Invoke-EmulatorApi $Emulator '/_emulator/reset' -Method POST
+}
+
+function Get-EmulatorSession {
+    <#
+    GET /_emulator/sessions: the emulator's truth, as objects with the module's property names
+    (SessionId, UserName, TargetHostName, Protocol, StartTime, AgeMinutes, BastionName,
+    BastionResourceGroupName, BastionSubscriptionId, BastionResourceId) plus what the emulator sends.
+    #>
+    param([Parameter(Mandatory = $true)] $Emulator)
+    $answer = Invoke-EmulatorApi $Emulator '/_emulator/sessions'
+    $items = if ($answer -is [array]) { $answer } elseif ($answer.PSObject.Properties['sessions']) { $answer.sessions } elseif ($answer.PSObject.Properties['value']) { $answer.value } else { @($answer) }
+    foreach ($item in $items) {
+        $out = [ordered]@{}
+        foreach ($p in $item.PSObject.Properties) {
+            $name = $p.Name.Substring(0, 1).ToUpperInvariant() + $p.Name.Substring(1)
+            $out[$name] = $p.Value
+        }
+        $hostId = $null
+        foreach ($candidate in 'BastionResourceId', 'HostResourceId', 'BastionHostId', 'HostId', 'Host') {
+            if ($out.Contains($candidate) -and $out[$candidate] -is [string] -and $out[$candidate] -like '/subscriptions/*') { $hostId = $out[$candidate]; break }
+        }
+        if ($hostId -and $hostId -match '^/subscriptions/(?<s>[^/]+)/resourceGroups/(?<g>[^/]+)/providers/Microsoft.Network/bastionHosts/(?<n>[^/]+)') {
+            $out['BastionResourceId'] = $hostId
+            if (-not $out.Contains('BastionSubscriptionId')) { $out['BastionSubscriptionId'] = $Matches['s'] }
+            if (-not $out.Contains('BastionResourceGroupName')) { $out['BastionResourceGroupName'] = $Matches['g'] }
+            if (-not $out.Contains('BastionName')) { $out['BastionName'] = $Matches['n'] }
+        }
+        if ($out.Contains('StartTime') -and $out['StartTime'] -is [string]) {
+            $out['StartTime'] = [datetime]::Parse($out['StartTime'], [Globalization.CultureInfo]::InvariantCulture, [Globalization.DateTimeStyles]::AdjustToUniversal)
+        }
+        if (-not $out.Contains('AgeMinutes') -and $out.Contains('StartTime') -and $out['StartTime'] -is [datetime]) {
+            $out['AgeMinutes'] = ([datetime]::UtcNow - $out['StartTime'].ToUniversalTime()).TotalMinutes
+        }
+        if ($out.Contains('UserName') -and $null -eq $out['UserName']) { $out['UserName'] = '' }
+        [pscustomobject]$out
+    }
+}
+
+function Get-PwshPath {
+    <# The pwsh executable running this suite (Get-Process can report dotnet for framework-dependent installs). #>
+    $exe = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
+    if (Test-Path -LiteralPath $exe) { return $exe }
+    (Get-Process -Id $PID).Path
+}
+
+function Invoke-ChildPwsh {
+    <#
+    .SYNOPSIS
+        Runs a script in a fresh pwsh (the native library loads once per process), with extra
+        environment variables; returns @{ ExitCode; StdOut; StdErr }.
+    #>
+    param(
+        [Parameter(Mandatory = $true)] [string] $Script,
+        [hashtable] $Environment = @{},
+        [int] $TimeoutSec = 120
+    )
+    $psi = New-Object System.Diagnostics.ProcessStartInfo
+    $psi.FileName = Get-PwshPath
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    foreach ($k in $Environment.Keys) {
+        if ($null -eq $Environment[$k]) { [void]$psi.Environment.Remove($k) } else { $psi.Environment[$k] = [string]$Environment[$k] }
+    }
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $out = $p.StandardOutput.ReadToEndAsync()
+    $err = $p.StandardError.ReadToEndAsync()
+    if (-not $p.WaitForExit($TimeoutSec * 1000)) { try { $p.Kill() } catch { }; throw "child pwsh did not finish within $TimeoutSec s" }
+    $p.WaitForExit()
+    [pscustomobject]@{ ExitCode = $p.ExitCode; StdOut = $out.Result; StdErr = $err.Result }
+}
+
+function Set-TestCredentialEnvironment {
+    <#
+    Clears every variable the native credential chain reads and narrows it, so no test can
+    reach IMDS, the Azure CLI or a real service principal. Returns the saved values.
+    #>
+    param([hashtable] $Set = @{})
+    $names = 'AZURE_TOKEN_CREDENTIALS', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'MSI_ENDPOINT', 'MSI_SECRET', 'IMDS_ENDPOINT',
+        'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE',
+        'AZURE_SUBSCRIPTION_ID', 'IDENTITY_SERVER_THUMBPRINT', 'NO_PROXY', 'BASTION_SESSION_NATIVE_PATH'
+    $saved = @{}
+    foreach ($n in @($names) + @($Set.Keys)) { $saved[$n] = [Environment]::GetEnvironmentVariable($n) }
+    foreach ($n in $names) { [Environment]::SetEnvironmentVariable($n, $null) }
+    [Environment]::SetEnvironmentVariable('AZURE_TOKEN_CREDENTIALS', 'EnvironmentCredential')
+    [Environment]::SetEnvironmentVariable('NO_PROXY', '127.0.0.1,localhost')
+    foreach ($n in $Set.Keys) { [Environment]::SetEnvironmentVariable($n, $Set[$n]) }
+    $saved
+}
+
+function Restore-TestEnvironment {
+    param([hashtable] $Saved)
+    if ($null -eq $Saved) { return }
+    foreach ($n in $Saved.Keys) { [Environment]::SetEnvironmentVariable($n, $Saved[$n]) }
+}
+
+Export-ModuleMember -Function *
