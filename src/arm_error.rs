@@ -1,1 +1,213 @@
-//! (in progress)
+//! Turning ARM's error answers into [`Error`]s with a message an administrator can act on.
+//!
+//! ARM's error body is `{"error":{"code","message","target"?}}`, some services send the
+//! inner object bare, and sometimes the `code` (or the whole body) is missing: every case
+//! still gives the status and the request id.
+
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind};
+use crate::http::Response;
+
+/// What we were doing, to word the message and name the RBAC action of a 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    ListSessions,
+    Disconnect,
+    ListHosts,
+    GetHost,
+}
+
+impl Operation {
+    pub fn rbac_action(self) -> &'static str {
+        match self {
+            Operation::ListSessions => "Microsoft.Network/bastionHosts/getactivesessions/action",
+            Operation::Disconnect => {
+                "Microsoft.Network/bastionHosts/disconnectactivesessions/action"
+            }
+            Operation::ListHosts | Operation::GetHost => "Microsoft.Network/bastionHosts/read",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Operation::ListSessions => "listing the active sessions",
+            Operation::Disconnect => "disconnecting sessions",
+            Operation::ListHosts => "listing the Bastion hosts",
+            Operation::GetHost => "reading the Bastion host",
+        }
+    }
+}
+
+/// The code, message and target of an ARM error body, when it has them.
+pub(crate) fn parse_body(body: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        return (
+            None,
+            (!text.is_empty()).then(|| text.chars().take(300).collect()),
+            None,
+        );
+    };
+    let inner = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
+    let s = |k: &str| {
+        inner
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .filter(|s| !s.is_empty())
+    };
+    (s("code"), s("message"), s("target"))
+}
+
+/// The error for a non-success answer of `op` on `target` (a host id or a scope).
+pub(crate) fn from_response(resp: &Response, op: Operation, target: &str) -> Error {
+    let (code, arm_message, _arm_target) = parse_body(&resp.body);
+    let status = resp.status;
+    let kind = ErrorKind::from_status(status);
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut msg = match (status, op) {
+        (404, Operation::ListHosts) => format!("{target} was not found while {}", op.describe()),
+        (404, _) => match target.parse::<crate::HostRef>() {
+            Ok(h) => format!(
+                "Bastion host '{}' was not found in resource group '{}' of subscription '{}'",
+                h.name, h.resource_group_name, h.subscription_id
+            ),
+            Err(_) => format!("'{target}' was not found"),
+        },
+        (401, _) => format!(
+            "ARM rejected the access token while {} on '{target}'",
+            op.describe()
+        ),
+        (403, _) => format!(
+            "access denied while {} on '{target}': the caller needs the RBAC action '{}' on it",
+            op.describe(),
+            op.rbac_action()
+        ),
+        _ => format!("{} on '{target}' failed", capitalise(op.describe())),
+    };
+    msg.push_str(&format!(
+        " (HTTP {status}{}{reason}",
+        if reason.is_empty() { "" } else { " " }
+    ));
+    if let Some(c) = &code {
+        msg.push_str(&format!(", {c}"));
+    }
+    msg.push(')');
+    if let Some(m) = &arm_message {
+        msg.push_str(&format!(": {m}"));
+    }
+    match resp.request_id() {
+        Some(id) => msg.push_str(&format!(" [request id {id}]")),
+        None => msg.push_str(" [no request id]"),
+    }
+    let mut e = Error::new(kind, msg)
+        .with_http_status(status)
+        .with_target(target);
+    if let Some(c) = code {
+        e = e.with_arm_code(c);
+    }
+    if let Some(id) = resp.request_id() {
+        e = e.with_request_id(id);
+    }
+    e
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use reqwest::header::HeaderMap;
+
+    fn resp(status: u16, body: &str, rid: Option<&str>) -> Response {
+        let mut headers = HeaderMap::new();
+        if let Some(r) = rid {
+            headers.insert("x-ms-request-id", r.parse().unwrap());
+        }
+        Response {
+            status,
+            headers,
+            body: Bytes::from(body.to_string()),
+            url: "https://x/".parse().unwrap(),
+        }
+    }
+
+    const HOST: &str =
+        "/subscriptions/s/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/bh-1";
+
+    #[test]
+    fn not_found_names_host_and_code() {
+        let e = from_response(
+            &resp(
+                404,
+                r#"{"error":{"code":"ResourceNotFound","message":"nope"}}"#,
+                Some("rid-1"),
+            ),
+            Operation::ListSessions,
+            HOST,
+        );
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert_eq!(e.arm_code(), Some("ResourceNotFound"));
+        assert_eq!(e.request_id(), Some("rid-1"));
+        assert_eq!(e.http_status(), Some(404));
+        assert!(
+            e.message().contains("'bh-1'") && e.message().contains("'rg-0'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn forbidden_names_the_rbac_action() {
+        let e = from_response(&resp(403, "", None), Operation::Disconnect, HOST);
+        assert_eq!(e.kind(), ErrorKind::Forbidden);
+        assert!(
+            e.message().contains("disconnectactivesessions/action"),
+            "{e}"
+        );
+        let e = from_response(
+            &resp(403, "", None),
+            Operation::ListHosts,
+            "subscription 's'",
+        );
+        assert!(
+            e.message().contains("Microsoft.Network/bastionHosts/read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_code_or_body_still_useful() {
+        let e = from_response(
+            &resp(
+                500,
+                r#"{"error":{"message":"Operation x not found.","details":[]}}"#,
+                Some("r2"),
+            ),
+            Operation::ListSessions,
+            HOST,
+        );
+        assert_eq!(e.arm_code(), None);
+        assert!(
+            e.message().contains("HTTP 500") && e.message().contains("r2"),
+            "{e}"
+        );
+        let e = from_response(&resp(502, "", None), Operation::ListSessions, HOST);
+        assert!(e.message().contains("HTTP 502 Bad Gateway"), "{e}");
+        assert!(e.message().contains("no request id"), "{e}");
+        let e = from_response(&resp(409, "plain text", None), Operation::Disconnect, HOST);
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert!(e.message().contains("plain text"));
+    }
+}

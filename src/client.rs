@@ -1,17 +1,55 @@
 //! [`BastionClient`]: the operations on Bastion hosts, single and fanned out.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
 use futures::stream::BoxStream;
+use serde_json::Value;
 use url::Url;
 
+use crate::arm_error::Operation;
+use crate::auth::{self, TokenProvider};
 use crate::context::OperationContext;
 use crate::error::{Error, Result};
+use crate::http::{self, RequestSpec};
 use crate::model::{
     BastionHost, BastionSession, DisconnectTarget, HostDisconnectOutcome, HostRef, HostScope,
     HostSessionsOutcome, SessionDisconnectResult,
 };
-use crate::options::ClientOptions;
+use crate::options::{ClientOptions, DEFAULT_DISCONNECT_CHUNK, PollOptions, RetryPolicy};
+use crate::progress::ProgressEvent;
+use crate::{fanout, lro, paging, retry};
+
+/// What the request machinery needs (shared by clones of a client).
+pub(crate) struct Arm {
+    pub http: reqwest::Client,
+    pub tokens: Arc<TokenProvider>,
+    pub endpoint: Url,
+    pub api_version: String,
+    pub retry: RetryPolicy,
+    pub poll: PollOptions,
+    pub request_timeout: Duration,
+    pub max_pages: usize,
+}
+
+impl Arm {
+    /// `{endpoint}{path}?api-version=..` for an ARM path like `/subscriptions/..`.
+    pub fn url_for(&self, path: &str) -> Result<Url> {
+        let mut base = self.endpoint.clone();
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        let mut url = base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::invalid_request(format!("cannot build a URL for '{path}': {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("api-version", &self.api_version);
+        Ok(url)
+    }
+}
 
 /// A client for the Bastion session operations of ARM.
 ///
@@ -20,43 +58,63 @@ use crate::options::ClientOptions;
 /// shared between clients with the same proxy/CA and identity.
 #[derive(Clone)]
 pub struct BastionClient {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    endpoint: Url,
-    options: ClientOptions,
+    arm: Arc<Arm>,
+    options: Arc<ClientOptions>,
 }
 
 impl std::fmt::Debug for BastionClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BastionClient")
-            .field("endpoint", &self.inner.endpoint.as_str())
-            .field("api_version", &self.inner.options.api_version)
+            .field("endpoint", &self.arm.endpoint.as_str())
+            .field("api_version", &self.arm.api_version)
             .finish_non_exhaustive()
     }
 }
 
 impl BastionClient {
-    /// Builds a client. Fails with [`InsecureEndpoint`](crate::ErrorKind::InsecureEndpoint)
-    /// for plain HTTP to a non-loopback host (no connection is made), with
-    /// [`InvalidRequest`](crate::ErrorKind::InvalidRequest) for bad options (bad CA PEM,
-    /// bad proxy URL). Credentials are resolved lazily, on the first call that needs a token.
+    /// Builds a client. Makes no network call.
+    ///
+    /// Fails with [`InsecureEndpoint`](crate::ErrorKind::InsecureEndpoint) for plain HTTP
+    /// to a non-loopback host, with [`InvalidRequest`](crate::ErrorKind::InvalidRequest)
+    /// for bad options (bad CA PEM, bad proxy URL, empty api-version or access token), and
+    /// with [`Auth`](crate::ErrorKind::Auth) for a credential this build cannot use
+    /// (client certificate) or a bad `AZURE_TOKEN_CREDENTIALS`.
     pub fn new(options: ClientOptions) -> Result<BastionClient> {
         let endpoint = options.effective_endpoint();
+        http::check_endpoint(&endpoint)?;
+        if options.api_version.trim().is_empty() {
+            return Err(Error::invalid_request("the api-version is empty"));
+        }
+        let http = http::shared_client(
+            options.proxy.as_deref(),
+            options.extra_ca_pem.as_deref(),
+            options.connect_timeout,
+        )?;
+        let tokens = auth::provider_for(&options.credential, options.environment, &http)?;
+        let arm = Arm {
+            http,
+            tokens,
+            endpoint,
+            api_version: options.api_version.trim().to_string(),
+            retry: options.retry.clone(),
+            poll: options.poll.clone(),
+            request_timeout: options.request_timeout,
+            max_pages: options.max_pages.max(1),
+        };
         Ok(BastionClient {
-            inner: Arc::new(Inner { endpoint, options }),
+            arm: Arc::new(arm),
+            options: Arc::new(options),
         })
     }
 
     /// The ARM endpoint this client calls.
     pub fn endpoint(&self) -> &Url {
-        &self.inner.endpoint
+        &self.arm.endpoint
     }
 
     /// The options the client was built with.
     pub fn options(&self) -> &ClientOptions {
-        &self.inner.options
+        &self.options
     }
 
     /// Lists the active sessions of one host (`getActiveSessions`: POST, LRO polling,
@@ -66,8 +124,8 @@ impl BastionClient {
         host: &HostRef,
         ctx: &OperationContext,
     ) -> Result<Vec<BastionSession>> {
-        let _ = (host, ctx);
-        Err(Error::invalid_request("not implemented yet"))
+        ctx.check()?;
+        lro::get_active_sessions(&self.arm, host, ctx).await
     }
 
     /// Disconnects sessions on one host (`disconnectActiveSessions`).
@@ -76,7 +134,7 @@ impl BastionClient {
     /// (0 means [`DEFAULT_DISCONNECT_CHUNK`](crate::DEFAULT_DISCONNECT_CHUNK)); every page of
     /// each answer is read. The result has exactly one entry per distinct requested id, in
     /// request order; an id ARM did not mention gets state
-    /// [`NotReported`](SessionDisconnectResult::NOT_REPORTED).
+    /// [`NotReported`](SessionDisconnectResult::NOT_REPORTED). No id, no request.
     pub async fn disconnect_sessions(
         &self,
         host: &HostRef,
@@ -84,45 +142,174 @@ impl BastionClient {
         chunk_size: usize,
         ctx: &OperationContext,
     ) -> Result<Vec<SessionDisconnectResult>> {
-        let _ = (host, session_ids, chunk_size, ctx);
-        Err(Error::invalid_request("not implemented yet"))
+        ctx.check()?;
+        let target = host.resource_id();
+        let mut seen = HashSet::new();
+        let ids: Vec<&String> = session_ids
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .collect();
+        if let Some(bad) = ids.iter().find(|id| id.trim().is_empty()) {
+            return Err(
+                Error::invalid_request(format!("a session id is empty ({bad:?})"))
+                    .with_target(&target),
+            );
+        }
+        let chunk = if chunk_size == 0 {
+            DEFAULT_DISCONNECT_CHUNK
+        } else {
+            chunk_size
+        };
+        let url = self
+            .arm
+            .url_for(&format!("{target}/disconnectActiveSessions"))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for part in ids.chunks(chunk) {
+            let body =
+                serde_json::to_vec(&serde_json::json!({ "sessionIds": part })).map_err(|e| {
+                    Error::invalid_request(format!("cannot encode the session ids: {e}"))
+                })?;
+            let spec = RequestSpec {
+                method: reqwest::Method::POST,
+                url: url.clone(),
+                body: Some(Bytes::from(body)),
+            };
+            let first = retry::send(&self.arm, &spec, Operation::Disconnect, &target, ctx).await?;
+            let states = paging::collect_all(
+                &self.arm,
+                first,
+                Operation::Disconnect,
+                &target,
+                ctx,
+                parse_state,
+            )
+            .await?;
+            let mut reported: HashMap<String, SessionDisconnectResult> = HashMap::new();
+            for s in states.into_iter().flatten() {
+                reported.entry(s.session_id.clone()).or_insert(s);
+            }
+            for id in part {
+                out.push(
+                    reported
+                        .remove(id.as_str())
+                        .unwrap_or_else(|| SessionDisconnectResult {
+                            session_id: (*id).clone(),
+                            state: SessionDisconnectResult::NOT_REPORTED.to_string(),
+                            message: Some("the service did not report this session".to_string()),
+                        }),
+                );
+            }
+            if !reported.is_empty() {
+                tracing::debug!(extra = reported.len(), host = %target, "the service reported sessions that were not asked for; ignored");
+            }
+        }
+        Ok(out)
     }
 
     /// Discovers the Bastion hosts in each subscription of `scope` (or in its resource
-    /// group), reading every page. A subscription or group that does not exist fails the call.
+    /// group), reading every page. A subscription or group that does not exist fails the
+    /// call. Emits `hostsDiscovered`.
     pub async fn list_hosts(
         &self,
         scope: &HostScope,
         ctx: &OperationContext,
     ) -> Result<Vec<BastionHost>> {
-        let _ = (scope, ctx);
-        Err(Error::invalid_request("not implemented yet"))
+        ctx.check()?;
+        let mut subs = Vec::new();
+        for s in &scope.subscription_ids {
+            let s = s.trim();
+            if s.is_empty() || s.contains('/') {
+                return Err(Error::invalid_request(format!(
+                    "'{s}' is not a subscription id"
+                )));
+            }
+            if !subs.contains(&s) {
+                subs.push(s);
+            }
+        }
+        if subs.is_empty() {
+            return Err(Error::invalid_request(
+                "no subscription id was given to discover Bastion hosts in",
+            ));
+        }
+        let rg = scope
+            .resource_group_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        if rg.is_some_and(|r| r.contains('/')) {
+            return Err(Error::invalid_request(
+                "the resource group name contains '/'",
+            ));
+        }
+        let mut hosts = Vec::new();
+        for sub in subs {
+            let (path, target) = match rg {
+                Some(rg) => (
+                    format!(
+                        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/bastionHosts"
+                    ),
+                    format!("resource group '{rg}' in subscription '{sub}'"),
+                ),
+                None => (
+                    format!("/subscriptions/{sub}/providers/Microsoft.Network/bastionHosts"),
+                    format!("subscription '{sub}'"),
+                ),
+            };
+            let spec = RequestSpec {
+                method: reqwest::Method::GET,
+                url: self.arm.url_for(&path)?,
+                body: None,
+            };
+            let first = retry::send(&self.arm, &spec, Operation::ListHosts, &target, ctx).await?;
+            hosts.extend(
+                paging::collect_all(
+                    &self.arm,
+                    first,
+                    Operation::ListHosts,
+                    &target,
+                    ctx,
+                    BastionHost::from_arm_json,
+                )
+                .await?,
+            );
+        }
+        ctx.emit(ProgressEvent::HostsDiscovered { count: hosts.len() });
+        Ok(hosts)
     }
 
     /// Reads one host (`GET .../bastionHosts/{name}`).
     pub async fn get_host(&self, host: &HostRef, ctx: &OperationContext) -> Result<BastionHost> {
-        let _ = (host, ctx);
-        Err(Error::invalid_request("not implemented yet"))
+        ctx.check()?;
+        let target = host.resource_id();
+        let spec = RequestSpec {
+            method: reqwest::Method::GET,
+            url: self.arm.url_for(&target)?,
+            body: None,
+        };
+        let resp = retry::send(&self.arm, &spec, Operation::GetHost, &target, ctx).await?;
+        let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+            Error::invalid_response(format!("the host answer is not valid JSON: {e}"))
+                .with_target(&target)
+        })?;
+        BastionHost::from_arm_json(&v).map_err(|e| e.with_target(&target))
     }
 
     /// Lists the sessions of many hosts, at most `concurrency` at once (0 means
     /// [`DEFAULT_CONCURRENCY`](crate::DEFAULT_CONCURRENCY)), yielding each host's outcome
     /// as soon as it completes. A failing host does not stop the others. Emits
     /// `hostStarted`/`hostDone` progress. Cancelling `ctx` ends every host with `Cancelled`.
+    ///
+    /// The stream does its work as it is polled; it needs no particular runtime beyond
+    /// tokio's timers and I/O.
     pub fn list_sessions_many<H: Into<BastionHost>>(
         &self,
         hosts: impl IntoIterator<Item = H>,
         concurrency: usize,
         ctx: &OperationContext,
     ) -> BoxStream<'static, HostSessionsOutcome> {
-        let _ = (concurrency, ctx);
         let hosts: Vec<BastionHost> = hosts.into_iter().map(Into::into).collect();
-        Box::pin(futures::stream::iter(hosts.into_iter().map(|host| {
-            HostSessionsOutcome {
-                host,
-                result: Err(Error::invalid_request("not implemented yet")),
-            }
-        })))
+        fanout::sessions(self.clone(), hosts, concurrency, ctx.clone())
     }
 
     /// Disconnects sessions on many hosts, at most `concurrency` hosts at once, yielding
@@ -134,12 +321,30 @@ impl BastionClient {
         concurrency: usize,
         ctx: &OperationContext,
     ) -> BoxStream<'static, HostDisconnectOutcome> {
-        let _ = (chunk_size, concurrency, ctx);
-        Box::pin(futures::stream::iter(targets.into_iter().map(|t| {
-            HostDisconnectOutcome {
-                host: t.host,
-                result: Err(Error::invalid_request("not implemented yet")),
-            }
-        })))
+        fanout::disconnects(self.clone(), targets, chunk_size, concurrency, ctx.clone())
     }
+}
+
+/// One `BastionSessionState` of a disconnect answer; items without a session id are dropped.
+fn parse_state(v: &Value) -> Result<Option<SessionDisconnectResult>> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| Error::invalid_response("a disconnect result is not a JSON object"))?;
+    let s = |k: &str| -> Result<Option<String>> {
+        match obj.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Error::invalid_response(format!(
+                "disconnect result field '{k}' should be a string"
+            ))),
+        }
+    };
+    let Some(session_id) = s("sessionId")? else {
+        return Ok(None);
+    };
+    Ok(Some(SessionDisconnectResult {
+        session_id,
+        state: s("state")?.unwrap_or_else(|| "Unknown".to_string()),
+        message: s("message")?,
+    }))
 }

@@ -73,7 +73,6 @@ impl ErrorKind {
             401 => ErrorKind::Auth,
             403 => ErrorKind::Forbidden,
             404 => ErrorKind::NotFound,
-            408 => ErrorKind::Timeout,
             409 => ErrorKind::Conflict,
             429 => ErrorKind::Throttled,
             400 => ErrorKind::InvalidRequest,

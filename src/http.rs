@@ -1,1 +1,369 @@
-//! (in progress)
+//! The HTTP layer: the process-wide reqwest clients, the plain-HTTP rule, one request
+//! attempt with request ids and redacted logging.
+//!
+//! TLS is rustls with the `ring` provider and the platform verifier (OS trust store, so
+//! corporate TLS inspection works), plus any extra CA the caller trusts. Verification is
+//! never disabled. Plain HTTP is allowed only to loopback hosts, checked before any
+//! connection is attempted.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue};
+use url::{Host, Url};
+
+use crate::context::OperationContext;
+use crate::error::{Error, ErrorKind, Result};
+use crate::progress::ProgressEvent;
+
+/// Key of the client cache: proxy and extra CA (and timeouts) decide the client.
+type ClientKey = (Option<String>, Option<String>, Duration);
+
+fn client_cache() -> &'static Mutex<HashMap<ClientKey, reqwest::Client>> {
+    static CACHE: OnceLock<Mutex<HashMap<ClientKey, reqwest::Client>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Installs rustls' `ring` provider as the process default (reqwest is built without one).
+pub(crate) fn install_crypto_provider() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // Err means another provider is already installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// The shared client for this proxy / extra CA, built on first use.
+pub(crate) fn shared_client(
+    proxy: Option<&str>,
+    extra_ca_pem: Option<&str>,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client> {
+    let key = (
+        proxy.map(str::to_string),
+        extra_ca_pem.map(str::to_string),
+        connect_timeout,
+    );
+    let mut cache = client_cache().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = cache.get(&key) {
+        return Ok(c.clone());
+    }
+    let client = build_client(proxy, extra_ca_pem, connect_timeout)?;
+    cache.insert(key, client.clone());
+    Ok(client)
+}
+
+fn build_client(
+    proxy: Option<&str>,
+    extra_ca_pem: Option<&str>,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client> {
+    install_crypto_provider();
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        // ARM never redirects these calls; following one could carry the token elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("bastion_session/", env!("CARGO_PKG_VERSION")));
+    if let Some(p) = proxy {
+        let p = reqwest::Proxy::all(p)
+            .map_err(|e| Error::invalid_request(format!("the proxy URL is not valid: {e}")))?
+            .no_proxy(reqwest::NoProxy::from_env());
+        b = b.proxy(p);
+    }
+    if let Some(pem) = extra_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+            Error::invalid_request(format!(
+                "the extra CA certificate PEM could not be read: {e}"
+            ))
+        })?;
+        if certs.is_empty() {
+            return Err(Error::invalid_request(
+                "the extra CA certificate PEM holds no certificate",
+            ));
+        }
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    b.build().map_err(|e| {
+        Error::new(
+            ErrorKind::Transport,
+            format!("the HTTP client could not be built: {e}"),
+        )
+    })
+}
+
+/// True for loopback hosts: `localhost`, 127.0.0.0/8, `::1`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
+    }
+}
+
+/// Refuses plain HTTP to a non-loopback host (before any connection) and non-HTTP schemes.
+pub(crate) fn check_endpoint(url: &Url) -> Result<()> {
+    match url.scheme() {
+        "https" => {
+            if url.host().is_none() {
+                return Err(Error::invalid_request(format!(
+                    "the endpoint '{url}' has no host"
+                )));
+            }
+            Ok(())
+        }
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(Error::new(
+            ErrorKind::InsecureEndpoint,
+            format!(
+                "refusing plain HTTP to '{}': a bearer token may only be sent over HTTPS \
+                 (plain HTTP is allowed for loopback addresses only)",
+                url.host_str().unwrap_or_default()
+            ),
+        )),
+        other => Err(Error::invalid_request(format!(
+            "the endpoint '{url}' uses the scheme '{other}'; only https (or http to loopback) is supported"
+        ))),
+    }
+}
+
+/// Checks that a URL the service handed us (nextLink, Location, Azure-AsyncOperation)
+/// may receive our token: same host as the endpoint (or both loopback), and secure.
+pub(crate) fn check_followup(endpoint: &Url, url: &Url) -> Result<()> {
+    check_endpoint(url)?;
+    let same = match (endpoint.host(), url.host()) {
+        (Some(Host::Domain(a)), Some(Host::Domain(b))) => a.eq_ignore_ascii_case(b),
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    };
+    if same || (is_loopback(endpoint) && is_loopback(url)) {
+        Ok(())
+    } else {
+        Err(Error::invalid_response(format!(
+            "the service pointed to '{}', another host than the ARM endpoint '{}'; not sending the token there",
+            url.host_str().unwrap_or_default(),
+            endpoint.host_str().unwrap_or_default()
+        )))
+    }
+}
+
+/// An answer read in full.
+#[derive(Debug, Clone)]
+pub(crate) struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub url: Url,
+}
+
+impl Response {
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// ARM's request id (`x-ms-request-id`, else the correlation id).
+    pub fn request_id(&self) -> Option<&str> {
+        self.header("x-ms-request-id")
+            .or_else(|| self.header("x-ms-correlation-request-id"))
+    }
+}
+
+/// Why one attempt got no HTTP answer.
+#[derive(Debug)]
+pub(crate) struct TransportFailure {
+    pub message: String,
+}
+
+/// What to send.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestSpec {
+    pub method: reqwest::Method,
+    pub url: Url,
+    pub body: Option<Bytes>,
+}
+
+/// Sends one attempt and reads the body. Cancellation/deadline come back as `Err(Error)`
+/// in the outer result; transport failures as `Ok(Err(..))` so the caller can retry them.
+pub(crate) async fn send_once(
+    client: &reqwest::Client,
+    spec: &RequestSpec,
+    token: &str,
+    client_request_id: &str,
+    timeout: Duration,
+    ctx: &OperationContext,
+) -> Result<std::result::Result<Response, TransportFailure>> {
+    let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        Error::new(
+            ErrorKind::Auth,
+            "the access token contains characters not allowed in a header",
+        )
+    })?;
+    auth.set_sensitive(true);
+    let mut req = client
+        .request(spec.method.clone(), spec.url.clone())
+        .header(reqwest::header::AUTHORIZATION, auth)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header("x-ms-client-request-id", client_request_id)
+        .timeout(timeout);
+    req = match &spec.body {
+        Some(b) => req
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(b.clone()),
+        // ARM wants an explicit empty body on body-less POSTs.
+        None if spec.method == reqwest::Method::POST => {
+            req.header(reqwest::header::CONTENT_LENGTH, "0")
+        }
+        None => req,
+    };
+    ctx.stats.add_request();
+    let started = std::time::Instant::now();
+    tracing::debug!(
+        method = %spec.method, url = %spec.url, client_request_id,
+        "sending request (Authorization: Bearer <redacted>)"
+    );
+    let outcome = ctx
+        .run(async {
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let url = resp.url().clone();
+            let body = resp.bytes().await?;
+            Ok::<_, reqwest::Error>(Response {
+                status,
+                headers,
+                body,
+                url,
+            })
+        })
+        .await?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let status = outcome.as_ref().ok().map(|r| r.status);
+    ctx.emit(ProgressEvent::Request {
+        method: spec.method.to_string(),
+        url: spec.url.to_string(),
+        status,
+        elapsed_ms,
+    });
+    Ok(match outcome {
+        Ok(r) => {
+            tracing::debug!(
+                status = r.status,
+                elapsed_ms,
+                request_id = r.request_id().unwrap_or(""),
+                "answer received"
+            );
+            Ok(r)
+        }
+        Err(e) => {
+            let message = describe_reqwest_error(&e);
+            tracing::debug!(elapsed_ms, error = %message, "request failed without an answer");
+            Err(TransportFailure { message })
+        }
+    })
+}
+
+fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut msg = if e.is_timeout() {
+        "the request timed out".to_string()
+    } else if e.is_connect() {
+        "the connection could not be made".to_string()
+    } else if e.is_body() || e.is_decode() {
+        "the connection failed while reading the answer".to_string()
+    } else {
+        "the request failed".to_string()
+    };
+    let mut src = e.source();
+    let mut depth = 0;
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+        depth += 1;
+        if depth > 4 {
+            break;
+        }
+    }
+    msg
+}
+
+/// Parses an IP literal host, for tests.
+#[allow(dead_code)]
+pub(crate) fn host_ip(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        Host::Ipv4(v) => Some(IpAddr::V4(v)),
+        Host::Ipv6(v) => Some(IpAddr::V6(v)),
+        Host::Domain(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn loopback_rule() {
+        for ok in [
+            "http://127.0.0.1:8080/",
+            "http://127.1.2.3/",
+            "http://localhost:1/",
+            "http://LOCALHOST/",
+            "http://[::1]:80/",
+            "https://management.azure.com/",
+            "https://203.0.113.1/",
+        ] {
+            assert!(check_endpoint(&u(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://203.0.113.1/",
+            "http://management.azure.com/",
+            "http://10.0.0.1/",
+            "http://localhost.evil.com/",
+            "http://[::2]/",
+        ] {
+            assert_eq!(
+                check_endpoint(&u(bad)).unwrap_err().kind(),
+                ErrorKind::InsecureEndpoint,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check_endpoint(&u("ftp://127.0.0.1/")).unwrap_err().kind(),
+            ErrorKind::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn followups_stay_on_the_endpoint_host() {
+        let ep = u("https://management.azure.com/");
+        assert!(check_followup(&ep, &u("https://MANAGEMENT.azure.com/x?a=1")).is_ok());
+        assert!(check_followup(&ep, &u("https://evil.example/x")).is_err());
+        let lo = u("http://127.0.0.1:5/");
+        assert!(check_followup(&lo, &u("http://localhost:5/x")).is_ok());
+        assert!(check_followup(&lo, &u("http://203.0.113.1/x")).is_err());
+    }
+
+    #[test]
+    fn builds_a_client_with_an_extra_ca_and_rejects_bad_pem() {
+        assert!(shared_client(None, None, Duration::from_secs(5)).is_ok());
+        let e = shared_client(None, Some("not a pem"), Duration::from_secs(5)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+    }
+}

@@ -1,1 +1,354 @@
-//! (in progress)
+//! Token sources and the token cache.
+//!
+//! - `managed_identity`: our own managed-identity client (App Service / Automation
+//!   endpoint, hybrid-worker `MSI_ENDPOINT`, IMDS with a short probe).
+//! - `identity`: adapters over azure_identity (client secret, workload identity, Azure CLI).
+//! - `chain`: the default chain, narrowed by `AZURE_TOKEN_CREDENTIALS`.
+//!
+//! [`TokenProvider`] caches one token per identity and scope and refreshes it 5 minutes
+//! before expiry. Providers are kept in a process-wide map keyed by identity (secrets
+//! only enter the key as a hash), so every client and C ABI call for the same identity
+//! shares one token.
+
+mod chain;
+mod identity;
+mod managed_identity;
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use async_trait::async_trait;
+use time::{Duration as TimeDuration, OffsetDateTime};
+
+use crate::cloud::AzureEnvironment;
+use crate::credential::{AccessToken, CredentialSpec, SecretString, TokenSource};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Tokens are refreshed this long before they expire.
+const REFRESH_MARGIN: TimeDuration = TimeDuration::minutes(5);
+
+/// A token source with a cache in front.
+pub(crate) struct TokenProvider {
+    source: Arc<dyn TokenSource>,
+    scope: String,
+    refreshable: bool,
+    cached: Mutex<Option<AccessToken>>,
+    refresh_gate: tokio::sync::Mutex<()>,
+}
+
+impl TokenProvider {
+    fn new(source: Arc<dyn TokenSource>, scope: String, refreshable: bool) -> Self {
+        TokenProvider {
+            source,
+            scope,
+            refreshable,
+            cached: Mutex::new(None),
+            refresh_gate: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn fresh_cached(&self) -> Option<SecretString> {
+        let g = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        g.as_ref()
+            .filter(|t| t.expires_on > OffsetDateTime::now_utc() + REFRESH_MARGIN)
+            .map(|t| t.token.clone())
+    }
+
+    /// A valid token: the cached one, or a new one (one fetch at a time).
+    pub async fn token(&self) -> Result<SecretString> {
+        if let Some(t) = self.fresh_cached() {
+            return Ok(t);
+        }
+        let _gate = self.refresh_gate.lock().await;
+        if let Some(t) = self.fresh_cached() {
+            return Ok(t);
+        }
+        let t = self.source.get_token(&self.scope).await?;
+        if t.token.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Auth,
+                format!("{} returned an empty token", self.source.name()),
+            ));
+        }
+        let out = t.token.clone();
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(t);
+        Ok(out)
+    }
+
+    /// Whether a new token can be had (false for a caller-supplied access token).
+    pub fn refreshable(&self) -> bool {
+        self.refreshable
+    }
+
+    /// Drops the cached token if it is `token` (ARM rejected it).
+    pub fn invalidate(&self, token: &SecretString) {
+        let mut g = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if g.as_ref().is_some_and(|t| &t.token == token) {
+            *g = None;
+        }
+    }
+}
+
+/// A caller-supplied token, used as is.
+struct StaticToken(SecretString);
+
+#[async_trait]
+impl TokenSource for StaticToken {
+    async fn get_token(&self, _scope: &str) -> Result<AccessToken> {
+        Ok(AccessToken {
+            token: self.0.clone(),
+            expires_on: OffsetDateTime::now_utc() + TimeDuration::days(3650),
+        })
+    }
+    fn name(&self) -> String {
+        "AccessToken".into()
+    }
+}
+
+fn provider_cache() -> &'static Mutex<HashMap<String, Arc<TokenProvider>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<TokenProvider>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+pub(crate) fn hash_secret(s: &str) -> String {
+    let mut h = DefaultHasher::new();
+    s.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Environment variables that decide what the env-driven credentials do; part of the
+/// cache key so a changed environment gets a new provider.
+fn env_fingerprint() -> String {
+    let plain = [
+        "AZURE_TOKEN_CREDENTIALS",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_AUTHORITY_HOST",
+        "IDENTITY_ENDPOINT",
+        "MSI_ENDPOINT",
+    ];
+    let secret = ["AZURE_CLIENT_SECRET", "IDENTITY_HEADER", "MSI_SECRET"];
+    let mut key = String::new();
+    for n in plain {
+        key.push_str(&format!("{n}={};", env(n).unwrap_or_default()));
+    }
+    for n in secret {
+        key.push_str(&format!(
+            "{n}#{};",
+            env(n).map(|v| hash_secret(&v)).unwrap_or_default()
+        ));
+    }
+    key
+}
+
+/// Builds a token source (and says whether it can be refreshed).
+type SourceBuilder = Box<dyn FnOnce() -> Result<(Arc<dyn TokenSource>, bool)>>;
+
+/// The provider for `spec` in `environment`, shared process-wide per identity.
+pub(crate) fn provider_for(
+    spec: &CredentialSpec,
+    environment: AzureEnvironment,
+    http: &reqwest::Client,
+) -> Result<Arc<TokenProvider>> {
+    let scope = environment.scope();
+    let (key, build): (Option<String>, SourceBuilder) = match spec {
+        CredentialSpec::AccessToken(t) => {
+            let token = t.expose().trim();
+            if token.is_empty() {
+                return Err(Error::invalid_request("the access token is empty"));
+            }
+            let token = token
+                .strip_prefix("Bearer ")
+                .unwrap_or(token)
+                .trim()
+                .to_string();
+            return Ok(Arc::new(TokenProvider::new(
+                Arc::new(StaticToken(SecretString::new(token))),
+                scope,
+                false,
+            )));
+        }
+        CredentialSpec::Custom(src) => {
+            return Ok(Arc::new(TokenProvider::new(src.clone(), scope, true)));
+        }
+        CredentialSpec::ClientSecret {
+            tenant_id,
+            client_id,
+            secret,
+            authority_host,
+        } => {
+            let key = format!(
+                "cs|{tenant_id}|{client_id}|{}|{}",
+                hash_secret(secret.expose()),
+                authority_host.as_ref().map(|u| u.as_str()).unwrap_or("")
+            );
+            let (t, c, s, a, h) = (
+                tenant_id.clone(),
+                client_id.clone(),
+                secret.clone(),
+                authority_host.clone(),
+                http.clone(),
+            );
+            (
+                Some(key),
+                Box::new(move || {
+                    Ok((
+                        identity::client_secret(&t, &c, &s, a.as_ref(), environment, &h)?,
+                        true,
+                    ))
+                }),
+            )
+        }
+        CredentialSpec::ClientCertificate { .. } => {
+            return Err(identity::certificate_unsupported());
+        }
+        CredentialSpec::WorkloadIdentity {
+            tenant_id,
+            client_id,
+            token_file_path,
+        } => {
+            let key = format!(
+                "wi|{tenant_id:?}|{client_id:?}|{token_file_path:?}|{}",
+                env_fingerprint()
+            );
+            let (t, c, p, h) = (
+                tenant_id.clone(),
+                client_id.clone(),
+                token_file_path.clone(),
+                http.clone(),
+            );
+            (
+                Some(key),
+                Box::new(move || {
+                    Ok((identity::workload_identity(t, c, p, environment, &h)?, true))
+                }),
+            )
+        }
+        CredentialSpec::ManagedIdentity {
+            client_id,
+            object_id,
+            resource_id,
+        } => {
+            let key = format!(
+                "mi|{client_id:?}|{object_id:?}|{resource_id:?}|{}",
+                env_fingerprint()
+            );
+            let id = managed_identity::UserAssigned::from_parts(
+                client_id.clone(),
+                object_id.clone(),
+                resource_id.clone(),
+            )?;
+            (
+                Some(key),
+                Box::new(move || {
+                    Ok((
+                        Arc::new(managed_identity::ManagedIdentitySource::new(
+                            id,
+                            environment,
+                        )) as Arc<dyn TokenSource>,
+                        true,
+                    ))
+                }),
+            )
+        }
+        CredentialSpec::AzureCli { tenant_id } => {
+            let key = format!("cli|{tenant_id:?}");
+            let t = tenant_id.clone();
+            (
+                Some(key),
+                Box::new(move || Ok((identity::azure_cli(t)?, true))),
+            )
+        }
+        CredentialSpec::Default => {
+            let key = format!("default|{}", env_fingerprint());
+            let h = http.clone();
+            (
+                Some(key),
+                Box::new(move || Ok((chain::default_chain(environment, &h)?, true))),
+            )
+        }
+    };
+    let key = format!("{}|{scope}", key.unwrap_or_default());
+    let mut cache = provider_cache().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = cache.get(&key) {
+        return Ok(p.clone());
+    }
+    let (source, refreshable) = build()?;
+    let p = Arc::new(TokenProvider::new(source, scope, refreshable));
+    cache.insert(key, p.clone());
+    Ok(p)
+}
+
+/// Maps an azure_identity / azure_core error to an [`ErrorKind::Auth`] error.
+pub(crate) fn auth_error(name: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Auth,
+        format!("{name} could not get a token: {e}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    struct Counting(AtomicU32, TimeDuration);
+
+    #[async_trait]
+    impl TokenSource for Counting {
+        async fn get_token(&self, _scope: &str) -> Result<AccessToken> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(AccessToken {
+                token: SecretString::new(format!("t{n}")),
+                expires_on: OffsetDateTime::now_utc() + self.1,
+            })
+        }
+        fn name(&self) -> String {
+            "Counting".into()
+        }
+    }
+
+    #[tokio::test]
+    async fn caches_until_five_minutes_before_expiry() {
+        let src = Arc::new(Counting(AtomicU32::new(0), TimeDuration::hours(1)));
+        let p = TokenProvider::new(src.clone(), "s".into(), true);
+        assert_eq!(p.token().await.unwrap().expose(), "t0");
+        assert_eq!(p.token().await.unwrap().expose(), "t0");
+        p.invalidate(&SecretString::new("other"));
+        assert_eq!(p.token().await.unwrap().expose(), "t0");
+        p.invalidate(&SecretString::new("t0"));
+        assert_eq!(p.token().await.unwrap().expose(), "t1");
+
+        let short = Arc::new(Counting(AtomicU32::new(0), TimeDuration::minutes(4)));
+        let p = TokenProvider::new(short.clone(), "s".into(), true);
+        p.token().await.unwrap();
+        p.token().await.unwrap();
+        assert_eq!(
+            short.0.load(Ordering::SeqCst),
+            2,
+            "a token within 5 min of expiry is refreshed"
+        );
+    }
+
+    #[test]
+    fn empty_access_token_is_rejected() {
+        let http =
+            crate::http::shared_client(None, None, std::time::Duration::from_secs(5)).unwrap();
+        let e = provider_for(
+            &CredentialSpec::AccessToken("  ".into()),
+            AzureEnvironment::AzureCloud,
+            &http,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+    }
+}
