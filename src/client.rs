@@ -131,7 +131,7 @@ impl BastionClient {
     /// Disconnects sessions on one host (`disconnectActiveSessions`).
     ///
     /// Duplicates are removed; one request is sent per chunk of at most `chunk_size` ids
-    /// (0 means [`DEFAULT_DISCONNECT_CHUNK`](crate::DEFAULT_DISCONNECT_CHUNK)); every page of
+    /// (0 means [`DEFAULT_DISCONNECT_CHUNK`]); every page of
     /// each answer is read. The result has exactly one entry per distinct requested id, in
     /// request order; an id ARM did not mention gets state
     /// [`NotReported`](SessionDisconnectResult::NOT_REPORTED). No id, no request.

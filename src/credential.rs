@@ -1,6 +1,6 @@
 //! What credential to use ([`CredentialSpec`]), the secret wrapper ([`SecretString`]) and
 //! the [`TokenSource`] trait every credential implements. The implementations live in
-//! [`crate::auth`].
+//! the private `auth` module.
 
 use std::fmt;
 use std::path::PathBuf;
