@@ -1,0 +1,214 @@
+//! Fan-out over many hosts against a scripted loopback server: bounded concurrency,
+//! results streamed per host, per-host failures not stopping the others, cancellation.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bastion_session::{BastionHost, DisconnectTarget, ErrorKind, OperationContext, ProgressEvent};
+use common::*;
+use futures::StreamExt;
+use serde_json::json;
+
+/// Host `bh-N`: N % 10 == 3 → 404, N % 10 == 7 → 403, else one 202 poll then N % 4 sessions.
+fn fleet_server(in_flight: Arc<AtomicUsize>, max_in_flight: Arc<AtomicUsize>) -> ScriptServer {
+    ScriptServer::start(move |r, base| {
+        let name = r
+            .path()
+            .split('/')
+            .find(|s| s.starts_with("bh-"))
+            .unwrap_or("bh-0")
+            .to_string();
+        let n: usize = name[3..].parse().unwrap_or(0);
+        if r.method == "POST" {
+            match n % 10 {
+                3 => {
+                    return Reply::json(
+                        404,
+                        json!({"error":{"code":"ResourceNotFound","message":"gone"}}),
+                    );
+                }
+                7 => {
+                    return Reply::json(
+                        403,
+                        json!({"error":{"code":"AuthorizationFailed","message":"no"}}),
+                    );
+                }
+                _ => {}
+            }
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            max_in_flight.fetch_max(now, Ordering::SeqCst);
+            return Reply::empty(202)
+                .header("Location", format!("{base}/op/{name}"))
+                .header("Retry-After", "0");
+        }
+        in_flight.fetch_sub(1, Ordering::SeqCst);
+        let sessions: Vec<_> = (0..n % 4)
+            .map(|i| session(&format!("{name}-s{i}")))
+            .collect();
+        Reply::json(200, json!(sessions))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_hosts_with_per_host_failures() {
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let max_in_flight = Arc::new(AtomicUsize::new(0));
+    let srv = fleet_server(in_flight.clone(), max_in_flight.clone());
+    let c = client(&srv.base);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let ctx = OperationContext::new().with_progress(Arc::new(move |e: ProgressEvent| {
+        if !matches!(e, ProgressEvent::Request { .. }) {
+            ev.lock().unwrap().push(e)
+        }
+    }));
+    let hosts: Vec<_> = (0..200).map(|i| host(&format!("bh-{i}"))).collect();
+    let outcomes: Vec<_> = c.list_sessions_many(hosts, 8, &ctx).collect().await;
+    assert_eq!(outcomes.len(), 200);
+    let mut ok = 0;
+    for o in &outcomes {
+        let n: usize = o.host.name[3..].parse().unwrap();
+        match (n % 10, &o.result) {
+            (3, Err(e)) => assert_eq!(e.kind(), ErrorKind::NotFound),
+            (7, Err(e)) => {
+                assert_eq!(e.kind(), ErrorKind::Forbidden);
+                assert_eq!(e.target(), Some(o.host.id.as_str()));
+            }
+            (_, Ok(s)) => {
+                assert_eq!(s.len(), n % 4, "{}", o.host.name);
+                ok += 1;
+            }
+            other => panic!("unexpected outcome for {}: {other:?}", o.host.name),
+        }
+    }
+    assert_eq!(ok, 160);
+    assert!(
+        max_in_flight.load(Ordering::SeqCst) <= 8,
+        "concurrency bound exceeded"
+    );
+    let ev = events.lock().unwrap();
+    let done: Vec<usize> = ev
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::HostDone { done, total, .. } => {
+                assert_eq!(*total, 200);
+                Some(*done)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done.len(), 200);
+    assert_eq!(*done.iter().max().unwrap(), 200);
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, ProgressEvent::HostStarted { .. }))
+            .count(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn results_stream_as_each_host_completes() {
+    // bh-1 answers at once; bh-0 polls for a while: bh-1 must come out first.
+    let srv = ScriptServer::start(|r, base| {
+        if r.path().contains("bh-0") && r.method == "POST" {
+            return Reply::empty(202)
+                .header("Location", format!("{base}/slow"))
+                .header("Retry-After", "1");
+        }
+        Reply::json(200, json!([]))
+    });
+    let mut o = fast_options(&srv.base, "t");
+    o.poll.min_interval = Duration::from_millis(500);
+    let c = bastion_session::BastionClient::new(o).unwrap();
+    let mut stream = c.list_sessions_many(
+        vec![host("bh-0"), host("bh-1")],
+        4,
+        &OperationContext::new(),
+    );
+    let first = stream.next().await.unwrap();
+    assert_eq!(first.host.name, "bh-1");
+    assert_eq!(stream.next().await.unwrap().host.name, "bh-0");
+    assert!(stream.next().await.is_none());
+}
+
+#[tokio::test]
+async fn cancelling_a_fan_out_ends_every_host_promptly() {
+    let srv = ScriptServer::start(|_, base| {
+        Reply::empty(202)
+            .header("Location", format!("{base}/op"))
+            .header("Retry-After", "30")
+    });
+    let mut o = fast_options(&srv.base, "t");
+    o.poll.max_interval = Duration::from_secs(60);
+    let c = bastion_session::BastionClient::new(o).unwrap();
+    let ctx = OperationContext::new();
+    let cancel = ctx.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        cancel.cancel();
+    });
+    let started = Instant::now();
+    let hosts: Vec<BastionHost> = (0..50).map(|i| host(&format!("bh-{i}")).into()).collect();
+    let outcomes: Vec<_> = c.list_sessions_many(hosts, 16, &ctx).collect().await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1300),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(outcomes.len(), 50);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.result.as_ref().err().map(|e| e.kind()) == Some(ErrorKind::Cancelled))
+    );
+    // Hosts not started before the cancel never sent a request.
+    assert!(srv.requests().iter().filter(|r| r.method == "POST").count() <= 16);
+}
+
+#[tokio::test]
+async fn disconnect_fan_out_per_host() {
+    let srv = ScriptServer::start(|r, _| {
+        if r.path().contains("bh-9") {
+            return Reply::json(
+                404,
+                json!({"error":{"code":"ResourceNotFound","message":"gone"}}),
+            );
+        }
+        let ids: Vec<String> = serde_json::from_value(r.json()["sessionIds"].clone()).unwrap();
+        Reply::json(
+            200,
+            json!({"value": ids.iter().map(|i| json!({"sessionId": i, "state": "Disconnected"})).collect::<Vec<_>>()}),
+        )
+    });
+    let targets = vec![
+        DisconnectTarget {
+            host: host("bh-0"),
+            session_ids: vec!["a".into(), "b".into(), "a".into()],
+        },
+        DisconnectTarget {
+            host: host("bh-1"),
+            session_ids: vec!["c".into()],
+        },
+        DisconnectTarget {
+            host: host("bh-9"),
+            session_ids: vec!["d".into()],
+        },
+    ];
+    let c = client(&srv.base);
+    let mut outcomes: Vec<_> = c
+        .disconnect_sessions_many(targets, 1000, 2, &OperationContext::new())
+        .collect()
+        .await;
+    outcomes.sort_by(|a, b| a.host.name.cmp(&b.host.name));
+    assert_eq!(outcomes[0].result.as_ref().unwrap().len(), 2);
+    assert_eq!(outcomes[1].result.as_ref().unwrap().len(), 1);
+    assert_eq!(
+        outcomes[2].result.as_ref().unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(srv.requests().len(), 3);
+}
