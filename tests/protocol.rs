@@ -774,3 +774,67 @@ async fn host_discovery_reads_every_page_per_subscription_and_group() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidRequest);
 }
+
+#[tokio::test]
+async fn a_low_rate_limit_budget_slows_requests_down() {
+    let srv = ScriptServer::start(|_, _| {
+        Reply::json(200, json!([])).header("x-ms-ratelimit-remaining-subscription-writes", "0")
+    });
+    let mut o = fast_options(&srv.base, "t");
+    o.retry.base_delay = Duration::from_millis(400);
+    let c = BastionClient::new(o).unwrap();
+    let started = Instant::now();
+    c.list_sessions(&host("bh-0"), &OperationContext::new())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    // Plenty of budget: no pause.
+    let srv = ScriptServer::start(|_, _| {
+        Reply::json(200, json!([])).header("x-ms-ratelimit-remaining-subscription-writes", "199")
+    });
+    let mut o = fast_options(&srv.base, "t");
+    o.retry.base_delay = Duration::from_millis(400);
+    let started = Instant::now();
+    BastionClient::new(o)
+        .unwrap()
+        .list_sessions(&host("bh-0"), &OperationContext::new())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_explicit_proxy_carries_the_requests() {
+    // The scripted server plays the proxy: it sees absolute-form request targets.
+    let proxy = ScriptServer::start(|_, _| Reply::json(200, json!([])));
+    let mut o = fast_options("http://localhost:9/", "t");
+    o.proxy = Some(proxy.base.clone());
+    BastionClient::new(o)
+        .unwrap()
+        .list_sessions(&host("bh-0"), &OperationContext::new())
+        .await
+        .unwrap();
+    let reqs = proxy.requests();
+    assert_eq!(reqs.len(), 1);
+    assert!(
+        reqs[0]
+            .target
+            .starts_with("http://localhost:9/subscriptions/"),
+        "{}",
+        reqs[0].target
+    );
+    let mut o = fast_options("http://localhost:9/", "t");
+    o.proxy = Some("::not a url::".into());
+    assert_eq!(
+        BastionClient::new(o).unwrap_err().kind(),
+        ErrorKind::InvalidRequest
+    );
+}
