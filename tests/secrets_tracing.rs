@@ -282,7 +282,7 @@ fn debug_text_that_a_panic_would_print_has_no_secret() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-            let r: Result<(), _> = Err(o);
+            let r: Result<(), ClientOptions> = std::hint::black_box(Err(o));
             r.expect("boom");
         }))
         .unwrap_err();
