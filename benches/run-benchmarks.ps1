@@ -1,0 +1,674 @@
+<#
+.SYNOPSIS
+    The BastionSession benchmark suite: builds what it needs, starts bastion-emulator on
+    127.0.0.1 and prints one Markdown table per benchmark (see BENCHMARKS.md).
+
+.DESCRIPTION
+    One command:
+
+        pwsh ./benches/run-benchmarks.ps1          # or: pwsh ./build.ps1 Bench
+
+    It builds the release native library and emulator
+    (cargo build --release -p bastion_session_ffi -p bastion-emulator) and the module
+    (powershell/build-module.ps1 -Configuration Release -OutputRoot out), then runs, each in
+    one go, against bastion-emulator on loopback only:
+
+      1  listing across 1, 10, 100, 1,000 hosts (10 sessions each, --latency-ms 50,
+         --polls 1 --retry-after 1): Get-BastionSession, the hand-rolled Invoke-WebRequest
+         loop (benches/baselines/Invoke-HandRolledList.ps1), the Azure SDK for Python
+         (benches/baselines/python_sdk_list.py) and the floor the emulator allows;
+      2  1,000 hosts under ARM-like throttling (--throttle);
+      3  10,000 sessions on 100 hosts piped into Disconnect-BastionSession -Force, against a
+         per-session Invoke-RestMethod loop (benches/baselines/Invoke-HandRolledDisconnect.ps1);
+      4  the boundary: a trivial call through the C ABI (Rust libloading, ffi/benches) and
+         through the module's P/Invoke shim; 100,000 sessions from the native library to
+         PowerShell objects (native work, transfer, object creation); peak memory;
+      5  footprint: Import-Module time (first, later), library size, memory after import.
+
+    Benchmarks print numbers; they assert nothing about timings. Each measured column runs
+    in its own fresh pwsh (or python) process started by this script, timed inside that
+    process around the work itself (interpreter start-up and Import-Module are reported
+    separately, in table 5). Request counts come from the emulator's GET /_emulator/stats,
+    reset with POST /_emulator/reset before each column.
+
+    The baselines that are sequential by design (hand-rolled loop, Python SDK) take about
+    1.1 s per host: by default they are measured in full up to -BaselineMaxHosts hosts and
+    extrapolated linearly beyond (the table says so on every such row).
+
+    Needs: cargo, dotnet (the module's shim), python3 (a venv with azure-mgmt-network is made
+    from ../shared/wheels when $env:BASTION_PYTHON and ~/.cache/bastionsession/venv are
+    missing). Takes about 15 minutes on 2 cores.
+
+.PARAMETER Table
+    Which tables to run (1-5; default all).
+
+.PARAMETER SkipBuild
+    Use the binaries and module already built (target/release, out/BastionSession).
+
+.PARAMETER BaselineMaxHosts
+    The hand-rolled and Python baselines are measured in full up to this many hosts and
+    extrapolated linearly from the largest measured row above it (default 100; 1000 measures
+    everything, which adds about 40 minutes).
+
+.PARAMETER DisconnectBaselineSessions
+    How many of the 10,000 sessions the per-session Invoke-RestMethod loop disconnects for
+    real; the time and requests for 10,000 are extrapolated linearly (default 1000; 10000
+    measures it in full, about 10 minutes).
+
+.PARAMETER OutFile
+    Also write the Markdown to this file (default out/bench/results.md).
+
+.PARAMETER Worker
+    Internal: runs one measured column in this (child) process and prints one JSON line.
+
+.EXAMPLE
+    pwsh ./benches/run-benchmarks.ps1
+
+.EXAMPLE
+    pwsh ./benches/run-benchmarks.ps1 -Table 4,5 -SkipBuild
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('1', '2', '3', '4', '5')] [string[]] $Table = @('1', '2', '3', '4', '5'),
+    [switch] $SkipBuild,
+    [ValidateRange(1, 1000)] [int] $BaselineMaxHosts = 100,
+    [ValidateRange(100, 10000)] [int] $DisconnectBaselineSessions = 1000,
+    [string] $OutFile,
+    [string] $Worker,
+    [string] $WorkerArgs
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$RepoRoot = Split-Path -Parent $PSScriptRoot
+$ModuleManifest = Join-Path $RepoRoot 'out/BastionSession/BastionSession.psd1'
+$Subscription = '00000000-0000-0000-0000-000000000001'
+$Token = 'emulator-token'
+$ApiVersion = '2025-07-01'
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by the harness and the workers
+# ---------------------------------------------------------------------------------------------
+
+function Get-ProcessMemoryKb {
+    <# VmRSS and VmHWM (peak) of this process in KiB, from /proc (Linux); working set elsewhere. #>
+    $status = '/proc/self/status'
+    if (Test-Path $status) {
+        $text = Get-Content -Raw $status
+        $rss = [long]([regex]::Match($text, 'VmRSS:\s+(\d+)').Groups[1].Value)
+        $hwm = [long]([regex]::Match($text, 'VmHWM:\s+(\d+)').Groups[1].Value)
+        return @{ rssKb = $rss; peakKb = $hwm }
+    }
+    $p = [Diagnostics.Process]::GetCurrentProcess()
+    return @{ rssKb = [long]($p.WorkingSet64 / 1KB); peakKb = [long]($p.PeakWorkingSet64 / 1KB) }
+}
+
+function Get-CpuSeconds { [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds }
+
+function Measure-Work {
+    <# Runs $Script once; returns wall and CPU seconds (CPU: the whole process, every thread). #>
+    param([scriptblock] $Script)
+    [GC]::Collect()
+    $cpu0 = Get-CpuSeconds
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $value = & $Script
+    $sw.Stop()
+    return @{ seconds = $sw.Elapsed.TotalSeconds; cpuSeconds = (Get-CpuSeconds) - $cpu0; value = $value }
+}
+
+function Invoke-Emulator {
+    param([string] $Endpoint, [string] $Path, [string] $Method = 'GET')
+    Invoke-RestMethod -Method $Method -Uri ($Endpoint.TrimEnd('/') + $Path) -TimeoutSec 30
+}
+
+function Reset-EmulatorStats([string] $Endpoint) { $null = Invoke-Emulator $Endpoint '/_emulator/reset' 'POST' }
+
+function Get-StatValue {
+    <# Finds a counter in the stats object: top level or under operations/byOperation/byStatus/... #>
+    param($Stats, [string[]] $Names)
+    $containers = @($Stats)
+    foreach ($p in 'operations', 'byOperation', 'requests', 'byStatus', 'statuses', 'status', 'responses', 'throttle', 'throttling') {
+        if ($Stats -and $Stats.PSObject.Properties[$p] -and $Stats.$p -is [psobject]) { $containers += $Stats.$p }
+    }
+    foreach ($c in $containers) {
+        foreach ($n in $Names) {
+            if ($c.PSObject.Properties[$n] -and ($c.$n -is [ValueType])) { return [long]$c.$n }
+        }
+    }
+    return $null
+}
+
+function Get-EmulatorCounts {
+    <# Total requests sent by clients (the emulator's own endpoints excluded) and 429s answered. #>
+    param([string] $Endpoint)
+    $stats = Invoke-Emulator $Endpoint '/_emulator/stats'
+    $total = Get-StatValue $stats @('totalRequests', 'total', 'requests')
+    if ($null -eq $total) {
+        $total = 0L
+        foreach ($p in $stats.operations.PSObject.Properties) { if ($p.Value -is [ValueType]) { $total += [long]$p.Value } }
+    }
+    $throttled = Get-StatValue $stats @('throttled', '429', 'status429', 'tooManyRequests')
+    return @{ requests = $total; throttled = $(if ($null -eq $throttled) { 0 } else { $throttled }); raw = $stats }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Worker mode: one measured column in a fresh process, one JSON line out
+# ---------------------------------------------------------------------------------------------
+
+if ($Worker) {
+    $a = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($WorkerArgs)) | ConvertFrom-Json
+    $out = [ordered]@{ worker = $Worker }
+    $importWatch = [Diagnostics.Stopwatch]::StartNew()
+    if ($Worker -ne 'HandRolledList') { Import-Module $ModuleManifest }
+    $out.importSeconds = $importWatch.Elapsed.TotalSeconds
+    switch ($Worker) {
+        'ModuleList' {
+            $extra = @{}
+            if ($a.throttleLimit -gt 0) { $extra.ThrottleLimit = [int]$a.throttleLimit }
+            $errs = $null
+            $m = Measure-Work { Get-BastionSession -SubscriptionId $a.subscription -AccessToken $a.token -ArmEndpoint $a.endpoint -ErrorVariable errs -ErrorAction SilentlyContinue @extra }
+            $all = @($m.value)
+            $out.seconds = $m.seconds; $out.cpuSeconds = $m.cpuSeconds
+            $out.sessions = $all.Count
+            $out.hosts = @($all | Select-Object -ExpandProperty BastionResourceId -Unique).Count
+            $out.errors = @($errs).Count
+            $out.firstError = if ($errs) { "$($errs[0])" } else { $null }
+        }
+        'HandRolledList' {
+            $script = Join-Path $PSScriptRoot 'baselines/Invoke-HandRolledList.ps1'
+            $m = Measure-Work { & $script -ArmEndpoint $a.endpoint -SubscriptionId $a.subscription -AccessToken $a.token -MaxHosts $a.maxHosts }
+            $all = @($m.value)
+            $out.seconds = $m.seconds; $out.cpuSeconds = $m.cpuSeconds
+            $out.sessions = $all.Count
+            $out.hosts = @($all | Select-Object -ExpandProperty BastionResourceId -Unique).Count
+        }
+        'ModuleDisconnect' {
+            $sessions = @(Get-BastionSession -SubscriptionId $a.subscription -AccessToken $a.token -ArmEndpoint $a.endpoint)
+            $out.listed = $sessions.Count
+            Reset-EmulatorStats $a.endpoint
+            $m = Measure-Work { $sessions | Disconnect-BastionSession -Force -AccessToken $a.token -ArmEndpoint $a.endpoint }
+            $results = @($m.value)
+            $out.seconds = $m.seconds; $out.cpuSeconds = $m.cpuSeconds
+            $out.disconnected = $sessions.Count
+            $out.results = $results.Count
+            $out.states = (($results | Group-Object State | ForEach-Object { '{0}={1}' -f $_.Name, $_.Count }) -join ', ')
+        }
+        'HandRolledDisconnect' {
+            $sessions = @(Get-BastionSession -SubscriptionId $a.subscription -AccessToken $a.token -ArmEndpoint $a.endpoint)
+            $out.listed = $sessions.Count
+            $subset = @($sessions | Select-Object -First ([int]$a.count))
+            $script = Join-Path $PSScriptRoot 'baselines/Invoke-HandRolledDisconnect.ps1'
+            Reset-EmulatorStats $a.endpoint
+            $m = Measure-Work { $subset | & $script -ArmEndpoint $a.endpoint -AccessToken $a.token }
+            $results = @($m.value)
+            $out.seconds = $m.seconds; $out.cpuSeconds = $m.cpuSeconds
+            $out.disconnected = $subset.Count
+            $out.results = $results.Count
+            $out.states = (($results | Group-Object State | ForEach-Object { '{0}={1}' -f $_.Name, $_.Count }) -join ', ')
+        }
+        'Boundary' {
+            # (a) a trivial call through the shim: bastion_poll_progress on an unknown id (UTF-8
+            #     in, envelope out, copied, freed) and bastion_cancel (int out), N times each.
+            $n = [int]$a.trivialCalls
+            [void][BastionSession.Native]::PollProgress('bench-warmup')
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            for ($i = 0; $i -lt $n; $i++) { [void][BastionSession.Native]::PollProgress('bench-op') }
+            $out.pollNs = $sw.Elapsed.TotalMilliseconds * 1e6 / $n
+            $sw.Restart()
+            for ($i = 0; $i -lt $n; $i++) { [void][BastionSession.Native]::Cancel('bench-op') }
+            $out.cancelNs = $sw.Elapsed.TotalMilliseconds * 1e6 / $n
+            # the PowerShell loop itself, to subtract
+            $sw.Restart()
+            for ($i = 0; $i -lt $n; $i++) { [void][Math]::Abs($i) }
+            $out.loopNs = $sw.Elapsed.TotalMilliseconds * 1e6 / $n
+
+            # (b) 100,000 sessions: one non-streamed bastion_get_sessions, step by step.
+            $memBefore = Get-ProcessMemoryKb
+            $request = @{
+                credential = @{ type = 'accessToken'; token = $a.token }
+                armEndpoint = $a.endpoint
+                scope = @{ subscriptionIds = @($a.subscription) }
+            }
+            $json = $request | ConvertTo-Json -Depth 5 -Compress
+            $opId = [BastionSession.Native]::NewOperationId()
+            $json = $json.TrimEnd('}') + ',"operationId":"' + $opId + '"}'
+            [GC]::Collect()
+            $cpu0 = Get-CpuSeconds
+            $sw.Restart()
+            $op = [BastionSession.Native]::Start('bastion_get_sessions', $json, $opId)
+            while (-not $op.Wait(10)) { }
+            $envelope = $op.GetEnvelope()
+            $callMs = $sw.Elapsed.TotalMilliseconds
+            $sw.Restart()
+            $hostResults = $op.GetHostResults()
+            $parseMs = $sw.Elapsed.TotalMilliseconds
+            $sw.Restart()
+            $objects = @(foreach ($h in $hostResults) { $h.Sessions })
+            $pipelineMs = $sw.Elapsed.TotalMilliseconds
+            $out.boundaryCpuSeconds = (Get-CpuSeconds) - $cpu0
+            $stats = $op.GetStats()
+            $out.nativeMs = [double]$stats['elapsedMs']
+            $out.callMs = $callMs
+            $out.transferMs = $callMs - [double]$stats['elapsedMs']
+            $out.parseMs = $parseMs
+            $out.pipelineMs = $pipelineMs
+            $out.envelopeBytes = [Text.Encoding]::UTF8.GetByteCount($envelope)
+            $out.objects = $objects.Count
+            $out.typeName = if ($objects.Count) { $objects[0].PSObject.TypeNames[0] } else { $null }
+            $memAfter = Get-ProcessMemoryKb
+            $out.rssBeforeKb = $memBefore.rssKb; $out.rssAfterKb = $memAfter.rssKb; $out.peakKb = $memAfter.peakKb
+            $envelope = $null; $hostResults = $null; $objects = $null; $op = $null
+            [GC]::Collect()
+
+            # (c) the same through the cmdlet, end to end (HTTP included).
+            $m = Measure-Work { Get-BastionSession -SubscriptionId $a.subscription -AccessToken $a.token -ArmEndpoint $a.endpoint }
+            $out.cmdletSeconds = $m.seconds
+            $out.cmdletCpuSeconds = $m.cpuSeconds
+            $out.cmdletObjects = @($m.value).Count
+            $out.peakAfterCmdletKb = (Get-ProcessMemoryKb).peakKb
+        }
+        'Import' {
+            # $out.importSeconds above is the first import in this fresh process.
+            $out.afterFirstImportKb = (Get-ProcessMemoryKb).rssKb
+            $later = @()
+            for ($i = 0; $i -lt [int]$a.repeats; $i++) {
+                Remove-Module BastionSession
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                Import-Module $ModuleManifest
+                $later += $sw.Elapsed.TotalSeconds
+            }
+            $out.laterImportSeconds = $later
+            [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+            $out.afterImportKb = (Get-ProcessMemoryKb).rssKb
+        }
+        'Bare' {
+            [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+            $out.bareKb = (Get-ProcessMemoryKb).rssKb
+        }
+        default { throw "unknown worker $Worker" }
+    }
+    $out | ConvertTo-Json -Compress -Depth 4
+    return
+}
+
+# ---------------------------------------------------------------------------------------------
+# Harness
+# ---------------------------------------------------------------------------------------------
+
+$Pwsh = (Get-Process -Id $PID).Path
+$CacheDir = if ($env:BASTION_CACHE_DIR) { $env:BASTION_CACHE_DIR } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.cache/bastionsession' }
+$ExeSuffix = if ($IsWindows) { '.exe' } else { '' }
+$EmulatorExe = Join-Path $RepoRoot "target/release/bastion-emulator$ExeSuffix"
+$LogDir = Join-Path $RepoRoot 'out/bench'
+if (-not $OutFile) { $OutFile = Join-Path $LogDir 'results.md' }
+New-Item -ItemType Directory -Force -Path $LogDir | Out-Null
+$script:Markdown = [System.Collections.Generic.List[string]]::new()
+$script:Emulators = [System.Collections.Generic.List[object]]::new()
+
+function Write-Note([string] $Text) { Write-Host "  $Text" -ForegroundColor DarkGray }
+
+function Write-Md {
+    <# Prints Markdown lines and keeps them for -OutFile. #>
+    param([string[]] $Lines)
+    foreach ($l in $Lines) { Write-Host $l; $script:Markdown.Add($l) }
+}
+
+function Invoke-Native {
+    param([string] $FilePath, [string[]] $ArgumentList)
+    Write-Note "> $FilePath $($ArgumentList -join ' ')"
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' exited with $LASTEXITCODE" }
+}
+
+function Get-Python {
+    foreach ($p in @($env:BASTION_PYTHON, (Join-Path $CacheDir 'venv/bin/python')) | Where-Object { $_ }) {
+        if (Test-Path $p) { return $p }
+    }
+    $venv = Join-Path $CacheDir 'venv'
+    $wheels = Join-Path $RepoRoot '../shared/wheels'
+    Invoke-Native python3 @('-m', 'venv', $venv)
+    Invoke-Native (Join-Path $venv 'bin/pip') @('install', '--quiet', '--no-index', '--find-links', $wheels, 'azure-mgmt-network')
+    return (Join-Path $venv 'bin/python')
+}
+
+function Start-Emulator {
+    <#
+        Starts target/release/bastion-emulator --port 0 <args> with its stdin redirected (it
+        exits when stdin closes), reads "listening on http://127.0.0.1:PORT" from its first line,
+        and drains the rest of its stdout/stderr into out/bench/emulator-*.log.
+    #>
+    param([string[]] $ArgumentList)
+    $psi = [Diagnostics.ProcessStartInfo]::new($EmulatorExe)
+    foreach ($x in @('--port', '0') + $ArgumentList) { $psi.ArgumentList.Add([string]$x) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $proc = [Diagnostics.Process]::Start($psi)
+    $script:Emulators.Add($proc)
+    $readLine = $proc.StandardOutput.ReadLineAsync()
+    if (-not $readLine.Wait(30000) -or $null -eq $readLine.Result) {
+        $err = if ($proc.HasExited) { $proc.StandardError.ReadToEnd() } else { '' }
+        throw "bastion-emulator $($ArgumentList -join ' ') did not print its address: $err"
+    }
+    $m = [regex]::Match($readLine.Result, 'listening on (https?://\S+)')
+    if (-not $m.Success) { throw "unexpected first line from bastion-emulator: $($readLine.Result)" }
+    $log = [IO.File]::Open((Join-Path $LogDir ("emulator-{0}.log" -f $proc.Id)), 'Create', 'Write', 'ReadWrite')
+    $null = $proc.StandardOutput.BaseStream.CopyToAsync($log)
+    $null = $proc.StandardError.BaseStream.CopyToAsync([IO.Stream]::Null)
+    Write-Note ("emulator {0} on {1}: {2}" -f $proc.Id, $m.Groups[1].Value, ($ArgumentList -join ' '))
+    return [pscustomobject]@{ Process = $proc; Endpoint = $m.Groups[1].Value.TrimEnd('/'); Log = $log }
+}
+
+function Stop-Emulator($Emulator) {
+    if ($null -eq $Emulator) { return }
+    try { $Emulator.Process.StandardInput.Close() } catch { }
+    if (-not $Emulator.Process.WaitForExit(3000)) { try { $Emulator.Process.Kill() } catch { } }
+    $script:Emulators.Remove($Emulator.Process) | Out-Null
+}
+
+function Invoke-Worker {
+    <# Runs this script with -Worker in a fresh pwsh and returns the JSON it prints. #>
+    param([string] $Name, [hashtable] $Arguments)
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes(($Arguments | ConvertTo-Json -Compress)))
+    $lines = & $Pwsh -NoProfile -NonInteractive -File $PSCommandPath -Worker $Name -WorkerArgs $encoded 2>&1
+    $exit = $LASTEXITCODE
+    $json = @($lines | ForEach-Object { "$_" } | Where-Object { $_.StartsWith('{') }) | Select-Object -Last 1
+    if ($exit -ne 0 -or -not $json) { throw "worker $Name failed (exit $exit): $($lines -join "`n")" }
+    return ($json | ConvertFrom-Json)
+}
+
+function Invoke-PythonBaseline {
+    param([string] $Endpoint, [int] $MaxHosts = 0)
+    $python = Get-Python
+    $env:NO_PROXY = '127.0.0.1,localhost'
+    $lines = & $python (Join-Path $PSScriptRoot 'baselines/python_sdk_list.py') --endpoint $Endpoint --subscription $Subscription --token $Token --max-hosts $MaxHosts 2>&1
+    $json = @($lines | ForEach-Object { "$_" } | Where-Object { $_.StartsWith('{') }) | Select-Object -Last 1
+    if ($LASTEXITCODE -ne 0 -or -not $json) { throw "python baseline failed: $($lines -join "`n")" }
+    return ($json | ConvertFrom-Json)
+}
+
+function Format-Seconds([double] $s) {
+    if ($s -ge 100) { return '{0:n0} s' -f $s }
+    if ($s -ge 10) { return '{0:n1} s' -f $s }
+    if ($s -ge 1) { return '{0:n2} s' -f $s }
+    return '{0:n0} ms' -f ($s * 1000)
+}
+
+function Format-Ratio([double] $r) { if ($r -ge 10) { '{0:n0}×' -f $r } else { '{0:n2}×' -f $r } }
+
+# The emulator's knobs as the benchmarks use them, and what the floor needs to know.
+$LatencySec = 0.050
+$RetryAfterSec = 1
+$SessionsPerHost = 10
+$ModuleDefaultConcurrency = 16     # ffi/CONTRACT.md `concurrency` default; Get-BastionSession -ThrottleLimit default
+$ListPageSize = 0                   # hosts per page of the ARM list API in the emulator; read from --help below
+$SessionPageSize = 0                # sessions per page by default; read from --help below
+
+function Get-Floor {
+    <#
+        The least time the emulator's latency and polling allow:
+          per host  = POST (latency) + Retry-After + poll GET (latency) + (pages-1) page GETs (latency)
+          hosts     = ceil(hosts / concurrency) waves of per-host time
+          discovery = ceil(hosts / list page size) list GETs (latency), sequential (nextLink)
+    #>
+    param([int] $Hosts, [int] $Concurrency)
+    $pages = if ($SessionPageSize -gt 0) { [math]::Max(1, [math]::Ceiling($SessionsPerHost / $SessionPageSize)) } else { 1 }
+    $perHost = $LatencySec + $RetryAfterSec + $LatencySec + ($pages - 1) * $LatencySec
+    $discoveryPages = if ($ListPageSize -gt 0) { [math]::Max(1, [math]::Ceiling($Hosts / $ListPageSize)) } else { 1 }
+    $waves = [math]::Ceiling($Hosts / $Concurrency)
+    return @{ seconds = $waves * $perHost + $discoveryPages * $LatencySec; perHost = $perHost; waves = $waves; discoveryPages = $discoveryPages
+        requests = $discoveryPages + $Hosts * (2 + $pages - 1) }
+}
+
+function Read-EmulatorDefaults {
+    <# Page sizes and throttle parameters as the emulator documents them in --help. #>
+    $help = (& $EmulatorExe --help 2>&1) -join "`n"
+    $script:EmulatorHelp = $help
+    $m = [regex]::Match($help, '--page-size[^\n]*(?:\n(?!\s*-)[^\n]*)*?default[:\s]+(\d+)')
+    if ($m.Success) { $script:SessionPageSize = [int]$m.Groups[1].Value }
+    $m = [regex]::Match($help, '--list-page-size[^\n]*(?:\n(?!\s*-)[^\n]*)*?default[:\s]+(\d+)')
+    if ($m.Success) { $script:ListPageSize = [int]$m.Groups[1].Value }
+}
+
+function Get-BucketLimit {
+    <#
+        The time the emulator's per-subscription token buckets alone impose on one listing of
+        $Hosts hosts: each bucket starts full (capacity) and refills at a steady rate, so n
+        requests of a kind need at least max(0, n - capacity) / refill seconds; reads and writes
+        drain separate buckets at the same time, so the bound is the larger of the two.
+          writes: $Hosts POST getActiveSessions
+          reads : $Hosts poll GETs + discovery pages
+    #>
+    param([int] $Hosts)
+    $floor = Get-Floor $Hosts 1
+    $writes = $Hosts
+    $reads = $Hosts + $floor.discoveryPages
+    $w = [math]::Max(0, ($writes - $BucketWriteCapacity) / $BucketWriteRefill)
+    $r = [math]::Max(0, ($reads - $BucketReadCapacity) / $BucketReadRefill)
+    return @{ seconds = [math]::Max($w, $r); writes = $writes; reads = $reads
+        explain = ("Bucket parameters ({0}): writes capacity {1}, refill {2}/s; reads capacity {3}, refill {4}/s. Bucket alone = max(({5} POSTs − {1}) / {2}, ({6} GETs − {3}) / {4}) = max({7:n1} s, {8:n1} s) = {9:n1} s." -f $BucketSource, $BucketWriteCapacity, $BucketWriteRefill, $BucketReadCapacity, $BucketReadRefill, $writes, $reads, $w, $r, [math]::Max($w, $r)) }
+}
+
+function Invoke-RustBoundaryBench {
+    <# The C ABI engineer's libloading benchmark (ffi/benches/marshal.rs), if it reports a trivial call. #>
+    $rows = [System.Collections.Generic.List[string]]::new()
+    $bench = Join-Path $RepoRoot 'ffi/benches/marshal.rs'
+    if (-not (Test-Path $bench) -or (Get-Item $bench).Length -lt 200) {
+        $rows.Add('| Rust → C ABI (libloading) | not measured: ffi/benches/marshal.rs is not written yet | — |')
+        return @{ rows = $rows }
+    }
+    $lines = & cargo bench --quiet -p bastion_session_ffi --bench marshal 2>&1 | ForEach-Object { "$_" }
+    if ($LASTEXITCODE -ne 0) {
+        $rows.Add("| Rust → C ABI (libloading) | cargo bench -p bastion_session_ffi --bench marshal failed (exit $LASTEXITCODE) | — |")
+        return @{ rows = $rows; output = $lines }
+    }
+    foreach ($l in $lines) { Write-Note $l }
+    foreach ($l in $lines) {
+        $m = [regex]::Match($l, '^\s*(?<name>[A-Za-z_][\w:() /,.-]*?)\s*[:=]?\s+(?<ns>[\d.,]+)\s*ns(/call| per call)?')
+        if ($m.Success) { $rows.Add(('| Rust → C ABI (libloading) | {0} | {1} ns |' -f $m.Groups['name'].Value.Trim(), $m.Groups['ns'].Value)) }
+    }
+    if ($rows.Count -eq 0) { $rows.Add('| Rust → C ABI (libloading) | see `cargo bench -p bastion_session_ffi --bench marshal` output | — |') }
+    return @{ rows = $rows; output = $lines }
+}
+
+# Token-bucket parameters of the emulator's --throttle (read from its --help when it states them).
+$BucketWriteCapacity = 200; $BucketWriteRefill = 10; $BucketReadCapacity = 250; $BucketReadRefill = 25
+$BucketSource = 'ARM''s documented per-subscription defaults, assumed'
+
+# --------------------------------------------------------------------------------------------- build
+
+$suiteWatch = [Diagnostics.Stopwatch]::StartNew()
+Push-Location $RepoRoot
+try {
+    if (-not $SkipBuild) {
+        Invoke-Native cargo @('build', '--release', '-p', 'bastion_session_ffi', '-p', 'bastion-emulator')
+        & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration Release -OutputRoot (Join-Path $RepoRoot 'out') -SkipCargo
+    }
+    if (-not (Test-Path $EmulatorExe)) { throw "emulator not built: $EmulatorExe" }
+    Read-EmulatorDefaults
+
+    $cpuModel = if (Test-Path /proc/cpuinfo) { ([regex]::Match((Get-Content -Raw /proc/cpuinfo), 'model name\s*:\s*([^\n]+)')).Groups[1].Value.Trim() } else { $env:PROCESSOR_IDENTIFIER }
+    $memTotal = if (Test-Path /proc/meminfo) { '{0:n1} GiB' -f ([long]([regex]::Match((Get-Content -Raw /proc/meminfo), 'MemTotal:\s+(\d+)').Groups[1].Value) / 1MB) } else { '?' }
+    $commit = (git -C $RepoRoot rev-parse --short HEAD 2>$null)
+    Write-Md @(
+        '# BastionSession benchmark run', '',
+        ("- date: {0:u}; commit {1}" -f [DateTime]::UtcNow, $commit),
+        ("- machine: {0} logical cores ({1}), {2} RAM, {3}" -f [Environment]::ProcessorCount, $cpuModel, $memTotal, [Runtime.InteropServices.RuntimeInformation]::OSDescription),
+        ("- pwsh {0}; {1}; python {2}" -f $PSVersionTable.PSVersion, ((rustc --version) 2>$null), ((& (Get-Python) --version) 2>&1)),
+        ('- emulator defaults read from --help: session page size {0}, host list page size {1}' -f $(if ($SessionPageSize) { $SessionPageSize } else { 'unknown (1 page assumed)' }), $(if ($ListPageSize) { $ListPageSize } else { 'unknown (1 page assumed)' })),
+        '')
+
+    # ----------------------------------------------------------------------------------------- 1
+    if ($Table -contains '1') {
+        Write-Host "`n== 1. listing across many hosts ==" -ForegroundColor Cyan
+        $rows = [System.Collections.Generic.List[object]]::new()
+        $measured = @{}
+        foreach ($hosts in 1, 10, 100, 1000) {
+            $emu = Start-Emulator @('--hosts', $hosts, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1)
+            try {
+                $floorModule = Get-Floor $hosts $ModuleDefaultConcurrency
+                $floorSeq = Get-Floor $hosts 1
+                $common = @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
+
+                Reset-EmulatorStats $emu.Endpoint
+                $r = Invoke-Worker ModuleList $common
+                $c = Get-EmulatorCounts $emu.Endpoint
+                $module = [pscustomobject]@{ Hosts = $hosts; Approach = 'Get-BastionSession (default -ThrottleLimit 16)'; Seconds = $r.seconds; Cpu = $r.cpuSeconds; Requests = $c.requests; Sessions = $r.sessions; Floor = $floorModule; Note = $(if ($r.errors) { "$($r.errors) errors: $($r.firstError)" } else { '' }) }
+                $rows.Add($module)
+                Write-Note ("module: {0:n2} s, {1} sessions, {2} requests" -f $r.seconds, $r.sessions, $c.requests)
+
+                if ($hosts -ge 100) {
+                    $floorWide = Get-Floor $hosts 64
+                    Reset-EmulatorStats $emu.Endpoint
+                    $r = Invoke-Worker ModuleList ($common + @{ throttleLimit = 64 })
+                    $c = Get-EmulatorCounts $emu.Endpoint
+                    $rows.Add([pscustomobject]@{ Hosts = $hosts; Approach = 'Get-BastionSession -ThrottleLimit 64'; Seconds = $r.seconds; Cpu = $r.cpuSeconds; Requests = $c.requests; Sessions = $r.sessions; Floor = $floorWide; Note = $(if ($r.errors) { "$($r.errors) errors" } else { '' }) })
+                    Write-Note ("module -ThrottleLimit 64: {0:n2} s, {1} requests" -f $r.seconds, $c.requests)
+                }
+
+                foreach ($baseline in 'hand-rolled Invoke-WebRequest loop', 'Azure SDK for Python') {
+                    if ($hosts -le $BaselineMaxHosts) {
+                        Reset-EmulatorStats $emu.Endpoint
+                        if ($baseline -like 'hand*') { $r = Invoke-Worker HandRolledList ($common + @{ maxHosts = 0 }) }
+                        else { $r = Invoke-PythonBaseline $emu.Endpoint }
+                        $c = Get-EmulatorCounts $emu.Endpoint
+                        $row = [pscustomobject]@{ Hosts = $hosts; Approach = $baseline; Seconds = $r.seconds; Cpu = $(if ($r.PSObject.Properties['cpuSeconds']) { $r.cpuSeconds } else { $null }); Requests = $c.requests; Sessions = $r.sessions; Floor = $floorSeq; Note = '' }
+                        $measured[$baseline] = $row
+                        Write-Note ("{0}: {1:n2} s, {2} sessions, {3} requests" -f $baseline, $r.seconds, $r.sessions, $c.requests)
+                    } else {
+                        $src = $measured[$baseline]
+                        $k = $hosts / $src.Hosts
+                        $row = [pscustomobject]@{ Hosts = $hosts; Approach = $baseline; Seconds = $src.Seconds * $k; Cpu = $(if ($null -ne $src.Cpu) { $src.Cpu * $k } else { $null }); Requests = [long]($src.Requests * $k); Sessions = $src.Sessions * $k; Floor = $floorSeq
+                            Note = ('**extrapolated** ×{0} from the {1}-host row measured above' -f $k, $src.Hosts) }
+                    }
+                    $rows.Add($row)
+                }
+            } finally { Stop-Emulator $emu }
+        }
+        Write-Md @('', '## 1. Listing across many hosts', '',
+            "10 sessions per host; emulator ``--latency-ms 50 --polls 1 --retry-after 1``. Floor = discovery pages × 50 ms + ceil(hosts / concurrency) × (POST 50 ms + Retry-After 1 s + poll GET 50 ms [+ page GETs]), at the approach's own concurrency (16 for the default cmdlet, 64 with -ThrottleLimit 64, 1 for the baselines). Speed-up = that approach's time / Get-BastionSession's default time. CPU = process CPU time (all threads) during the work.", '',
+            '| hosts | approach | wall time | × its floor (floor) | Get-BastionSession is faster by | requests (floor) | CPU | sessions | note |',
+            '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+        foreach ($row in $rows) {
+            $moduleRow = $rows | Where-Object { $_.Hosts -eq $row.Hosts -and $_.Approach -like 'Get-BastionSession (default*' } | Select-Object -First 1
+            $speed = if ($row -eq $moduleRow) { '—' } else { Format-Ratio ($row.Seconds / $moduleRow.Seconds) }
+            Write-Md ('| {0:n0} | {1} | {2} | {3} ({4}) | {5} | {6:n0} ({7:n0}) | {8} | {9:n0} | {10} |' -f $row.Hosts, $row.Approach, (Format-Seconds $row.Seconds),
+                (Format-Ratio ($row.Seconds / $row.Floor.seconds)), (Format-Seconds $row.Floor.seconds), $speed, $row.Requests, $row.Floor.requests,
+                $(if ($null -ne $row.Cpu) { Format-Seconds $row.Cpu } else { '' }), $row.Sessions, $row.Note)
+        }
+        $script:Table1 = $rows
+    }
+
+    # ----------------------------------------------------------------------------------------- 2
+    if ($Table -contains '2') {
+        Write-Host "`n== 2. under ARM throttling ==" -ForegroundColor Cyan
+        $emu = Start-Emulator @('--hosts', 1000, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1, '--throttle')
+        try {
+            Reset-EmulatorStats $emu.Endpoint
+            $r = Invoke-Worker ModuleList @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
+            $c = Get-EmulatorCounts $emu.Endpoint
+            $script:Table2 = @{ result = $r; counts = $c }
+            Write-Note ("throttled: {0:n1} s, {1} sessions on {2} hosts, {3} errors, {4} requests, {5} 429s" -f $r.seconds, $r.sessions, $r.hosts, $r.errors, $c.requests, $c.throttled)
+        } finally { Stop-Emulator $emu }
+        $bucket = Get-BucketLimit -Hosts 1000
+        $floor = Get-Floor 1000 $ModuleDefaultConcurrency
+        $limit = [math]::Max($bucket.seconds, $floor.seconds)
+        Write-Md @('', '## 2. Under ARM throttling', '',
+            "1,000 hosts × 10 sessions, emulator ``--throttle --latency-ms 50 --polls 1 --retry-after 1``, Get-BastionSession with its defaults. $($bucket.explain)", '',
+            '| hosts | wall time | 429s received | hosts answered | hosts failed | requests | bucket alone | latency floor (C=16) | × max(bucket, floor) |',
+            '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+            ('| 1,000 | {0} | {1:n0} | {2:n0} | {3} | {4:n0} | {5} | {6} | {7} |' -f (Format-Seconds $r.seconds), $c.throttled, $r.hosts, (1000 - $r.hosts), $c.requests,
+                (Format-Seconds $bucket.seconds), (Format-Seconds $floor.seconds), (Format-Ratio ($r.seconds / $limit))))
+    }
+
+    # ----------------------------------------------------------------------------------------- 3
+    if ($Table -contains '3') {
+        Write-Host "`n== 3. disconnect through the pipeline ==" -ForegroundColor Cyan
+        $emuArgs = @('--hosts', 100, '--sessions-per-host', 100, '--latency-ms', 50, '--polls', 0)
+        $emu = Start-Emulator $emuArgs
+        try {
+            $common = @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
+            $m = Invoke-Worker ModuleDisconnect $common
+            $mc = Get-EmulatorCounts $emu.Endpoint
+            Write-Note ("module: {0:n2} s, {1} results ({2}), {3} requests" -f $m.seconds, $m.results, $m.states, $mc.requests)
+            Reset-EmulatorStats $emu.Endpoint   # the scenario's sessions back
+            $h = Invoke-Worker HandRolledDisconnect ($common + @{ count = $DisconnectBaselineSessions })
+            $hc = Get-EmulatorCounts $emu.Endpoint
+            Write-Note ("hand-rolled: {0:n2} s for {1}, {2} results ({3}), {4} requests" -f $h.seconds, $h.disconnected, $h.results, $h.states, $hc.requests)
+        } finally { Stop-Emulator $emu }
+        $k = $m.disconnected / [math]::Max(1, $h.disconnected)
+        $script:Table3 = @{ module = $m; moduleCounts = $mc; hand = $h; handCounts = $hc; k = $k }
+        Write-Md @('', '## 3. Disconnect through the pipeline', '',
+            "$($m.disconnected) sessions on 100 hosts (listed first with Get-BastionSession, not timed), emulator ``--latency-ms 50 --polls 0``.", '',
+            '| approach | sessions | wall time | requests | requests per host | CPU | results | note |',
+            '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+            ('| `$sessions \| Disconnect-BastionSession -Force` | {0:n0} | {1} | {2:n0} | {3:n2} | {4} | {5} | |' -f $m.disconnected, (Format-Seconds $m.seconds), $mc.requests, ($mc.requests / 100), (Format-Seconds $m.cpuSeconds), $m.states),
+            ('| per-session `Invoke-RestMethod` loop, measured | {0:n0} | {1} | {2:n0} | | {3} | {4} | measured |' -f $h.disconnected, (Format-Seconds $h.seconds), $hc.requests, (Format-Seconds $h.cpuSeconds), $h.states),
+            ('| per-session `Invoke-RestMethod` loop, for {0:n0} | {0:n0} | {1} | {2:n0} | {3:n0} | {4} | | **extrapolated** ×{5:n0} from the measured row |' -f $m.disconnected, (Format-Seconds ($h.seconds * $k)), ($hc.requests * $k), ($hc.requests * $k / 100), (Format-Seconds ($h.cpuSeconds * $k)), $k),
+            '', ('Disconnect-BastionSession is {0} faster than the loop (extrapolated to the same {1:n0} sessions).' -f (Format-Ratio ($h.seconds * $k / $m.seconds)), $m.disconnected))
+    }
+
+    # ----------------------------------------------------------------------------------------- 4
+    if ($Table -contains '4') {
+        Write-Host "`n== 4. the boundary ==" -ForegroundColor Cyan
+        $rust = Invoke-RustBoundaryBench
+        $emu = Start-Emulator @('--hosts', 100, '--sessions-per-host', 1000, '--latency-ms', 0, '--polls', 0)
+        try {
+            $b = Invoke-Worker Boundary @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token; trivialCalls = 100000 }
+        } finally { Stop-Emulator $emu }
+        $script:Table4 = @{ boundary = $b; rust = $rust }
+        Write-Md @('', '## 4. The boundary', '',
+            '### A trivial call through the C ABI', '',
+            '| caller | call | time per call |', '| --- | --- | ---: |')
+        foreach ($line in $rust.rows) { Write-Md $line }
+        Write-Md @(
+            ('| PowerShell → shim (P/Invoke) | `[BastionSession.Native]::PollProgress(id)`: UTF-8 in, envelope out, copied, freed | {0:n0} ns ({1:n0} ns net of the PowerShell loop) |' -f $b.pollNs, ($b.pollNs - $b.loopNs)),
+            ('| PowerShell → shim (P/Invoke) | `[BastionSession.Native]::Cancel(id)`: UTF-8 in, int out | {0:n0} ns ({1:n0} ns net of the PowerShell loop) |' -f $b.cancelNs, ($b.cancelNs - $b.loopNs)),
+            ('| PowerShell loop alone | `[Math]::Abs($i)` | {0:n0} ns |' -f $b.loopNs),
+            '', '### 100,000 sessions from the native library to PowerShell objects', '',
+            "Emulator ``--hosts 100 --sessions-per-host 1000 --latency-ms 0 --polls 0``; one non-streamed ``bastion_get_sessions`` call through the shim, timed step by step in a fresh pwsh; then the same through ``Get-BastionSession``.", '',
+            '| step | time |', '| --- | ---: |',
+            ('| native work (Rust: discovery, 100 × getActiveSessions over loopback, parsing; the envelope''s `stats.elapsedMs`) | {0:n0} ms |' -f $b.nativeMs),
+            ('| transfer (envelope serialised in Rust, copied across the boundary, UTF-8 decoded: call wall time {0:n0} ms − native work; envelope {1:n1} MB) | {2:n0} ms |' -f $b.callMs, ($b.envelopeBytes / 1MB), $b.transferMs),
+            ('| object creation (the shim''s JSON reader → {0:n0} typed `{1}` objects) | {2:n0} ms |' -f $b.objects, $b.typeName, $b.parseMs),
+            ('| flattening into one PowerShell array | {0:n0} ms |' -f $b.pipelineMs),
+            ('| **native library → objects, excluding the native work** | **{0:n0} ms** |' -f ($b.transferMs + $b.parseMs + $b.pipelineMs)),
+            ('| `Get-BastionSession` end to end, {0:n0} objects (HTTP included) | {1} (CPU {2}) |' -f $b.cmdletObjects, (Format-Seconds $b.cmdletSeconds), (Format-Seconds $b.cmdletCpuSeconds)),
+            '', ('Peak memory (VmHWM) of that pwsh process: {0:n0} MiB after the step-by-step call ({1:n0} MiB resident before it, {2:n0} MiB after), {3:n0} MiB after the cmdlet run.' -f ($b.peakKb / 1KB), ($b.rssBeforeKb / 1KB), ($b.rssAfterKb / 1KB), ($b.peakAfterCmdletKb / 1KB)))
+    }
+
+    # ----------------------------------------------------------------------------------------- 5
+    if ($Table -contains '5') {
+        Write-Host "`n== 5. footprint ==" -ForegroundColor Cyan
+        $firsts = @(); $laters = @(); $afterImport = @(); $bare = @()
+        for ($i = 0; $i -lt 5; $i++) {
+            $r = Invoke-Worker Import @{ repeats = 5 }
+            $firsts += $r.importSeconds; $laters += $r.laterImportSeconds; $afterImport += $r.afterImportKb
+            $bare += (Invoke-Worker Bare @{}).bareKb
+        }
+        $median = { param($xs) $s = @($xs | Sort-Object); $s[[int][math]::Floor(($s.Count - 1) / 2)] }
+        $lib = Get-Item (Join-Path $RepoRoot 'out/BastionSession/bin/*/*bastion_session_ffi*')
+        $shim = Get-Item (Join-Path $RepoRoot 'out/BastionSession/bin/BastionSession.Native.dll')
+        $moduleBytes = (Get-ChildItem -Recurse -File (Join-Path $RepoRoot 'out/BastionSession') | Measure-Object Length -Sum).Sum
+        $script:Table5 = @{ firsts = $firsts; laters = $laters }
+        Write-Md @('', '## 5. Footprint', '',
+            'Five fresh `pwsh -NoProfile` processes; in each, the first `Import-Module` of out/BastionSession, then five `Remove-Module` + `Import-Module` (later imports in the same session). Memory: resident set (VmRSS) after a full GC.', '',
+            '| measure | value |', '| --- | ---: |',
+            ('| first `Import-Module` in a session (median of 5; min–max) | {0:n0} ms ({1:n0}–{2:n0}) |' -f ((& $median $firsts) * 1000), (($firsts | Measure-Object -Minimum).Minimum * 1000), (($firsts | Measure-Object -Maximum).Maximum * 1000)),
+            ('| later `Import-Module` in the same session (median of 25; min–max) | {0:n0} ms ({1:n0}–{2:n0}) |' -f ((& $median $laters) * 1000), (($laters | Measure-Object -Minimum).Minimum * 1000), (($laters | Measure-Object -Maximum).Maximum * 1000)),
+            ('| release native library `{0}` | {1:n0} KiB |' -f $lib.Name, ($lib.Length / 1KB)),
+            ('| interop shim `{0}` | {1:n0} KiB |' -f $shim.Name, ($shim.Length / 1KB)),
+            ('| whole module folder out/BastionSession | {0:n0} KiB |' -f ($moduleBytes / 1KB)),
+            ('| pwsh session, bare (median) | {0:n0} MiB |' -f ((& $median $bare) / 1KB)),
+            ('| pwsh session after import (median) | {0:n0} MiB (+{1:n0} MiB) |' -f ((& $median $afterImport) / 1KB), (((& $median $afterImport) - (& $median $bare)) / 1KB)))
+    }
+
+    Write-Md @('', ('Suite wall time: {0:n0} s.' -f $suiteWatch.Elapsed.TotalSeconds))
+    Set-Content -Path $OutFile -Value $script:Markdown -Encoding utf8
+    Write-Host "`nMarkdown written to $OutFile" -ForegroundColor Green
+} finally {
+    foreach ($p in @($script:Emulators)) { try { if (-not $p.HasExited) { $p.Kill() } } catch { } }
+    Pop-Location
+}
