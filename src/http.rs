@@ -19,6 +19,9 @@ use crate::context::OperationContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::ProgressEvent;
 
+/// Largest answer body read (a page of sessions is far smaller).
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
 /// Key of the client cache: proxy and extra CA (and timeouts) decide the client.
 type ClientKey = (Option<String>, Option<String>, Duration);
 
@@ -236,19 +239,37 @@ pub(crate) async fn send_once(
     );
     let outcome = ctx
         .run(async {
-            let resp = req.send().await?;
+            let mut resp = req.send().await?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             let url = resp.url().clone();
-            let body = resp.bytes().await?;
-            Ok::<_, reqwest::Error>(Response {
+            let mut body = bytes::BytesMut::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Ok(Err(status));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, reqwest::Error>(Ok(Response {
                 status,
                 headers,
-                body,
+                body: body.freeze(),
                 url,
-            })
+            }))
         })
         .await?;
+    let outcome = match outcome {
+        Ok(Err(status)) => {
+            return Err(Error::invalid_response(format!(
+                "the answer to {} {} (HTTP {status}) is larger than {} MiB; refusing to read it",
+                spec.method,
+                spec.url.path(),
+                MAX_BODY_BYTES / (1024 * 1024)
+            )));
+        }
+        Ok(Ok(r)) => Ok(r),
+        Err(e) => Err(e),
+    };
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let status = outcome.as_ref().ok().map(|r| r.status);
     ctx.emit(ProgressEvent::Request {
