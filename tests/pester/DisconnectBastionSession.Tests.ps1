@@ -1,0 +1,214 @@
+<#
+    Disconnect-BastionSession end to end against the emulator: pipelines from
+    Get-BastionSession, one disconnect request per host (counted by the emulator), -WhatIf
+    sending nothing, -Force/-Confirm:$false, prompting in a host that cannot prompt, -All,
+    NotFound as a result, a failing host among healthy ones.
+#>
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:Saved = Set-TestCredentialEnvironment
+    Import-Module (Get-BuiltModulePath) -Force
+    $script:Sub = '00000000-0000-0000-0000-000000000001'
+    $script:Emulator = Start-TestEmulator -ArgumentList @('--hosts', '3', '--sessions-per-host', '4')
+    $script:Common = @{ AccessToken = $Emulator.Token; ArmEndpoint = $Emulator.BaseUrl }
+
+    function script:Get-Hosts {
+        @(Get-EmulatorSession $Emulator | Group-Object BastionResourceId | ForEach-Object { $_.Group[0] } | Sort-Object BastionResourceId)
+    }
+    function script:Get-DisconnectCount { Get-StatCount (Get-EmulatorStats $Emulator) 'disconnectActiveSessions' }
+
+    # Runs a script in a fresh runspace with no interactive host; returns output, errors and whether it threw.
+    function script:Invoke-InRunspace {
+        param([scriptblock] $Script, [object[]] $Arguments)
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript($Script)
+            foreach ($a in $Arguments) { $null = $ps.AddArgument($a) }
+            $threw = $null
+            $out = $null
+            try { $out = $ps.Invoke() } catch { $threw = $_ }
+            [pscustomobject]@{ Output = $out; Errors = @($ps.Streams.Error); Threw = $threw }
+        } finally { $ps.Dispose() }
+    }
+}
+
+AfterAll {
+    if ($script:Emulator) { Stop-TestEmulator $script:Emulator }
+    Restore-TestEnvironment $script:Saved
+}
+
+Describe 'Get-BastionSession | Disconnect-BastionSession' {
+    BeforeEach { Reset-TestEmulator $Emulator }
+
+    It 'one host: -Force disconnects every session with one request' {
+        $h = (Get-Hosts)[0]
+        $before = Get-DisconnectCount
+        $expected = @(Get-EmulatorSession $Emulator | Where-Object BastionResourceId -eq $h.BastionResourceId)
+        $results = @(Get-BastionSession -ResourceGroupName $h.BastionResourceGroupName -Name $h.BastionName -SubscriptionId $Sub @Common |
+                Disconnect-BastionSession -Force @Common -ErrorAction Stop)
+        (Get-DisconnectCount) - $before | Should -Be 1
+        $results.Count | Should -Be $expected.Count
+        @($results.SessionId | Sort-Object) | Should -Be @($expected.SessionId | Sort-Object)
+        $results | ForEach-Object { $_.State | Should -Be 'Disconnected' }
+        @(Get-EmulatorSession $Emulator | Where-Object BastionResourceId -eq $h.BastionResourceId) | Should -BeNullOrEmpty
+    }
+
+    It 'a whole subscription: one disconnect request per host, not per session' {
+        $hosts = Get-Hosts
+        $all = @(Get-EmulatorSession $Emulator)
+        $before = Get-DisconnectCount
+        $results = @(Get-BastionSession -SubscriptionId $Sub @Common | Disconnect-BastionSession -Confirm:$false @Common -ErrorAction Stop)
+        (Get-DisconnectCount) - $before | Should -Be $hosts.Count
+        $results.Count | Should -Be $all.Count
+        @(Get-EmulatorSession $Emulator) | Should -BeNullOrEmpty
+    }
+
+    It 'writes BastionSession.DisconnectResult objects with the documented properties' {
+        $h = (Get-Hosts)[0]
+        $r = @(Get-BastionSession -ResourceId $h.BastionResourceId @Common | Select-Object -First 1 | Disconnect-BastionSession -Force @Common)[0]
+        $r | Should -BeOfType ([BastionSession.DisconnectResult])
+        $r.PSObject.TypeNames[0] | Should -Be 'BastionSession.DisconnectResult'
+        foreach ($p in 'SessionId', 'State', 'Message', 'BastionName', 'BastionResourceId') { ($r | Get-Member -MemberType Property).Name | Should -Contain $p }
+        $r.BastionResourceId | Should -Be $h.BastionResourceId
+        $r.BastionName | Should -Be $h.BastionName
+        { $r | Format-Table | Out-String } | Should -Not -Throw
+    }
+
+    It '-WhatIf sends nothing and changes nothing' {
+        $before = Get-DisconnectCount
+        $truth = @(Get-EmulatorSession $Emulator)
+        $out = @(Get-BastionSession -SubscriptionId $Sub @Common | Disconnect-BastionSession -WhatIf @Common)
+        $out | Should -BeNullOrEmpty
+        (Get-DisconnectCount) - $before | Should -Be 0
+        @(Get-EmulatorSession $Emulator).Count | Should -Be $truth.Count
+    }
+
+    It '... | Where-Object { $_.Duration -gt ''02:00:00'' } | Disconnect-BastionSession -WhatIf sends nothing' {
+        $before = Get-DisconnectCount
+        $truth = @(Get-EmulatorSession $Emulator)
+        $selected = @(Get-BastionSession -SubscriptionId $Sub @Common | Where-Object { $_.Duration -gt '02:00:00' })
+        $selected.Count | Should -BeGreaterThan 0 -Because 'the scenario has sessions older than two hours'
+        $out = @(Get-BastionSession -SubscriptionId $Sub @Common | Where-Object { $_.Duration -gt '02:00:00' } | Disconnect-BastionSession -WhatIf @Common)
+        $out | Should -BeNullOrEmpty
+        (Get-DisconnectCount) - $before | Should -Be 0
+        @(Get-EmulatorSession $Emulator).Count | Should -Be $truth.Count
+    }
+
+    It 'in a host that cannot prompt, the confirmation fails before anything is sent' {
+        $hosts = Get-Hosts
+        $asked = Invoke-InRunspace -Script {
+            param($m, $sub, $common)
+            Import-Module $m
+            Get-BastionSession -SubscriptionId $sub @common | Disconnect-BastionSession @common -ErrorAction SilentlyContinue
+        } -Arguments @((Get-BuiltModulePath), $Sub, $Common)
+        # A runspace without a host UI cannot prompt: the prompt fails before anything is sent.
+        $asked.Threw | Should -Not -BeNullOrEmpty
+        ($asked.Threw.Exception.InnerException.Message + $asked.Threw.Exception.Message) | Should -Match '(?i)prompt|interact|host'
+        (Get-DisconnectCount) | Should -Be 0
+        @(Get-EmulatorSession $Emulator).Count | Should -Be ($hosts.Count * 4)
+    }
+
+    It 'confirms once per host, naming the host and the number of sessions (-WhatIf lines in a child pwsh)' {
+        $hosts = Get-Hosts
+        $script = "Import-Module '$(Get-BuiltModulePath)'; Get-BastionSession -SubscriptionId $Sub -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)' | Disconnect-BastionSession -WhatIf -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)'"
+        $r = Invoke-ChildPwsh -Script $script
+        $lines = @($r.StdOut -split "`n" | Where-Object { $_ -match 'What if:' })
+        $lines.Count | Should -Be $hosts.Count
+        foreach ($h in $hosts) {
+            @($lines | Where-Object { $_ -match [regex]::Escape("'$($h.BastionName)'") -and $_ -match 'Disconnect 4 session' }).Count | Should -Be 1
+        }
+        (Get-DisconnectCount) | Should -Be 0
+    }
+
+    It 'proceeds without a prompt when $ConfirmPreference is None or -Force/-Confirm:$false is given' {
+        $r = Invoke-InRunspace -Script {
+            param($m, $id, $common)
+            Import-Module $m
+            $ConfirmPreference = 'None'
+            Get-BastionSession -ResourceId $id @common | Disconnect-BastionSession @common
+        } -Arguments @((Get-BuiltModulePath), (Get-Hosts)[0].BastionResourceId, $Common)
+        $r.Threw | Should -BeNullOrEmpty
+        @($r.Output).Count | Should -Be 4
+        (Get-DisconnectCount) | Should -Be 1
+        $r2 = Invoke-InRunspace -Script {
+            param($m, $id, $common)
+            Import-Module $m
+            Get-BastionSession -ResourceId $id @common | Disconnect-BastionSession -Force @common
+        } -Arguments @((Get-BuiltModulePath), (Get-Hosts)[0].BastionResourceId, $Common)
+        $r2.Threw | Should -BeNullOrEmpty
+        @($r2.Output).Count | Should -Be 4
+    }
+
+    It 'a non-interactive pwsh errors instead of disconnecting' {
+        $h = (Get-Hosts)[0]
+        $script = "Import-Module '$(Get-BuiltModulePath)'; Disconnect-BastionSession -BastionResourceId '$($h.BastionResourceId)' -All -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)'"
+        $r = Invoke-ChildPwsh -Script $script
+        ($r.StdErr + $r.StdOut) | Should -Match '(?i)NonInteractive|prompt'
+        (Get-DisconnectCount) | Should -Be 0
+    }
+}
+
+Describe 'Disconnect-BastionSession by name and id' {
+    BeforeEach { Reset-TestEmulator $Emulator }
+
+    It '-ResourceGroupName -Name -SubscriptionId -SessionId disconnects that session; a second time it is NotFound, not an error' {
+        $s = (Get-EmulatorSession $Emulator)[0]
+        $r = @(Disconnect-BastionSession -ResourceGroupName $s.BastionResourceGroupName -Name $s.BastionName -SubscriptionId $Sub -SessionId $s.SessionId -Force @Common -ErrorAction Stop)
+        $r.Count | Should -Be 1
+        $r[0].State | Should -Be 'Disconnected'
+        $errors = $null
+        $again = @(Disconnect-BastionSession -ResourceGroupName $s.BastionResourceGroupName -Name $s.BastionName -SubscriptionId $Sub -SessionId $s.SessionId -Force @Common -ErrorVariable errors)
+        @($errors) | Should -BeNullOrEmpty
+        $again.Count | Should -Be 1
+        $again[0].State | Should -Be 'NotFound'
+    }
+
+    It '-BastionResourceId -All lists the host''s sessions and disconnects them all with one request' {
+        $h = (Get-Hosts)[1]
+        $before = Get-DisconnectCount
+        $r = @(Disconnect-BastionSession -BastionResourceId $h.BastionResourceId -All -Force @Common -ErrorAction Stop)
+        $r.Count | Should -Be 4
+        (Get-DisconnectCount) - $before | Should -Be 1
+        @(Get-EmulatorSession $Emulator | Where-Object BastionResourceId -eq $h.BastionResourceId) | Should -BeNullOrEmpty
+    }
+
+    It '-All -WhatIf lists but does not disconnect' {
+        $h = (Get-Hosts)[1]
+        $null = Disconnect-BastionSession -BastionResourceId $h.BastionResourceId -All -WhatIf @Common
+        (Get-DisconnectCount) | Should -Be 0
+    }
+
+    It 'the subscription comes from AZURE_SUBSCRIPTION_ID when not given' {
+        $s = (Get-EmulatorSession $Emulator)[0]
+        $env:AZURE_SUBSCRIPTION_ID = $Sub
+        try {
+            $r = @(Disconnect-BastionSession -ResourceGroupName $s.BastionResourceGroupName -Name $s.BastionName -SessionId $s.SessionId -Force @Common -ErrorAction Stop)
+        } finally { $env:AZURE_SUBSCRIPTION_ID = $null }
+        $r[0].State | Should -Be 'Disconnected'
+    }
+
+    It 'a missing host is a non-terminating BastionHostNotFound error; the other host is still disconnected' {
+        $s = (Get-EmulatorSession $Emulator)[0]
+        $ghost = '/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Network/bastionHosts/no-such-bastion' -f $Sub, $s.BastionResourceGroupName
+        $items = @(
+            [pscustomobject]@{ SessionId = $s.SessionId; BastionResourceId = $s.BastionResourceId }
+            [pscustomobject]@{ SessionId = 'aaaaaaaa-0000-0000-0000-000000000000'; BastionResourceId = $ghost }
+        )
+        $errors = $null
+        $r = @($items | Disconnect-BastionSession -Force @Common -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $r.Count | Should -Be 1
+        $r[0].SessionId | Should -Be $s.SessionId
+        $r[0].State | Should -Be 'Disconnected'
+        @($errors).Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionHostNotFound,Disconnect-BastionSession'
+        $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errors[0].ToString() | Should -Match 'no-such-bastion'
+    }
+
+    It 'duplicate ids in the pipeline are sent once' {
+        $s = (Get-EmulatorSession $Emulator)[0]
+        $r = @($s, $s | ForEach-Object { [pscustomobject]@{ SessionId = $_.SessionId; BastionResourceId = $_.BastionResourceId } } | Disconnect-BastionSession -Force @Common)
+        $r.Count | Should -Be 1
+    }
+}

@@ -1,0 +1,241 @@
+<#
+    Get-BastionSession end to end: the built module, the real native library and the ARM
+    emulator. Every parameter set, the pipeline shapes users rely on, typed output, client
+    side filters, a failing host among healthy ones, -Verbose/-Debug/progress.
+#>
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:Saved = Set-TestCredentialEnvironment
+    Import-Module (Get-BuiltModulePath) -Force
+    $script:Sub = '00000000-0000-0000-0000-000000000001'
+    $script:Emulator = Start-TestEmulator -ArgumentList @('--hosts', '4', '--sessions-per-host', '3', '--polls', '1', '--retry-after', '0')
+    $script:Common = @{ AccessToken = $Emulator.Token; ArmEndpoint = $Emulator.BaseUrl }
+    $script:Truth = @(Get-EmulatorSession $Emulator)
+    $script:Hosts = @($Truth | Group-Object BastionResourceId | ForEach-Object { $_.Group[0] } | Sort-Object BastionResourceId)
+}
+
+AfterAll {
+    if ($script:Emulator) { Stop-TestEmulator $script:Emulator }
+    Restore-TestEnvironment $script:Saved
+}
+
+Describe 'Get-BastionSession parameter sets' {
+    It 'the emulator scenario has several hosts with sessions (precondition)' {
+        $Truth.Count | Should -BeGreaterOrEqual 8
+        $Hosts.Count | Should -BeGreaterOrEqual 2
+    }
+
+    It 'BySubscription (default): every session of every host in the subscription' {
+        $sessions = @(Get-BastionSession -SubscriptionId $Sub @Common -ErrorAction Stop)
+        @($sessions.SessionId | Sort-Object) | Should -Be @($Truth.SessionId | Sort-Object)
+    }
+
+    It 'a bare Get-BastionSession takes the subscription from AZURE_SUBSCRIPTION_ID' {
+        $env:AZURE_SUBSCRIPTION_ID = $Sub
+        try {
+            $sessions = @(Get-BastionSession @Common -ErrorAction Stop)
+        } finally { $env:AZURE_SUBSCRIPTION_ID = $null }
+        $sessions.Count | Should -Be $Truth.Count
+    }
+
+    It 'ByResourceGroup: only the hosts of that group' {
+        $rg = $Hosts[0].BastionResourceGroupName
+        $expected = @($Truth | Where-Object BastionResourceGroupName -eq $rg)
+        $sessions = @(Get-BastionSession -ResourceGroupName $rg -SubscriptionId $Sub @Common -ErrorAction Stop)
+        @($sessions.SessionId | Sort-Object) | Should -Be @($expected.SessionId | Sort-Object)
+        $sessions.BastionResourceGroupName | Sort-Object -Unique | Should -Be $rg
+    }
+
+    It 'ByName: one host' {
+        $h = $Hosts[0]
+        $sessions = @(Get-BastionSession -ResourceGroupName $h.BastionResourceGroupName -Name $h.BastionName -SubscriptionId $Sub @Common -ErrorAction Stop)
+        @($sessions.SessionId | Sort-Object) | Should -Be @($Truth | Where-Object BastionResourceId -eq $h.BastionResourceId | ForEach-Object SessionId | Sort-Object)
+    }
+
+    It 'ByName: the BastionName alias and several names' {
+        $same = @($Hosts | Where-Object BastionResourceGroupName -eq $Hosts[0].BastionResourceGroupName)
+        $sessions = @(Get-BastionSession -ResourceGroupName $same[0].BastionResourceGroupName -BastionName $same.BastionName -SubscriptionId $Sub @Common -ErrorAction Stop)
+        $sessions.Count | Should -Be @($Truth | Where-Object { $same.BastionResourceId -contains $_.BastionResourceId }).Count
+    }
+
+    It 'ByResourceId: ids, and the Id alias' {
+        $sessions = @(Get-BastionSession -ResourceId $Hosts[0].BastionResourceId, $Hosts[1].BastionResourceId @Common -ErrorAction Stop)
+        $sessions.Count | Should -Be @($Truth | Where-Object { $_.BastionResourceId -in @($Hosts[0].BastionResourceId, $Hosts[1].BastionResourceId) }).Count
+        @(Get-BastionSession -Id $Hosts[1].BastionResourceId @Common -ErrorAction Stop).Count | Should -Be @($Truth | Where-Object BastionResourceId -eq $Hosts[1].BastionResourceId).Count
+    }
+}
+
+Describe 'Get-BastionSession pipeline input' {
+    It 'Get-AzBastion-shaped objects (Id, Name, ResourceGroupName) pipe in' {
+        $objects = $Hosts | ForEach-Object { [pscustomobject]@{ Id = $_.BastionResourceId; Name = $_.BastionName; ResourceGroupName = $_.BastionResourceGroupName; Location = 'westeurope' } }
+        $sessions = @($objects | Get-BastionSession @Common -ErrorAction Stop)
+        @($sessions.SessionId | Sort-Object) | Should -Be @($Truth.SessionId | Sort-Object)
+    }
+
+    It 'objects with ResourceGroupName and Name pipe in' {
+        $objects = $Hosts | ForEach-Object { [pscustomobject]@{ ResourceGroupName = $_.BastionResourceGroupName; Name = $_.BastionName } }
+        $sessions = @($objects | Get-BastionSession -SubscriptionId $Sub @Common -ErrorAction Stop)
+        $sessions.Count | Should -Be $Truth.Count
+    }
+
+    It 'strings pipe in by property name as resource ids (Session objects feed back in)' {
+        $first = @(Get-BastionSession -ResourceId $Hosts[0].BastionResourceId @Common -ErrorAction Stop)
+        $again = @($first | Get-BastionSession @Common -ErrorAction Stop)
+        @($again.SessionId | Sort-Object -Unique) | Should -Be @($first.SessionId | Sort-Object)
+    }
+
+    It 'gathers piped hosts and makes one native call for all of them' {
+        $objects = $Hosts | ForEach-Object { [pscustomobject]@{ Id = $_.BastionResourceId } }
+        $verbose = @($objects | Get-BastionSession @Common -Verbose -ErrorAction Stop 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        @($verbose | Where-Object { $_.Message -match 'bastion_get_sessions: started operation' }).Count | Should -Be 1
+        ($verbose.Message -join "`n") | Should -Match ("for {0} Bastion host" -f $Hosts.Count)
+    }
+
+    It 'writes sessions as each host answers (the first arrives before the last host is done)' {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $first = $null
+        $null = Get-BastionSession -SubscriptionId $Sub @Common -ThrottleLimit 1 | ForEach-Object { if ($null -eq $first) { $first = $sw.Elapsed } }
+        $total = $sw.Elapsed
+        $first | Should -Not -BeNullOrEmpty
+        $first | Should -BeLessThan $total
+    }
+}
+
+Describe 'Get-BastionSession output objects' {
+    BeforeAll {
+        $script:Sessions = @(Get-BastionSession -SubscriptionId $Sub @Common -ErrorAction Stop)
+        $script:One = $Sessions[0]
+    }
+
+    It 'are BastionSession.Session objects' {
+        $One | Should -BeOfType ([BastionSession.Session])
+        $One.PSObject.TypeNames[0] | Should -Be 'BastionSession.Session'
+    }
+
+    It 'have every documented property' {
+        $names = ($One | Get-Member -MemberType Property).Name
+        foreach ($p in 'SessionId', 'UserName', 'TargetHostName', 'TargetIpAddress', 'Protocol', 'ResourceType', 'StartTime', 'Duration', 'SessionDurationInMins',
+            'TargetResourceId', 'TargetResourceGroup', 'TargetSubscriptionId', 'BastionName', 'BastionResourceGroupName', 'BastionSubscriptionId', 'BastionResourceId') {
+            $names | Should -Contain $p
+        }
+    }
+
+    It 'have a UTC [datetime] StartTime and a [timespan] Duration' {
+        foreach ($s in $Sessions | Where-Object { $null -ne $_.StartTime }) {
+            $s.StartTime | Should -BeOfType [datetime]
+            $s.StartTime.Kind | Should -Be ([DateTimeKind]::Utc)
+            $s.Duration | Should -BeOfType [timespan]
+        }
+        @($Sessions | Where-Object { $null -ne $_.StartTime }).Count | Should -BeGreaterThan 0
+    }
+
+    It 'match the emulator''s truth field by field' {
+        foreach ($s in $Sessions) {
+            $t = $Truth | Where-Object SessionId -eq $s.SessionId
+            $s.UserName | Should -Be ([string]$t.UserName)
+            $s.TargetHostName | Should -Be $t.TargetHostName
+            $s.Protocol | Should -Be $t.Protocol
+            $s.BastionResourceId | Should -Be $t.BastionResourceId
+            $s.BastionName | Should -Be $t.BastionName
+            $s.BastionSubscriptionId | Should -Be $Sub
+        }
+    }
+
+    It 'render in the default table view without error' {
+        { $Sessions | Format-Table | Out-String } | Should -Not -Throw
+        ($Sessions | Format-Table | Out-String) | Should -Match 'BastionName'
+    }
+}
+
+Describe 'Get-BastionSession filters' {
+    It '-UserName with wildcards' {
+        $user = ($Truth | Where-Object { $_.UserName } | Select-Object -First 1).UserName
+        $pattern = '*' + $user.Substring(1)
+        $sessions = @(Get-BastionSession -SubscriptionId $Sub @Common -UserName $pattern -ErrorAction Stop)
+        $sessions.Count | Should -Be @($Truth | Where-Object { $_.UserName -like $pattern }).Count
+        $sessions.Count | Should -BeGreaterThan 0
+    }
+
+    It '-UserName '''' matches the sessions without a user name, and is not an error' {
+        $sessions = @(Get-BastionSession -SubscriptionId $Sub @Common -UserName '' -ErrorAction Stop)
+        $sessions.Count | Should -Be @($Truth | Where-Object { [string]::IsNullOrEmpty($_.UserName) }).Count
+        $sessions | ForEach-Object { $_.UserName | Should -BeNullOrEmpty }
+    }
+
+    It '-TargetHostName and -Protocol' {
+        $t = $Truth[0]
+        $sessions = @(Get-BastionSession -SubscriptionId $Sub @Common -TargetHostName $t.TargetHostName -Protocol $t.Protocol -ErrorAction Stop)
+        $sessions.Count | Should -Be @($Truth | Where-Object { $_.TargetHostName -eq $t.TargetHostName -and $_.Protocol -eq $t.Protocol }).Count
+        $sessions | ForEach-Object { $_.Protocol | Should -Be $t.Protocol }
+    }
+
+    It '-OlderThan keeps the sessions that have lasted longer' {
+        $all = @(Get-BastionSession -SubscriptionId $Sub @Common -ErrorAction Stop)
+        $median = ($all.Duration | Sort-Object)[[int]($all.Count / 2)]
+        $sessions = @(Get-BastionSession -SubscriptionId $Sub @Common -OlderThan $median -ErrorAction Stop)
+        $sessions.Count | Should -Be @($all | Where-Object { $_.Duration -gt $median }).Count
+        $sessions | ForEach-Object { $_.Duration | Should -BeGreaterThan $median }
+    }
+
+    It '-SubscriptionId $a,$b -UserName ''*@contoso.com'' -OlderThan 1:00:00 runs across subscriptions' {
+        $second = '00000000-0000-0000-0000-0000000000ff'
+        $errors = $null
+        $sessions = @(Get-BastionSession -SubscriptionId $Sub, $second -UserName '*@contoso.com' -OlderThan 1:00:00 @Common -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $sessions | ForEach-Object { $_.UserName | Should -BeLike '*@contoso.com'; $_.Duration | Should -BeGreaterThan ([timespan]'01:00:00') }
+        $expected = @($Truth | Where-Object { $_.UserName -like '*@contoso.com' -and $_.AgeMinutes -gt 61 })
+        $sessions.Count | Should -BeGreaterOrEqual $expected.Count
+    }
+}
+
+Describe 'Get-BastionSession with a failing host among healthy ones' {
+    It 'writes a non-terminating BastionHostNotFound error and still answers for the others' {
+        $h = $Hosts[0]
+        $errors = $null
+        $sessions = @(Get-BastionSession -ResourceGroupName $h.BastionResourceGroupName -Name $h.BastionName, 'no-such-bastion' -SubscriptionId $Sub @Common -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $sessions.Count | Should -Be @($Truth | Where-Object BastionResourceId -eq $h.BastionResourceId).Count
+        @($errors).Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionHostNotFound,Get-BastionSession'
+        $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errors[0].Exception | Should -BeOfType ([BastionSession.BastionNativeException])
+        $errors[0].Exception.Error.HttpStatus | Should -Be 404
+        $errors[0].ToString() | Should -Match 'no-such-bastion'
+        $errors[0].ToString() | Should -Match 'HTTP status: 404'
+        $errors[0].TargetObject.Kind | Should -Be 'notFound'
+    }
+}
+
+Describe 'Get-BastionSession -Verbose, -Debug and progress' {
+    It '-Verbose says what is called and why it waits (202 polling)' {
+        $h = $Hosts[0]
+        $verbose = @(Get-BastionSession -ResourceId $h.BastionResourceId @Common -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $verbose | Should -Match 'calling bastion_get_sessions \(getActiveSessions\)'
+        $verbose | Should -Match 'with credentials from the -AccessToken parameter'
+        $verbose | Should -Match '(?i)polling again'
+    }
+
+    It '-Debug shows the HTTP requests, never the Authorization value' {
+        $h = $Hosts[0]
+        $debug = @(Get-BastionSession -ResourceId $h.BastionResourceId @Common -Debug 5>&1 | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }).Message -join "`n"
+        $debug | Should -Match 'HTTP POST .*getActiveSessions'
+        $debug | Should -Not -Match ([regex]::Escape($Emulator.Token))
+    }
+
+    It 'reports Write-Progress over many hosts' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($m, $sub, $common)
+                    Import-Module $m
+                    $ProgressPreference = 'Continue'
+                    Get-BastionSession -SubscriptionId $sub @common
+                }).AddArgument((Get-BuiltModulePath)).AddArgument($Sub).AddArgument($Common)
+            $out = $ps.Invoke()
+            $out.Count | Should -Be $Truth.Count
+            $progress = @($ps.Streams.Progress)
+            $progress.Count | Should -BeGreaterThan 0
+            ($progress | Where-Object { $_.StatusDescription -match "of $($Hosts.Count) Bastion hosts done" }).Count | Should -BeGreaterThan 0
+            ($progress | Where-Object { $_.RecordType -eq 'Completed' }).Count | Should -BeGreaterThan 0
+        } finally { $ps.Dispose() }
+    }
+}
