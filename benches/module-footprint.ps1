@@ -53,20 +53,15 @@ try {
     $nativeMs = $sw.Elapsed.TotalMilliseconds
     Add-Row ('native bastion_get_sessions, {0} hosts x {1} sessions' -f $Hosts, $SessionsPerHost) $nativeMs ('{0:n1} MB of JSON' -f ($envelope.Length / 1MB))
 
-    # b) shim: JSON -> typed BastionSession.Session objects
+    # b) shim: JSON text -> typed BastionSession.Session objects (parse + construction)
     $sw.Restart()
-    $parsed = [BastionSession.Json]::Parse($envelope)
-    $parseMs = $sw.Elapsed.TotalMilliseconds
+    $hostResults = [BastionSession.Envelope]::ParseHostResults($envelope)
+    $shimMs = $sw.Elapsed.TotalMilliseconds
+    $count = 0; foreach ($h in $hostResults) { $count += $h.Sessions.Count }
+    Add-Row ('shim: envelope JSON -> {0} BastionSession.Session objects' -f $count) $shimMs
     $sw.Restart()
-    $count = 0
-    foreach ($h in $parsed['data']['hosts']) {
-        $hr = New-Object -TypeName BastionSession.HostSessionResult -ArgumentList @(, $h) -ErrorAction SilentlyContinue 2>$null
-        if ($null -eq $hr) { break }
-        $count += $hr.Sessions.Count
-    }
-    $objectsMs = $sw.Elapsed.TotalMilliseconds
-    Add-Row 'shim: parse the envelope JSON' $parseMs
-    if ($count -gt 0) { Add-Row ('shim: {0} Session objects from parsed JSON' -f $count) $objectsMs }
+    $n = 0; foreach ($h in $hostResults) { foreach ($s in $h.Sessions) { $n++ } }
+    Add-Row ('PowerShell: enumerate {0} objects in script' -f $n) $sw.Elapsed.TotalMilliseconds
 
     # c) the cmdlet end to end (streamed per host, objects collected)
     $ends = foreach ($i in 1..$Repeat) {

@@ -50,8 +50,9 @@ if (-not $SkipCargo) {
     Push-Location $repoRoot
     try { Invoke-BuildCommand cargo $cargoArgs } finally { Pop-Location }
 }
-if ($IsWindows -or $env:OS -eq 'Windows_NT') { $libName = 'bastion_session_ffi.dll'; $os = 'win' }
-elseif ($IsMacOS) { $libName = 'libbastion_session_ffi.dylib'; $os = 'osx' }
+$onMac = (Test-Path variable:IsMacOS) -and (Get-Variable IsMacOS -ValueOnly)
+if ($env:OS -eq 'Windows_NT') { $libName = 'bastion_session_ffi.dll'; $os = 'win' }
+elseif ($onMac) { $libName = 'libbastion_session_ffi.dylib'; $os = 'osx' }
 else { $libName = 'libbastion_session_ffi.so'; $os = 'linux' }
 $arch = switch ([System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture) {
     'X64' { 'x64' } 'Arm64' { 'arm64' } default { "$_".ToLowerInvariant() }

@@ -362,6 +362,24 @@ namespace BastionSession
             throw new BastionNativeException(err != null ? new BastionError(err) : new BastionError("internal", 9001, "The native library failed without an error object.", null));
         }
 
+        /// <summary>
+        /// The per-host results of a bastion_get_sessions envelope (sessions included when the
+        /// call was not streamed). Throws BastionNativeException for an error envelope.
+        /// </summary>
+        /// <param name="envelopeText">The envelope as returned by the library.</param>
+        public static HostSessionResult[] ParseHostResults(string envelopeText)
+        {
+            List<object> hosts = GetList(Data(envelopeText), "hosts");
+            var result = new List<HostSessionResult>();
+            if (hosts != null)
+                foreach (object h in hosts)
+                {
+                    var d = h as Dictionary<string, object>;
+                    if (d != null) result.Add(new HostSessionResult(d));
+                }
+            return result.ToArray();
+        }
+
         /// <summary>A string field, or null (numbers and booleans are rendered invariantly).</summary>
         public static string GetString(Dictionary<string, object> d, string key)
         {

@@ -162,7 +162,7 @@ function Invoke-BastionNative {
                 throw
             }
         }
-        if ($null -ne $completion.Stats) {
+        if ($null -ne $completion.Stats -and $completion.Stats.Count -gt 0) {
             Write-Verbose ("{0} finished: {1}" -f $Function, (($completion.Stats.GetEnumerator() | Sort-Object Key | ForEach-Object { '{0}={1}' -f $_.Key, $_.Value }) -join ', '))
         }
         $completion
