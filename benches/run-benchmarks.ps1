@@ -165,7 +165,7 @@ if ($Worker) {
     switch ($Worker) {
         'ModuleList' {
             $extra = @{}
-            if ($a.throttleLimit -gt 0) { $extra.ThrottleLimit = [int]$a.throttleLimit }
+            if ($a.PSObject.Properties['throttleLimit'] -and $a.throttleLimit -gt 0) { $extra.ThrottleLimit = [int]$a.throttleLimit }
             $errs = $null
             $m = Measure-Work { Get-BastionSession -SubscriptionId $a.subscription -AccessToken $a.token -ArmEndpoint $a.endpoint -ErrorVariable errs -ErrorAction SilentlyContinue @extra }
             $all = @($m.value)
@@ -176,8 +176,8 @@ if ($Worker) {
             $out.firstError = if ($errs) { "$($errs[0])" } else { $null }
         }
         'HandRolledList' {
-            $script = Join-Path $PSScriptRoot 'baselines/Invoke-HandRolledList.ps1'
-            $m = Measure-Work { & $script -ArmEndpoint $a.endpoint -SubscriptionId $a.subscription -AccessToken $a.token -MaxHosts $a.maxHosts }
+            $baselinePath = Join-Path $PSScriptRoot 'baselines/Invoke-HandRolledList.ps1'
+            $m = Measure-Work { & $baselinePath -ArmEndpoint $a.endpoint -SubscriptionId $a.subscription -AccessToken $a.token -MaxHosts $a.maxHosts }
             $all = @($m.value)
             $out.seconds = $m.seconds; $out.cpuSeconds = $m.cpuSeconds
             $out.sessions = $all.Count
@@ -198,9 +198,9 @@ if ($Worker) {
             $sessions = @(Get-BastionSession -SubscriptionId $a.subscription -AccessToken $a.token -ArmEndpoint $a.endpoint)
             $out.listed = $sessions.Count
             $subset = @($sessions | Select-Object -First ([int]$a.count))
-            $script = Join-Path $PSScriptRoot 'baselines/Invoke-HandRolledDisconnect.ps1'
+            $baselinePath = Join-Path $PSScriptRoot 'baselines/Invoke-HandRolledDisconnect.ps1'
             Reset-EmulatorStats $a.endpoint
-            $m = Measure-Work { $subset | & $script -ArmEndpoint $a.endpoint -AccessToken $a.token }
+            $m = Measure-Work { $subset | & $baselinePath -ArmEndpoint $a.endpoint -AccessToken $a.token }
             $results = @($m.value)
             $out.seconds = $m.seconds; $out.cpuSeconds = $m.cpuSeconds
             $out.disconnected = $subset.Count
@@ -296,15 +296,20 @@ if ($Worker) {
 # Harness
 # ---------------------------------------------------------------------------------------------
 
-$Pwsh = (Get-Process -Id $PID).Path
+# The pwsh running this script, for the worker processes. A dotnet global-tool pwsh runs as
+# "dotnet pwsh.dll": then the host is dotnet and pwsh.dll comes first.
+$Pwsh = [Environment]::ProcessPath
+$PwshPrefix = @()
+if ([IO.Path]::GetFileNameWithoutExtension($Pwsh) -eq 'dotnet') { $PwshPrefix = @([Environment]::GetCommandLineArgs()[0]) }
 $CacheDir = if ($env:BASTION_CACHE_DIR) { $env:BASTION_CACHE_DIR } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.cache/bastionsession' }
 $ExeSuffix = if ($IsWindows) { '.exe' } else { '' }
-$EmulatorExe = Join-Path $RepoRoot "target/release/bastion-emulator$ExeSuffix"
+$EmulatorExe = if ($env:BASTION_BENCH_EMULATOR) { $env:BASTION_BENCH_EMULATOR } else { Join-Path $RepoRoot "target/release/bastion-emulator$ExeSuffix" }
 $LogDir = Join-Path $RepoRoot 'out/bench'
 if (-not $OutFile) { $OutFile = Join-Path $LogDir 'results.md' }
 New-Item -ItemType Directory -Force -Path $LogDir | Out-Null
 $script:Markdown = [System.Collections.Generic.List[string]]::new()
 $script:Emulators = [System.Collections.Generic.List[object]]::new()
+$script:Failures = [System.Collections.Generic.List[string]]::new()
 
 function Write-Note([string] $Text) { Write-Host "  $Text" -ForegroundColor DarkGray }
 
@@ -372,11 +377,23 @@ function Invoke-Worker {
     <# Runs this script with -Worker in a fresh pwsh and returns the JSON it prints. #>
     param([string] $Name, [hashtable] $Arguments)
     $encoded = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes(($Arguments | ConvertTo-Json -Compress)))
-    $lines = & $Pwsh -NoProfile -NonInteractive -File $PSCommandPath -Worker $Name -WorkerArgs $encoded 2>&1
+    $lines = & $Pwsh @PwshPrefix -NoProfile -NonInteractive -File $PSCommandPath -Worker $Name -WorkerArgs $encoded 2>&1
     $exit = $LASTEXITCODE
     $json = @($lines | ForEach-Object { "$_" } | Where-Object { $_.StartsWith('{') }) | Select-Object -Last 1
     if ($exit -ne 0 -or -not $json) { throw "worker $Name failed (exit $exit): $($lines -join "`n")" }
     return ($json | ConvertFrom-Json)
+}
+
+function Invoke-WorkerOrNote {
+    <# Invoke-Worker, but a failure becomes a note in the table instead of ending the suite. #>
+    param([string] $Name, [hashtable] $Arguments)
+    try { return Invoke-Worker $Name $Arguments }
+    catch {
+        $first = ("$($_.Exception.Message)" -split "`n" | Where-Object { $_ -match '\S' } | Select-Object -First 3) -join ' / '
+        Write-Warning "$Name not measured: $first"
+        $script:Failures.Add("$Name`: $first")
+        return $null
+    }
 }
 
 function Invoke-PythonBaseline {
@@ -505,62 +522,64 @@ try {
         Write-Host "`n== 1. listing across many hosts ==" -ForegroundColor Cyan
         $rows = [System.Collections.Generic.List[object]]::new()
         $measured = @{}
+        $moduleColumns = @(
+            @{ Name = 'Get-BastionSession (default -ThrottleLimit 16)'; Concurrency = $ModuleDefaultConcurrency; Args = @{}; MinHosts = 1 }
+            @{ Name = 'Get-BastionSession -ThrottleLimit 64'; Concurrency = 64; Args = @{ throttleLimit = 64 }; MinHosts = 100 }
+        )
         foreach ($hosts in 1, 10, 100, 1000) {
             $emu = Start-Emulator @('--hosts', $hosts, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1)
             try {
-                $floorModule = Get-Floor $hosts $ModuleDefaultConcurrency
-                $floorSeq = Get-Floor $hosts 1
                 $common = @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
-
-                Reset-EmulatorStats $emu.Endpoint
-                $r = Invoke-Worker ModuleList $common
-                $c = Get-EmulatorCounts $emu.Endpoint
-                $module = [pscustomobject]@{ Hosts = $hosts; Approach = 'Get-BastionSession (default -ThrottleLimit 16)'; Seconds = $r.seconds; Cpu = $r.cpuSeconds; Requests = $c.requests; Sessions = $r.sessions; Floor = $floorModule; Note = $(if ($r.errors) { "$($r.errors) errors: $($r.firstError)" } else { '' }) }
-                $rows.Add($module)
-                Write-Note ("module: {0:n2} s, {1} sessions, {2} requests" -f $r.seconds, $r.sessions, $c.requests)
-
-                if ($hosts -ge 100) {
-                    $floorWide = Get-Floor $hosts 64
+                foreach ($col in $moduleColumns) {
+                    if ($hosts -lt $col.MinHosts) { continue }
                     Reset-EmulatorStats $emu.Endpoint
-                    $r = Invoke-Worker ModuleList ($common + @{ throttleLimit = 64 })
-                    $c = Get-EmulatorCounts $emu.Endpoint
-                    $rows.Add([pscustomobject]@{ Hosts = $hosts; Approach = 'Get-BastionSession -ThrottleLimit 64'; Seconds = $r.seconds; Cpu = $r.cpuSeconds; Requests = $c.requests; Sessions = $r.sessions; Floor = $floorWide; Note = $(if ($r.errors) { "$($r.errors) errors" } else { '' }) })
-                    Write-Note ("module -ThrottleLimit 64: {0:n2} s, {1} requests" -f $r.seconds, $c.requests)
+                    $r = Invoke-WorkerOrNote ModuleList ($common + $col.Args)
+                    $row = [pscustomobject]@{ Hosts = $hosts; Approach = $col.Name; Seconds = $null; Cpu = $null; Requests = $null; Sessions = $null; Floor = (Get-Floor $hosts $col.Concurrency); Note = 'not measured (see the notes below)' }
+                    if ($r) {
+                        $c = Get-EmulatorCounts $emu.Endpoint
+                        $row.Seconds = $r.seconds; $row.Cpu = $r.cpuSeconds; $row.Requests = $c.requests; $row.Sessions = $r.sessions
+                        $row.Note = $(if ($r.errors) { "$($r.errors) errors: $($r.firstError)" } else { '' })
+                        Write-Note ("{0}: {1:n2} s, {2} sessions, {3} requests" -f $col.Name, $r.seconds, $r.sessions, $c.requests)
+                    }
+                    $rows.Add($row)
                 }
-
                 foreach ($baseline in 'hand-rolled Invoke-WebRequest loop', 'Azure SDK for Python') {
+                    $floorSeq = Get-Floor $hosts 1
                     if ($hosts -le $BaselineMaxHosts) {
                         Reset-EmulatorStats $emu.Endpoint
                         if ($baseline -like 'hand*') { $r = Invoke-Worker HandRolledList ($common + @{ maxHosts = 0 }) }
                         else { $r = Invoke-PythonBaseline $emu.Endpoint }
                         $c = Get-EmulatorCounts $emu.Endpoint
-                        $row = [pscustomobject]@{ Hosts = $hosts; Approach = $baseline; Seconds = $r.seconds; Cpu = $(if ($r.PSObject.Properties['cpuSeconds']) { $r.cpuSeconds } else { $null }); Requests = $c.requests; Sessions = $r.sessions; Floor = $floorSeq; Note = '' }
+                        $row = [pscustomobject]@{ Hosts = $hosts; Approach = $baseline; Seconds = $r.seconds; Cpu = $r.cpuSeconds; Requests = $c.requests; Sessions = $r.sessions; Floor = $floorSeq; Note = 'measured' }
                         $measured[$baseline] = $row
                         Write-Note ("{0}: {1:n2} s, {2} sessions, {3} requests" -f $baseline, $r.seconds, $r.sessions, $c.requests)
                     } else {
                         $src = $measured[$baseline]
                         $k = $hosts / $src.Hosts
-                        $row = [pscustomobject]@{ Hosts = $hosts; Approach = $baseline; Seconds = $src.Seconds * $k; Cpu = $(if ($null -ne $src.Cpu) { $src.Cpu * $k } else { $null }); Requests = [long]($src.Requests * $k); Sessions = $src.Sessions * $k; Floor = $floorSeq
-                            Note = ('**extrapolated** ×{0} from the {1}-host row measured above' -f $k, $src.Hosts) }
+                        $row = [pscustomobject]@{ Hosts = $hosts; Approach = $baseline; Seconds = $src.Seconds * $k; Cpu = $src.Cpu * $k; Requests = [long]($src.Requests * $k); Sessions = [long]($src.Sessions * $k); Floor = $floorSeq
+                            Note = ('**extrapolated** linearly (×{0}) from the {1}-host row measured in this run' -f $k, $src.Hosts) }
                     }
                     $rows.Add($row)
                 }
             } finally { Stop-Emulator $emu }
         }
         Write-Md @('', '## 1. Listing across many hosts', '',
-            "10 sessions per host; emulator ``--latency-ms 50 --polls 1 --retry-after 1``. Floor = discovery pages × 50 ms + ceil(hosts / concurrency) × (POST 50 ms + Retry-After 1 s + poll GET 50 ms [+ page GETs]), at the approach's own concurrency (16 for the default cmdlet, 64 with -ThrottleLimit 64, 1 for the baselines). Speed-up = that approach's time / Get-BastionSession's default time. CPU = process CPU time (all threads) during the work.", '',
-            '| hosts | approach | wall time | × its floor (floor) | Get-BastionSession is faster by | requests (floor) | CPU | sessions | note |',
+            "10 sessions per host; emulator ``--latency-ms 50 --polls 1 --retry-after 1``. **Floor** = discovery pages × 50 ms + ceil(hosts / concurrency) × (POST 50 ms + Retry-After 1 s + poll GET 50 ms [+ page GETs]), at the approach's own concurrency (16 for the cmdlet's default, 64 with -ThrottleLimit 64, 1 for the sequential baselines). **Faster by** = that row's time / Get-BastionSession's default time for the same hosts. **CPU** = CPU time of the measuring process (all threads) during the work; the emulator's own CPU is not counted.", '',
+            '| hosts | approach | wall time | × its floor (floor) | Get-BastionSession faster by | requests (floor) | CPU | sessions | note |',
             '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
         foreach ($row in $rows) {
             $moduleRow = $rows | Where-Object { $_.Hosts -eq $row.Hosts -and $_.Approach -like 'Get-BastionSession (default*' } | Select-Object -First 1
-            $speed = if ($row -eq $moduleRow) { '—' } else { Format-Ratio ($row.Seconds / $moduleRow.Seconds) }
+            $speed = if ($row -eq $moduleRow -or $null -eq $moduleRow.Seconds -or $null -eq $row.Seconds) { '—' } else { Format-Ratio ($row.Seconds / $moduleRow.Seconds) }
+            if ($null -eq $row.Seconds) {
+                Write-Md ('| {0:n0} | {1} | — | — ({2}) | — | — ({3:n0}) | — | — | {4} |' -f $row.Hosts, $row.Approach, (Format-Seconds $row.Floor.seconds), $row.Floor.requests, $row.Note)
+                continue
+            }
             Write-Md ('| {0:n0} | {1} | {2} | {3} ({4}) | {5} | {6:n0} ({7:n0}) | {8} | {9:n0} | {10} |' -f $row.Hosts, $row.Approach, (Format-Seconds $row.Seconds),
                 (Format-Ratio ($row.Seconds / $row.Floor.seconds)), (Format-Seconds $row.Floor.seconds), $speed, $row.Requests, $row.Floor.requests,
-                $(if ($null -ne $row.Cpu) { Format-Seconds $row.Cpu } else { '' }), $row.Sessions, $row.Note)
+                (Format-Seconds $row.Cpu), $row.Sessions, $row.Note)
         }
         $script:Table1 = $rows
     }
-
     # ----------------------------------------------------------------------------------------- 2
     if ($Table -contains '2') {
         Write-Host "`n== 2. under ARM throttling ==" -ForegroundColor Cyan
