@@ -91,10 +91,10 @@ pub enum CredentialSpec {
         /// Authority host; the environment's when `None`.
         authority_host: Option<Url>,
     },
-    /// An Entra ID application with a certificate (PKCS#12 or PEM file).
-    ///
-    /// Not supported in this build (azure_identity needs openssl for it): using it gives
-    /// an [`Auth`](crate::ErrorKind::Auth) error that says so.
+    /// An Entra ID application with a certificate: a PEM file holding the certificate and
+    /// its unencrypted RSA key. PKCS#12 (`.pfx`) and encrypted keys would need openssl,
+    /// which this build avoids; they give an [`Auth`](crate::ErrorKind::Auth) error that
+    /// says how to convert the file.
     ClientCertificate {
         /// Tenant (directory) id.
         tenant_id: String,

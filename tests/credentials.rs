@@ -238,7 +238,7 @@ async fn default_chain_explains_every_failure_without_secrets() {
     assert!(e.message().contains("AzureCliCredential: skipped"), "{e}");
     assert!(!e.message().contains("ManagedIdentityCredential"), "{e}");
 
-    // EnvironmentCredential alone, with a certificate path: unsupported in this build, said so.
+    // EnvironmentCredential alone, with a certificate path that does not exist: said so.
     set_env(&[
         ("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential"),
         ("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
@@ -250,7 +250,7 @@ async fn default_chain_explains_every_failure_without_secrets() {
         .await
         .unwrap_err();
     assert!(
-        e.message().contains("EnvironmentCredential") && e.message().contains("not supported"),
+        e.message().contains("EnvironmentCredential") && e.message().contains("/tmp/cert.pem"),
         "{e}"
     );
 
@@ -279,17 +279,24 @@ async fn default_chain_explains_every_failure_without_secrets() {
 
 #[tokio::test]
 #[serial]
-async fn client_certificate_is_reported_unsupported() {
+async fn client_certificate_in_pfx_form_is_reported_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = dir.path().join("c.pfx");
+    std::fs::write(&pfx, b"\x30\x82\x01\x00 not pem").unwrap();
     set_env(&[("AZURE_TOKEN_CREDENTIALS", "dev")]);
     let mut o = fast_options("http://127.0.0.1:9", "unused");
     o.credential = CredentialSpec::ClientCertificate {
         tenant_id: "t".into(),
         client_id: "c".into(),
-        certificate_path: "/tmp/c.pfx".into(),
-        password: Some("pw".into()),
+        certificate_path: pfx.clone(),
+        password: Some("hunter2-pw".into()),
     };
     let e = BastionClient::new(o).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth);
-    assert!(e.message().contains("not supported in this build"), "{e}");
+    assert!(
+        e.message().contains("only a PEM file") && e.message().contains("c.pfx"),
+        "{e}"
+    );
+    assert!(!e.message().contains("hunter2"), "{e}");
     set_env(&[]);
 }

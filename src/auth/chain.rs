@@ -69,7 +69,15 @@ pub(crate) fn default_chain(
             ENV => match (env("AZURE_TENANT_ID"), env("AZURE_CLIENT_ID"), env("AZURE_CLIENT_SECRET"), env("AZURE_CLIENT_CERTIFICATE_PATH")) {
                 (Some(t), Some(c), Some(s), _) => identity::client_secret(&t, &c, &SecretString::new(s), None, environment, http)
                     .map_err(|e| e.message().to_string()),
-                (Some(_), Some(_), None, Some(_)) => Err(identity::certificate_unsupported().message().to_string()),
+                (Some(t), Some(c), None, Some(p)) => identity::client_certificate(
+                    &t,
+                    &c,
+                    std::path::Path::new(&p),
+                    env("AZURE_CLIENT_CERTIFICATE_PASSWORD").is_some(),
+                    environment,
+                    http,
+                )
+                .map_err(|e| e.message().to_string()),
                 _ => Err("skipped: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) are not all set".into()),
             },
             WI => match (env("AZURE_FEDERATED_TOKEN_FILE"), env("AZURE_TENANT_ID"), env("AZURE_CLIENT_ID")) {

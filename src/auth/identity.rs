@@ -1,8 +1,8 @@
 //! Adapters over azure_identity 1.0 for the credentials it does well: client secret,
 //! workload identity and the Azure CLI. Their tokens go through our cache like any other.
 //!
-//! Client certificates need azure_identity's `client_certificate` feature, which pulls in
-//! openssl; this build does without, so that credential reports a clear error instead.
+//! Client certificates: azure_identity's own credential needs openssl, so we sign the
+//! client assertion ourselves (`certificate`) and use its `ClientAssertionCredential`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -118,10 +118,34 @@ pub(crate) fn azure_cli(tenant_id: Option<String>) -> Result<Arc<dyn TokenSource
     Ok(Arc::new(AzIdentity { name, cred }))
 }
 
-pub(crate) fn certificate_unsupported() -> Error {
-    Error::new(
-        ErrorKind::Auth,
-        "ClientCertificateCredential is not supported in this build (it would need openssl); \
-         use a client secret, workload identity, managed identity or pass an access token",
+pub(crate) fn client_certificate(
+    tenant_id: &str,
+    client_id: &str,
+    path: &std::path::Path,
+    has_password: bool,
+    environment: AzureEnvironment,
+    http: &reqwest::Client,
+) -> Result<Arc<dyn TokenSource>> {
+    let name = "ClientCertificateCredential";
+    let audience = format!(
+        "{}/{tenant_id}/oauth2/v2.0/token",
+        environment.authority_host()
+    );
+    let assertion = super::certificate::CertificateAssertion::from_file(
+        path,
+        client_id,
+        audience,
+        has_password,
+    )?;
+    let options = azure_identity::ClientAssertionCredentialOptions {
+        client_options: az_options(environment, None, http),
+    };
+    let cred = azure_identity::ClientAssertionCredential::new(
+        tenant_id.to_string(),
+        client_id.to_string(),
+        assertion,
+        Some(options),
     )
+    .map_err(|e| Error::new(ErrorKind::Auth, format!("{name}: {e}")))?;
+    Ok(Arc::new(AzIdentity { name, cred }))
 }

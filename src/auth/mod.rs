@@ -10,6 +10,7 @@
 //! only enter the key as a hash), so every client and C ABI call for the same identity
 //! shares one token.
 
+mod certificate;
 mod chain;
 mod identity;
 mod managed_identity;
@@ -130,6 +131,7 @@ fn env_fingerprint() -> String {
         "AZURE_TENANT_ID",
         "AZURE_CLIENT_ID",
         "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
         "AZURE_FEDERATED_TOKEN_FILE",
         "AZURE_AUTHORITY_HOST",
         "IDENTITY_ENDPOINT",
@@ -207,8 +209,29 @@ pub(crate) fn provider_for(
                 }),
             )
         }
-        CredentialSpec::ClientCertificate { .. } => {
-            return Err(identity::certificate_unsupported());
+        CredentialSpec::ClientCertificate {
+            tenant_id,
+            client_id,
+            certificate_path,
+            password,
+        } => {
+            let key = format!("cc|{tenant_id}|{client_id}|{}", certificate_path.display());
+            let (t, c, p, pw, h) = (
+                tenant_id.clone(),
+                client_id.clone(),
+                certificate_path.clone(),
+                password.is_some(),
+                http.clone(),
+            );
+            (
+                Some(key),
+                Box::new(move || {
+                    Ok((
+                        identity::client_certificate(&t, &c, &p, pw, environment, &h)?,
+                        true,
+                    ))
+                }),
+            )
         }
         CredentialSpec::WorkloadIdentity {
             tenant_id,
