@@ -51,8 +51,10 @@ namespace BastionSession
         {
             private readonly string _s;
             private int _i;
+            // Property names repeat (13 per session, 100,000 sessions): reuse one string per name.
+            private readonly string[] _keys;
 
-            public Reader(string s) { _s = s; _i = 0; }
+            public Reader(string s) { _s = s; _i = 0; _keys = new string[512]; }
 
             public bool AtEnd { get { return _i >= _s.Length; } }
 
@@ -106,7 +108,7 @@ namespace BastionSession
                 {
                     SkipWhitespace();
                     if (AtEnd || _s[_i] != '"') throw Error("expected a property name");
-                    string key = ReadString();
+                    string key = ReadKey();
                     SkipWhitespace();
                     if (AtEnd || _s[_i] != ':') throw Error("expected ':'");
                     _i++;
@@ -136,6 +138,33 @@ namespace BastionSession
                     if (c == ']') return result;
                     if (c != ',') throw Error("expected ',' or ']'");
                 }
+            }
+
+            private string ReadKey()
+            {
+                int start = _i + 1;
+                int hash = 17;
+                int j = start;
+                while (j < _s.Length)
+                {
+                    char c = _s[j];
+                    if (c == '"' || c == '\\' || c < 0x20) break;
+                    hash = unchecked(hash * 31 + c);
+                    j++;
+                }
+                if (j >= _s.Length || _s[j] != '"') return ReadString(); // escapes: the general path
+                int length = j - start;
+                int slot = (hash & 0x7fffffff) % _keys.Length;
+                string cached = _keys[slot];
+                if (cached != null && cached.Length == length && string.CompareOrdinal(_s, start, cached, 0, length) == 0)
+                {
+                    _i = j + 1;
+                    return cached;
+                }
+                string key = _s.Substring(start, length);
+                _keys[slot] = key;
+                _i = j + 1;
+                return key;
             }
 
             private string ReadString()
