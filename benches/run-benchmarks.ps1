@@ -69,7 +69,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('1', '2', '3', '4', '5')] [string[]] $Table = @('1', '2', '3', '4', '5'),
+    [string[]] $Table = @('1', '2', '3', '4', '5'),
     [switch] $SkipBuild,
     [ValidateRange(1, 1000)] [int] $BaselineMaxHosts = 100,
     [ValidateRange(100, 10000)] [int] $DisconnectBaselineSessions = 1000,
@@ -158,9 +158,15 @@ function Get-EmulatorCounts {
 
 if ($Worker) {
     $a = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($WorkerArgs)) | ConvertFrom-Json
+    $PSStyle.OutputRendering = 'PlainText'
     $out = [ordered]@{ worker = $Worker }
+    trap {
+        # one JSON line with the error, so the harness can print it in the table's notes
+        [ordered]@{ worker = $Worker; error = ("$_" + ' @ ' + $_.InvocationInfo.PositionMessage -replace '\s+', ' ') } | ConvertTo-Json -Compress
+        exit 1
+    }
     $importWatch = [Diagnostics.Stopwatch]::StartNew()
-    if ($Worker -ne 'HandRolledList') { Import-Module $ModuleManifest }
+    if ($Worker -notin 'HandRolledList', 'HandRolledDisconnect') { Import-Module $ModuleManifest }
     $out.importSeconds = $importWatch.Elapsed.TotalSeconds
     switch ($Worker) {
         'ModuleList' {
@@ -195,7 +201,8 @@ if ($Worker) {
             $out.states = (($results | Group-Object State | ForEach-Object { '{0}={1}' -f $_.Name, $_.Count }) -join ', ')
         }
         'HandRolledDisconnect' {
-            $sessions = @(Get-BastionSession -SubscriptionId $a.subscription -AccessToken $a.token -ArmEndpoint $a.endpoint)
+            # listed with the hand-rolled lister (not timed), so this baseline needs no module
+            $sessions = @(& (Join-Path $PSScriptRoot 'baselines/Invoke-HandRolledList.ps1') -ArmEndpoint $a.endpoint -SubscriptionId $a.subscription -AccessToken $a.token)
             $out.listed = $sessions.Count
             $subset = @($sessions | Select-Object -First ([int]$a.count))
             $baselinePath = Join-Path $PSScriptRoot 'baselines/Invoke-HandRolledDisconnect.ps1'
@@ -225,14 +232,13 @@ if ($Worker) {
 
             # (b) 100,000 sessions: one non-streamed bastion_get_sessions, step by step.
             $memBefore = Get-ProcessMemoryKb
-            $request = @{
-                credential = @{ type = 'accessToken'; token = $a.token }
-                armEndpoint = $a.endpoint
-                scope = @{ subscriptionIds = @($a.subscription) }
-            }
-            $json = $request | ConvertTo-Json -Depth 5 -Compress
             $opId = [BastionSession.Native]::NewOperationId()
-            $json = $json.TrimEnd('}') + ',"operationId":"' + $opId + '"}'
+            $json = @{
+                operationId = $opId
+                credential  = @{ type = 'accessToken'; token = $a.token }
+                armEndpoint = $a.endpoint
+                scope       = @{ subscriptionIds = @($a.subscription) }
+            } | ConvertTo-Json -Depth 5 -Compress
             [GC]::Collect()
             $cpu0 = Get-CpuSeconds
             $sw.Restart()
@@ -298,6 +304,10 @@ if ($Worker) {
 
 # The pwsh running this script, for the worker processes. A dotnet global-tool pwsh runs as
 # "dotnet pwsh.dll": then the host is dotnet and pwsh.dll comes first.
+# -Table 1,2 arrives as one string under pwsh -File: split it.
+$Table = @($Table | ForEach-Object { $_ -split '[,\s]+' } | Where-Object { $_ })
+foreach ($t in $Table) { if ($t -notin '1', '2', '3', '4', '5') { throw "-Table takes 1 to 5, not '$t'" } }
+
 $Pwsh = [Environment]::ProcessPath
 $PwshPrefix = @()
 if ([IO.Path]::GetFileNameWithoutExtension($Pwsh) -eq 'dotnet') { $PwshPrefix = @([Environment]::GetCommandLineArgs()[0]) }
@@ -379,9 +389,12 @@ function Invoke-Worker {
     $encoded = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes(($Arguments | ConvertTo-Json -Compress)))
     $lines = & $Pwsh @PwshPrefix -NoProfile -NonInteractive -File $PSCommandPath -Worker $Name -WorkerArgs $encoded 2>&1
     $exit = $LASTEXITCODE
-    $json = @($lines | ForEach-Object { "$_" } | Where-Object { $_.StartsWith('{') }) | Select-Object -Last 1
-    if ($exit -ne 0 -or -not $json) { throw "worker $Name failed (exit $exit): $($lines -join "`n")" }
-    return ($json | ConvertFrom-Json)
+    $lines = @($lines | ForEach-Object { "$_" -replace "`e\[[\d;]*m", '' })
+    $json = @($lines | Where-Object { $_.StartsWith('{') }) | Select-Object -Last 1
+    $result = if ($json) { $json | ConvertFrom-Json } else { $null }
+    if ($result -and $result.PSObject.Properties['error']) { throw "worker $Name failed: $($result.error)" }
+    if ($exit -ne 0 -or -not $result) { throw "worker $Name failed (exit $exit): $($lines -join "`n")" }
+    return $result
 }
 
 function Invoke-WorkerOrNote {
@@ -586,47 +599,58 @@ try {
         $emu = Start-Emulator @('--hosts', 1000, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1, '--throttle')
         try {
             Reset-EmulatorStats $emu.Endpoint
-            $r = Invoke-Worker ModuleList @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
+            $r = Invoke-WorkerOrNote ModuleList @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
             $c = Get-EmulatorCounts $emu.Endpoint
-            $script:Table2 = @{ result = $r; counts = $c }
-            Write-Note ("throttled: {0:n1} s, {1} sessions on {2} hosts, {3} errors, {4} requests, {5} 429s" -f $r.seconds, $r.sessions, $r.hosts, $r.errors, $c.requests, $c.throttled)
+            if ($r) { Write-Note ("throttled: {0:n1} s, {1} sessions on {2} hosts, {3} errors, {4} requests, {5} 429s" -f $r.seconds, $r.sessions, $r.hosts, $r.errors, $c.requests, $c.throttled) }
         } finally { Stop-Emulator $emu }
+        $script:Table2 = @{ result = $r; counts = $c }
         $bucket = Get-BucketLimit -Hosts 1000
         $floor = Get-Floor 1000 $ModuleDefaultConcurrency
         $limit = [math]::Max($bucket.seconds, $floor.seconds)
         Write-Md @('', '## 2. Under ARM throttling', '',
-            "1,000 hosts × 10 sessions, emulator ``--throttle --latency-ms 50 --polls 1 --retry-after 1``, Get-BastionSession with its defaults. $($bucket.explain)", '',
-            '| hosts | wall time | 429s received | hosts answered | hosts failed | requests | bucket alone | latency floor (C=16) | × max(bucket, floor) |',
-            '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-            ('| 1,000 | {0} | {1:n0} | {2:n0} | {3} | {4:n0} | {5} | {6} | {7} |' -f (Format-Seconds $r.seconds), $c.throttled, $r.hosts, (1000 - $r.hosts), $c.requests,
-                (Format-Seconds $bucket.seconds), (Format-Seconds $floor.seconds), (Format-Ratio ($r.seconds / $limit))))
+            "1,000 hosts × 10 sessions, emulator ``--throttle --latency-ms 50 --polls 1 --retry-after 1``, ``Get-BastionSession -SubscriptionId ...`` with its defaults (-ThrottleLimit 16). $($bucket.explain) The latency floor at concurrency 16 is computed as in table 1; the run cannot beat the larger of the two.", '',
+            '| hosts | wall time | 429s received | hosts answered | hosts failed | errors written | requests | bucket alone | latency floor (C=16) | × max(bucket, floor) |',
+            '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+        if ($r) {
+            Write-Md ('| 1,000 | {0} | {1:n0} | {2:n0} | {3} | {4} | {5:n0} | {6} | {7} | {8} |' -f (Format-Seconds $r.seconds), $c.throttled, $r.hosts, (1000 - $r.hosts), $r.errors, $c.requests,
+                (Format-Seconds $bucket.seconds), (Format-Seconds $floor.seconds), (Format-Ratio ($r.seconds / $limit)))
+        } else {
+            Write-Md ('| 1,000 | not measured (see the notes below) | | | | | | {0} | {1} | |' -f (Format-Seconds $bucket.seconds), (Format-Seconds $floor.seconds))
+        }
     }
 
     # ----------------------------------------------------------------------------------------- 3
     if ($Table -contains '3') {
         Write-Host "`n== 3. disconnect through the pipeline ==" -ForegroundColor Cyan
-        $emuArgs = @('--hosts', 100, '--sessions-per-host', 100, '--latency-ms', 50, '--polls', 0)
-        $emu = Start-Emulator $emuArgs
+        $emu = Start-Emulator @('--hosts', 100, '--sessions-per-host', 100, '--latency-ms', 50, '--polls', 0)
         try {
             $common = @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
-            $m = Invoke-Worker ModuleDisconnect $common
+            $m = Invoke-WorkerOrNote ModuleDisconnect $common
             $mc = Get-EmulatorCounts $emu.Endpoint
-            Write-Note ("module: {0:n2} s, {1} results ({2}), {3} requests" -f $m.seconds, $m.results, $m.states, $mc.requests)
-            Reset-EmulatorStats $emu.Endpoint   # the scenario's sessions back
-            $h = Invoke-Worker HandRolledDisconnect ($common + @{ count = $DisconnectBaselineSessions })
+            if ($m) { Write-Note ("module: {0:n2} s, {1} results ({2}), {3} requests" -f $m.seconds, $m.results, $m.states, $mc.requests) }
+            Reset-EmulatorStats $emu.Endpoint   # stats to zero and the scenario's sessions back
+            $h = Invoke-WorkerOrNote HandRolledDisconnect ($common + @{ count = $DisconnectBaselineSessions })
             $hc = Get-EmulatorCounts $emu.Endpoint
-            Write-Note ("hand-rolled: {0:n2} s for {1}, {2} results ({3}), {4} requests" -f $h.seconds, $h.disconnected, $h.results, $h.states, $hc.requests)
+            if ($h) { Write-Note ("hand-rolled: {0:n2} s for {1}, {2} results ({3}), {4} requests" -f $h.seconds, $h.disconnected, $h.results, $h.states, $hc.requests) }
         } finally { Stop-Emulator $emu }
-        $k = $m.disconnected / [math]::Max(1, $h.disconnected)
-        $script:Table3 = @{ module = $m; moduleCounts = $mc; hand = $h; handCounts = $hc; k = $k }
+        $total = 100 * 100
+        $script:Table3 = @{ module = $m; moduleCounts = $mc; hand = $h; handCounts = $hc }
         Write-Md @('', '## 3. Disconnect through the pipeline', '',
-            "$($m.disconnected) sessions on 100 hosts (listed first with Get-BastionSession, not timed), emulator ``--latency-ms 50 --polls 0``.", '',
+            "10,000 sessions on 100 hosts (100 each), emulator ``--latency-ms 50 --polls 0``. Each column lists the sessions first (not timed: the cmdlet column with Get-BastionSession, the loop with Invoke-HandRolledList.ps1), resets the emulator's stats, then disconnects. Requests are every request the emulator received during the timed part.", '',
             '| approach | sessions | wall time | requests | requests per host | CPU | results | note |',
-            '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
-            ('| `$sessions \| Disconnect-BastionSession -Force` | {0:n0} | {1} | {2:n0} | {3:n2} | {4} | {5} | |' -f $m.disconnected, (Format-Seconds $m.seconds), $mc.requests, ($mc.requests / 100), (Format-Seconds $m.cpuSeconds), $m.states),
-            ('| per-session `Invoke-RestMethod` loop, measured | {0:n0} | {1} | {2:n0} | | {3} | {4} | measured |' -f $h.disconnected, (Format-Seconds $h.seconds), $hc.requests, (Format-Seconds $h.cpuSeconds), $h.states),
-            ('| per-session `Invoke-RestMethod` loop, for {0:n0} | {0:n0} | {1} | {2:n0} | {3:n0} | {4} | | **extrapolated** ×{5:n0} from the measured row |' -f $m.disconnected, (Format-Seconds ($h.seconds * $k)), ($hc.requests * $k), ($hc.requests * $k / 100), (Format-Seconds ($h.cpuSeconds * $k)), $k),
-            '', ('Disconnect-BastionSession is {0} faster than the loop (extrapolated to the same {1:n0} sessions).' -f (Format-Ratio ($h.seconds * $k / $m.seconds)), $m.disconnected))
+            '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |')
+        if ($m) {
+            Write-Md ('| `$sessions \| Disconnect-BastionSession -Force` | {0:n0} | {1} | {2:n0} | {3:n2} | {4} | {5} | measured |' -f $m.disconnected, (Format-Seconds $m.seconds), $mc.requests, ($mc.requests / 100), (Format-Seconds $m.cpuSeconds), $m.states)
+        } else { Write-Md '| `$sessions \| Disconnect-BastionSession -Force` | 10,000 | — | — | — | — | — | not measured (see the notes below) |' }
+        if ($h) {
+            $k = $total / [math]::Max(1, $h.disconnected)
+            Write-Md @(
+                ('| per-session `Invoke-RestMethod` loop | {0:n0} | {1} | {2:n0} | {3:n2} | {4} | {5} | measured |' -f $h.disconnected, (Format-Seconds $h.seconds), $hc.requests, ($hc.requests / [math]::Max(1, [math]::Ceiling($h.disconnected / 100))), (Format-Seconds $h.cpuSeconds), $h.states))
+            if ($k -ne 1) {
+                Write-Md ('| per-session `Invoke-RestMethod` loop | {0:n0} | {1} | {2:n0} | {3:n0} | {4} | | **extrapolated** linearly (×{5:n0}) from the row above |' -f $total, (Format-Seconds ($h.seconds * $k)), ($hc.requests * $k), ($hc.requests * $k / 100), (Format-Seconds ($h.cpuSeconds * $k)), $k)
+            }
+            if ($m) { Write-Md @('', ('Disconnect-BastionSession is {0} faster than the loop for the same 10,000 sessions, with {1:n0}× fewer requests.' -f (Format-Ratio ($h.seconds * $k / $m.seconds)), ($hc.requests * $k / [math]::Max(1, $mc.requests)))) }
+        }
     }
 
     # ----------------------------------------------------------------------------------------- 4
@@ -635,27 +659,29 @@ try {
         $rust = Invoke-RustBoundaryBench
         $emu = Start-Emulator @('--hosts', 100, '--sessions-per-host', 1000, '--latency-ms', 0, '--polls', 0)
         try {
-            $b = Invoke-Worker Boundary @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token; trivialCalls = 100000 }
+            $b = Invoke-WorkerOrNote Boundary @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token; trivialCalls = 100000 }
         } finally { Stop-Emulator $emu }
         $script:Table4 = @{ boundary = $b; rust = $rust }
-        Write-Md @('', '## 4. The boundary', '',
-            '### A trivial call through the C ABI', '',
-            '| caller | call | time per call |', '| --- | --- | ---: |')
+        Write-Md @('', '## 4. The boundary', '', '### A trivial call through the C ABI', '', '| caller | call | time per call |', '| --- | --- | ---: |')
         foreach ($line in $rust.rows) { Write-Md $line }
-        Write-Md @(
-            ('| PowerShell → shim (P/Invoke) | `[BastionSession.Native]::PollProgress(id)`: UTF-8 in, envelope out, copied, freed | {0:n0} ns ({1:n0} ns net of the PowerShell loop) |' -f $b.pollNs, ($b.pollNs - $b.loopNs)),
-            ('| PowerShell → shim (P/Invoke) | `[BastionSession.Native]::Cancel(id)`: UTF-8 in, int out | {0:n0} ns ({1:n0} ns net of the PowerShell loop) |' -f $b.cancelNs, ($b.cancelNs - $b.loopNs)),
-            ('| PowerShell loop alone | `[Math]::Abs($i)` | {0:n0} ns |' -f $b.loopNs),
-            '', '### 100,000 sessions from the native library to PowerShell objects', '',
-            "Emulator ``--hosts 100 --sessions-per-host 1000 --latency-ms 0 --polls 0``; one non-streamed ``bastion_get_sessions`` call through the shim, timed step by step in a fresh pwsh; then the same through ``Get-BastionSession``.", '',
-            '| step | time |', '| --- | ---: |',
-            ('| native work (Rust: discovery, 100 × getActiveSessions over loopback, parsing; the envelope''s `stats.elapsedMs`) | {0:n0} ms |' -f $b.nativeMs),
-            ('| transfer (envelope serialised in Rust, copied across the boundary, UTF-8 decoded: call wall time {0:n0} ms − native work; envelope {1:n1} MB) | {2:n0} ms |' -f $b.callMs, ($b.envelopeBytes / 1MB), $b.transferMs),
-            ('| object creation (the shim''s JSON reader → {0:n0} typed `{1}` objects) | {2:n0} ms |' -f $b.objects, $b.typeName, $b.parseMs),
-            ('| flattening into one PowerShell array | {0:n0} ms |' -f $b.pipelineMs),
-            ('| **native library → objects, excluding the native work** | **{0:n0} ms** |' -f ($b.transferMs + $b.parseMs + $b.pipelineMs)),
-            ('| `Get-BastionSession` end to end, {0:n0} objects (HTTP included) | {1} (CPU {2}) |' -f $b.cmdletObjects, (Format-Seconds $b.cmdletSeconds), (Format-Seconds $b.cmdletCpuSeconds)),
-            '', ('Peak memory (VmHWM) of that pwsh process: {0:n0} MiB after the step-by-step call ({1:n0} MiB resident before it, {2:n0} MiB after), {3:n0} MiB after the cmdlet run.' -f ($b.peakKb / 1KB), ($b.rssBeforeKb / 1KB), ($b.rssAfterKb / 1KB), ($b.peakAfterCmdletKb / 1KB)))
+        if ($b) {
+            Write-Md @(
+                ('| PowerShell → shim (P/Invoke) | `[BastionSession.Native]::PollProgress(id)`: UTF-8 request in, envelope out, copied, freed | {0:n0} ns ({1:n0} ns net of the PowerShell loop) |' -f $b.pollNs, ($b.pollNs - $b.loopNs)),
+                ('| PowerShell → shim (P/Invoke) | `[BastionSession.Native]::Cancel(id)`: UTF-8 request in, int out | {0:n0} ns ({1:n0} ns net of the PowerShell loop) |' -f $b.cancelNs, ($b.cancelNs - $b.loopNs)),
+                ('| PowerShell loop alone, for reference | `[Math]::Abs($i)` | {0:n0} ns |' -f $b.loopNs),
+                '', '### 100,000 sessions from the native library to PowerShell objects', '',
+                "Emulator ``--hosts 100 --sessions-per-host 1000 --latency-ms 0 --polls 0``; one non-streamed ``bastion_get_sessions`` call (``scope``: the subscription) through the shim, timed step by step in a fresh pwsh; then the same sessions through ``Get-BastionSession``.", '',
+                '| step | time |', '| --- | ---: |',
+                ('| native work (Rust: discovery, 100 × getActiveSessions over loopback, parsing): the envelope''s `stats.elapsedMs` | {0:n0} ms |' -f $b.nativeMs),
+                ('| transfer: envelope serialised in Rust, copied across the boundary, UTF-8 decoded ({0:n1} MB; call wall time {1:n0} ms − native work) | {2:n0} ms |' -f ($b.envelopeBytes / 1MB), $b.callMs, $b.transferMs),
+                ('| object creation: the shim''s JSON reader → {0:n0} typed `{1}` objects | {2:n0} ms |' -f $b.objects, $b.typeName, $b.parseMs),
+                ('| gathering them into one PowerShell array | {0:n0} ms |' -f $b.pipelineMs),
+                ('| **native library → PowerShell objects (transfer + object creation + array)** | **{0:n0} ms** |' -f ($b.transferMs + $b.parseMs + $b.pipelineMs)),
+                ('| `Get-BastionSession` end to end, {0:n0} objects collected (HTTP included) | {1} (CPU {2}) |' -f $b.cmdletObjects, (Format-Seconds $b.cmdletSeconds), (Format-Seconds $b.cmdletCpuSeconds)),
+                '', ('Peak memory (VmHWM) of that pwsh process: {0:n0} MiB after the step-by-step call (resident {1:n0} MiB before it, {2:n0} MiB after, objects still referenced); {3:n0} MiB peak after the cmdlet run.' -f ($b.peakKb / 1KB), ($b.rssBeforeKb / 1KB), ($b.rssAfterKb / 1KB), ($b.peakAfterCmdletKb / 1KB)))
+        } else {
+            Write-Md '| PowerShell → shim (P/Invoke) | not measured (see the notes below) | — |'
+        }
     }
 
     # ----------------------------------------------------------------------------------------- 5
@@ -684,6 +710,10 @@ try {
             ('| pwsh session after import (median) | {0:n0} MiB (+{1:n0} MiB) |' -f ((& $median $afterImport) / 1KB), (((& $median $afterImport) - (& $median $bare)) / 1KB)))
     }
 
+    if ($script:Failures.Count) {
+        Write-Md @('', '## Not measured in this run', '')
+        foreach ($f in $script:Failures) { Write-Md ('- ' + ($f -replace '\|', '/')) }
+    }
     Write-Md @('', ('Suite wall time: {0:n0} s.' -f $suiteWatch.Elapsed.TotalSeconds))
     Set-Content -Path $OutFile -Value $script:Markdown -Encoding utf8
     Write-Host "`nMarkdown written to $OutFile" -ForegroundColor Green
