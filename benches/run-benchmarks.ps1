@@ -710,6 +710,56 @@ try {
             ('| pwsh session after import (median) | {0:n0} MiB (+{1:n0} MiB) |' -f ((& $median $afterImport) / 1KB), (((& $median $afterImport) - (& $median $bare)) / 1KB)))
     }
 
+    # ----------------------------------------------------------------------------------------- targets
+    $targets = [System.Collections.Generic.List[string]]::new()
+    function Add-Target([string] $What, $Met, [string] $Evidence) {
+        $verdict = if ($null -eq $Met) { 'not measured' } elseif ($Met) { '**met**' } else { '**missed**' }
+        $targets.Add(('| {0} | {1} | {2} |' -f $What, $verdict, $Evidence))
+    }
+    if ($script:Table1) {
+        $m1000 = $script:Table1 | Where-Object { $_.Hosts -eq 1000 -and $_.Approach -like 'Get-BastionSession (default*' } | Select-Object -First 1
+        $h1000 = $script:Table1 | Where-Object { $_.Hosts -eq 1000 -and $_.Approach -like 'hand-rolled*' } | Select-Object -First 1
+        $w1000 = $script:Table1 | Where-Object { $_.Hosts -eq 1000 -and $_.Approach -like '*ThrottleLimit 64' } | Select-Object -First 1
+        if ($m1000 -and $null -ne $m1000.Seconds -and $m1000.Sessions -ne 10000) {
+            Add-Target '1,000 hosts within 1.5× of the floor / ≥ 50× the loop' $false ('Get-BastionSession returned {0} of 10,000 sessions: {1}' -f $m1000.Sessions, $m1000.Note)
+        } elseif ($m1000 -and $null -ne $m1000.Seconds) {
+            $x = $m1000.Seconds / $m1000.Floor.seconds
+            Add-Target '1,000 hosts within 1.5× of the floor' ($x -le 1.5) ('{0} vs floor {1} at concurrency 16: {2}' -f (Format-Seconds $m1000.Seconds), (Format-Seconds $m1000.Floor.seconds), (Format-Ratio $x))
+            $y = $h1000.Seconds / $m1000.Seconds
+            $wide = if ($w1000 -and $null -ne $w1000.Seconds) { '; with -ThrottleLimit 64: {0}' -f (Format-Ratio ($h1000.Seconds / $w1000.Seconds)) } else { '' }
+            Add-Target '1,000 hosts ≥ 50× faster than the hand-rolled loop' ($y -ge 50) ('{0} (default -ThrottleLimit 16){1}; loop time {2}' -f (Format-Ratio $y), $wide, $h1000.Note)
+        } else { Add-Target '1,000 hosts within 1.5× of the floor / ≥ 50× the loop' $null 'module not measured' }
+    }
+    if ($Table -contains '2') {
+        $t2 = $script:Table2
+        if ($t2.result) {
+            $bucket = Get-BucketLimit -Hosts 1000
+            Add-Target 'throttled: no host lost' ($t2.result.hosts -eq 1000 -and $t2.result.errors -eq 0) ('{0} of 1,000 hosts answered, {1} errors, {2} 429s received' -f $t2.result.hosts, $t2.result.errors, $t2.counts.throttled)
+            Add-Target 'throttled: within 1.2× of the bucket''s own limit' (($t2.result.seconds / $bucket.seconds) -le 1.2) ('{0} vs {1}: {2}' -f (Format-Seconds $t2.result.seconds), (Format-Seconds $bucket.seconds), (Format-Ratio ($t2.result.seconds / $bucket.seconds)))
+        } else { Add-Target 'throttling' $null 'module not measured' }
+    }
+    if ($Table -contains '3') {
+        $t3 = $script:Table3
+        if ($t3.module) {
+            $expected = 100 * [math]::Ceiling(100 / 1000)
+            Add-Target 'disconnect: one request per host per 1,000 ids' ($t3.moduleCounts.requests -le $expected) ('{0} requests for 10,000 ids on 100 hosts (expected {1})' -f $t3.moduleCounts.requests, $expected)
+        } else { Add-Target 'disconnect: one request per host per 1,000 ids' $null 'module not measured' }
+    }
+    if ($Table -contains '4') {
+        $b = $script:Table4.boundary
+        if ($b) {
+            $ms = $b.transferMs + $b.parseMs + $b.pipelineMs
+            Add-Target '100,000 sessions to objects < 1 s' ($ms -lt 1000) ('{0:n0} ms from the native library to PowerShell objects (transfer {1:n0} + objects {2:n0} + array {3:n0}); native work {4:n0} ms on top' -f $ms, $b.transferMs, $b.parseMs, $b.pipelineMs, $b.nativeMs)
+        } else { Add-Target '100,000 sessions to objects < 1 s' $null 'not measured' }
+    }
+    if ($Table -contains '5' -and $script:Table5) {
+        $later = @($script:Table5.laters | Sort-Object)
+        $med = $later[[int][math]::Floor(($later.Count - 1) / 2)]
+        Add-Target 'Import-Module < 500 ms after the first' ($med -lt 0.5) ('median {0:n0} ms (first import: median {1:n0} ms)' -f ($med * 1000), ((@($script:Table5.firsts | Sort-Object))[2] * 1000))
+    }
+    Write-Md @('', '## Targets (reported, never asserted)', '', '| target | verdict | evidence |', '| --- | --- | --- |')
+    foreach ($t in $targets) { Write-Md $t }
+
     if ($script:Failures.Count) {
         Write-Md @('', '## Not measured in this run', '')
         foreach ($f in $script:Failures) { Write-Md ('- ' + ($f -replace '\|', '/')) }
