@@ -6,7 +6,15 @@
 //! cargo run --release --example list_many -- --endpoint http://127.0.0.1:PORT [--concurrency 16]
 //! ```
 //!
-//! Flags: `--endpoint URL` (required), `--token T` (default `emulator-token`),
+//! Without the emulator, `--self-hosted N` serves N hosts from an in-process loopback
+//! stand-in with the same shape (50 ms latency on every answer, one 202 poll per host
+//! with `Retry-After: 1`, 5 sessions per host, 100 hosts per discovery page):
+//!
+//! ```text
+//! cargo run --release --example list_many -- --self-hosted 200
+//! ```
+//!
+//! Flags: `--endpoint URL` or `--self-hosted N`, `--token T` (default `emulator-token`),
 //! `--subscription ID` (default the emulator's generated one), `--concurrency N`
 //! (default `DEFAULT_CONCURRENCY`), `--resource-group RG` (optional).
 
@@ -17,9 +25,63 @@ use bastion_session::{
 };
 use futures::StreamExt;
 
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod common;
+
+/// The in-process stand-in for `--self-hosted`.
+fn self_hosted(hosts: usize) -> common::ScriptServer {
+    use common::{Reply, SUB, session};
+    use serde_json::json;
+    common::ScriptServer::start_with_latency(
+        std::time::Duration::from_millis(50),
+        move |r, base| {
+            if r.header("authorization") != Some("Bearer emulator-token") {
+                return Reply::empty(401);
+            }
+            let path = r.path().to_string();
+            if r.method == "GET" && path.ends_with("/bastionHosts") {
+                let skip: usize = r
+                    .target
+                    .split("skip=")
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let page: Vec<_> = (skip..hosts.min(skip + 100))
+                .map(|i| {
+                    json!({"id": format!("/subscriptions/{SUB}/resourceGroups/rg-{}/providers/Microsoft.Network/bastionHosts/bh-{i}", i % 10),
+                           "name": format!("bh-{i}"), "location": "westeurope", "sku": {"name": "Standard"}})
+                })
+                .collect();
+                let next = (skip + 100 < hosts)
+                    .then(|| format!("{base}{path}?api-version=2025-07-01&skip={}", skip + 100));
+                return Reply::json(200, json!({"value": page, "nextLink": next}));
+            }
+            let name = path
+                .split('/')
+                .find(|s| s.starts_with("bh-"))
+                .unwrap_or("bh")
+                .to_string();
+            if r.method == "POST" && path.ends_with("/getActiveSessions") {
+                return Reply::empty(202)
+                    .header("Location", format!("{base}/op/{name}"))
+                    .header("Retry-After", "1");
+            }
+            if path.starts_with("/op/") {
+                return Reply::json(
+                    200,
+                    json!({"value": (0..5).map(|i| session(&format!("{name}-{i}"))).collect::<Vec<_>>()}),
+                );
+            }
+            Reply::empty(404)
+        },
+    )
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut endpoint = None;
+    let mut server = None;
     let mut token = "emulator-token".to_string();
     let mut subscription = "00000000-0000-0000-0000-000000000001".to_string();
     let mut resource_group = None;
@@ -29,6 +91,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut value = || args.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
             "--endpoint" => endpoint = Some(value()?),
+            "--self-hosted" => {
+                let s = self_hosted(value()?.parse()?);
+                endpoint = Some(s.base.clone());
+                server = Some(s);
+            }
             "--token" => token = value()?,
             "--subscription" => subscription = value()?,
             "--resource-group" => resource_group = Some(value()?),
@@ -36,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument '{other}'").into()),
         }
     }
-    let endpoint = endpoint.ok_or("--endpoint URL is required")?;
+    let endpoint = endpoint.ok_or("--endpoint URL or --self-hosted N is required")?;
     let mut options = ClientOptions::default();
     options.arm_endpoint = Some(endpoint.parse()?);
     options.credential = CredentialSpec::AccessToken(token.into());
@@ -77,5 +144,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ctx.stats.requests(),
         ctx.stats.retries()
     );
+    drop(server);
     Ok(())
 }

@@ -92,6 +92,14 @@ pub struct ScriptServer {
 impl ScriptServer {
     /// Starts a server; `handler(req, base)` decides each answer.
     pub fn start(handler: impl Fn(&Req, &str) -> Reply + Send + Sync + 'static) -> ScriptServer {
+        Self::start_with_latency(Duration::ZERO, handler)
+    }
+
+    /// Like [`start`](Self::start), with `latency` added before every answer.
+    pub fn start_with_latency(
+        latency: Duration,
+        handler: impl Fn(&Req, &str) -> Reply + Send + Sync + 'static,
+    ) -> ScriptServer {
         let handler: Arc<Handler> = Arc::new(handler);
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx_addr, rx_addr) = std::sync::mpsc::channel();
@@ -114,7 +122,7 @@ impl ScriptServer {
                         };
                         let (handler, log, base) = (handler.clone(), log2.clone(), base.clone());
                         tokio::spawn(async move {
-                            let _ = connection(sock, handler, log, base).await;
+                            let _ = connection(sock, handler, log, base, latency).await;
                         });
                     }
                 };
@@ -161,6 +169,7 @@ async fn connection(
     handler: Arc<Handler>,
     log: Arc<Mutex<Vec<Req>>>,
     base: String,
+    latency: Duration,
 ) -> std::io::Result<()> {
     let mut r = BufReader::new(sock);
     loop {
@@ -197,6 +206,9 @@ async fn connection(
             body,
         };
         log.lock().unwrap().push(req.clone());
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         match handler(&req, &base) {
             Reply::Drop => return Ok(()),
             Reply::Hang => {
