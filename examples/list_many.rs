@@ -26,7 +26,7 @@ use bastion_session::{
 use futures::StreamExt;
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod common;
 
 /// The in-process stand-in for `--self-hosted`.
