@@ -539,3 +539,58 @@ mod tests {
         assert_eq!(h.resource_group_name, "rg");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<i64>().prop_map(|i| Value::Number(i.into())),
+            "\\PC{0,30}".prop_map(Value::String),
+            "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}T[0-9:.]{0,14}Z?".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("sessionId".to_string()),
+                            Just("startTime".to_string()),
+                            Just("sessionDurationInMins".to_string()),
+                            Just("userName".to_string()),
+                            "[a-z]{1,8}"
+                        ],
+                        inner
+                    ),
+                    0..6
+                )
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn session_parsing_never_panics_and_errors_are_invalid_response(v in json_value()) {
+            match BastionSession::from_arm_json(&v) {
+                Ok(s) => {
+                    // Whatever was read serialises.
+                    prop_assert!(serde_json::to_string(&s).is_ok());
+                }
+                Err(e) => prop_assert_eq!(e.kind(), crate::ErrorKind::InvalidResponse),
+            }
+        }
+
+        #[test]
+        fn resource_id_parsing_never_panics(s in "(/[A-Za-z.]{0,14}){0,10}/?") {
+            let _ = s.parse::<HostRef>();
+        }
+    }
+}
