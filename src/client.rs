@@ -218,11 +218,7 @@ impl BastionClient {
         let mut subs = Vec::new();
         for s in &scope.subscription_ids {
             let s = s.trim();
-            if s.is_empty() || s.contains('/') {
-                return Err(Error::invalid_request(format!(
-                    "'{s}' is not a subscription id"
-                )));
-            }
+            crate::model::validate_segment("subscription id", s)?;
             if !subs.contains(&s) {
                 subs.push(s);
             }
@@ -237,10 +233,8 @@ impl BastionClient {
             .as_deref()
             .map(str::trim)
             .filter(|r| !r.is_empty());
-        if rg.is_some_and(|r| r.contains('/')) {
-            return Err(Error::invalid_request(
-                "the resource group name contains '/'",
-            ));
+        if let Some(rg) = rg {
+            crate::model::validate_segment("resource group name", rg)?;
         }
         let mut hosts = Vec::new();
         for sub in subs {

@@ -182,20 +182,9 @@ impl HostRef {
             resource_group_name: resource_group_name.into(),
             name: name.into(),
         };
-        for (what, v) in [
-            ("subscription id", &h.subscription_id),
-            ("resource group name", &h.resource_group_name),
-            ("Bastion host name", &h.name),
-        ] {
-            if v.trim().is_empty() {
-                return Err(Error::invalid_request(format!("the {what} is empty")));
-            }
-            if v.contains('/') || v.contains('?') || v.contains('#') {
-                return Err(Error::invalid_request(format!(
-                    "the {what} '{v}' contains a character not allowed in it ('/', '?' or '#')"
-                )));
-            }
-        }
+        validate_segment("subscription id", &h.subscription_id)?;
+        validate_segment("resource group name", &h.resource_group_name)?;
+        validate_segment("Bastion host name", &h.name)?;
         Ok(h)
     }
 
@@ -274,6 +263,36 @@ impl FromStr for HostRef {
     }
 }
 
+/// Checks one path segment of a resource id (subscription, group or name) so that, once
+/// joined into a URL, it can only ever address itself: no `.`/`..`, no separators (`/`,
+/// `\`), no `?`, `#` or `%` (no pre-encoded text), no control characters (URL parsers drop
+/// tabs and newlines), no leading or trailing whitespace.
+pub(crate) fn validate_segment(what: &str, v: &str) -> Result<()> {
+    if v.is_empty() || v.trim().is_empty() {
+        return Err(Error::invalid_request(format!("the {what} is empty")));
+    }
+    if v == "." || v == ".." {
+        return Err(Error::invalid_request(format!(
+            "the {what} '{v}' is not a valid name"
+        )));
+    }
+    if v.trim() != v {
+        return Err(Error::invalid_request(format!(
+            "the {what} '{v}' starts or ends with whitespace"
+        )));
+    }
+    if let Some(c) = v
+        .chars()
+        .find(|c| matches!(c, '/' | '\\' | '?' | '#' | '%') || c.is_control())
+    {
+        return Err(Error::invalid_request(format!(
+            "the {what} '{}' contains the character {c:?}, which is not allowed in it",
+            v.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
 /// A Bastion host as discovered through ARM (or built from a [`HostRef`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -311,11 +330,9 @@ impl BastionHost {
         let r: HostRef = id
             .parse()
             .map_err(|e: Error| Error::invalid_response(format!("field 'id': {}", e.message())))?;
-        let name = value
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| r.name.clone());
+        // The id is authoritative: a different `name` field must not make the host
+        // address something else than its id.
+        let name = r.name.clone();
         Ok(BastionHost {
             id: r.resource_id(),
             name,
@@ -528,6 +545,29 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidRequest);
             assert!(e.message().contains(want), "{id}: {e}");
         }
+    }
+
+    #[test]
+    fn names_that_could_move_the_url_are_refused() {
+        for (rg, name) in [
+            (".", "b"),
+            ("..", "b"),
+            ("rg", ".."),
+            ("rg", "a\\b"),
+            ("rg", "a%2e"),
+            ("rg", "a\tb"),
+            ("rg", "a\nb"),
+            ("rg", " b"),
+            ("r?g", "b"),
+        ] {
+            let e = HostRef::new("s", rg, name).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{rg:?} {name:?}");
+        }
+        assert!(HostRef::new("s", "rg.(x)_-", "bh-0_a.b").is_ok());
+        let e = "/subscriptions/s/resourceGroups/./providers/Microsoft.Network/bastionHosts/b"
+            .parse::<HostRef>()
+            .unwrap_err();
+        assert!(e.message().contains("not a valid name"), "{e}");
     }
 
     #[test]
