@@ -15,55 +15,86 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $script:RunbookDir = Join-Path $RepoRoot 'examples/runbooks'
-    $script:ModuleManifest = Join-Path $RepoRoot 'out/BastionSession/BastionSession.psd1'
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:RunbookDir = Join-Path (Get-RepoRoot) 'examples/runbooks'
     $script:Subscription = '00000000-0000-0000-0000-0000000000aa'
-    $script:IdentityHeader = 'runbook-tests-identity-header'
 
-    # --- the emulator ---------------------------------------------------------------------
-    $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
-    Import-Module $helpers -Force
+    function script:New-RunbookScenario {
+        <# The emulator scenario (format: tests/emulator) with sessions of known ages. #>
+        param([string] $SubscriptionId)
+        $n = 0
+        function New-ScenarioSession([string] $User, [string] $Target, [string] $Protocol, [string] $Kind, [int] $AgeMinutes) {
+            $script:scenarioCounter++
+            $id = '{0:x8}-0000-4000-8000-{0:x12}' -f (0xb00c + $script:scenarioCounter)
+            $rid = if ($Kind -eq 'VMSS') {
+                "/subscriptions/$SubscriptionId/resourceGroups/rg-vms/providers/Microsoft.Compute/virtualMachineScaleSets/$($Target -replace '_\d+$')/virtualMachines/0"
+            } else {
+                "/subscriptions/$SubscriptionId/resourceGroups/rg-vms/providers/Microsoft.Compute/virtualMachines/$Target"
+            }
+            [ordered]@{
+                sessionId = $id; userName = $User; targetHostName = $Target; targetIpAddress = '10.9.0.{0}' -f $script:scenarioCounter
+                protocol = $Protocol; resourceType = $Kind; targetResourceGroup = 'rg-vms'; targetSubscriptionId = $SubscriptionId
+                targetResourceId = $rid; ageMinutes = $AgeMinutes
+            }
+        }
+        $script:scenarioCounter = $n
+        [ordered]@{
+            subscriptionId = $SubscriptionId
+            hosts          = @(
+                [ordered]@{ subscriptionId = $SubscriptionId; resourceGroup = 'rg-hub'; name = 'bas-hub-weu'; location = 'westeurope'; sku = 'Standard'; sessions = @(
+                        (New-ScenarioSession 'alice@contoso.com' 'vm-a1' 'SSH' 'VM' 700)
+                        (New-ScenarioSession 'alice@contoso.com' 'vm-a2' 'RDP' 'VM' 30)
+                        (New-ScenarioSession '' 'vm-jump' 'RDP' 'VM' 300)
+                        (New-ScenarioSession 'breakglass@contoso.com' 'vm-core' 'SSH' 'VM' 200)
+                    )
+                }
+                [ordered]@{ subscriptionId = $SubscriptionId; resourceGroup = 'rg-hub'; name = 'bas-hub-neu'; location = 'northeurope'; sku = 'Premium'; sessions = @(
+                        (New-ScenarioSession 'bob@contoso.com' 'vmss-web_0' 'SSH' 'VMSS' 150)
+                        (New-ScenarioSession 'bob@contoso.com' 'vm-b2' 'SSH' 'VM' 20)
+                        (New-ScenarioSession '' 'vm-b3' 'RDP' 'VM' 10)
+                        (New-ScenarioSession 'erin@contoso.com' 'vm-e1' 'RDP' 'VM' 400)
+                    )
+                }
+                [ordered]@{ subscriptionId = $SubscriptionId; resourceGroup = 'rg-ops'; name = 'bas-ops'; location = 'westeurope'; sku = 'Basic'; sessions = @(
+                        (New-ScenarioSession 'carol@contoso.com' 'vm-c1' 'SSH' 'VM' 60)
+                        (New-ScenarioSession 'dave@contoso.com' 'vm-d1' 'RDP' 'VM' 90)
+                    )
+                }
+            )
+        }
+    }
 
-    # Sessions with known ages (minutes before the emulator started) on three hosts in two
-    # resource groups; 'rg-ops/bas-ops' has only young sessions.
-    $scenario = New-RunbookScenario -SubscriptionId $Subscription
+    # Sessions with known ages on three hosts in two resource groups: alice and an empty
+    # user name (Entra ID native client) have old sessions, breakglass has one old session
+    # that the disconnect runbook is told to spare, and rg-ops/bas-ops has young ones only.
     $scenarioPath = Join-Path $TestDrive 'runbook-scenario.json'
-    $scenario | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $scenarioPath -Encoding UTF8
-    $script:Emulator = Start-TestEmulator -ArgumentList @('--scenario', $scenarioPath, '--identity-header', $IdentityHeader)
+    New-RunbookScenario -SubscriptionId $Subscription | ConvertTo-Json -Depth 10 |
+        Set-Content -LiteralPath $scenarioPath -Encoding UTF8
+    $script:Emulator = Start-TestEmulator -ArgumentList @('--scenario', $scenarioPath)
     $script:BaseUrl = $Emulator.BaseUrl
 
-    # --- Automation-like environment ------------------------------------------------------
-    $script:SavedEnv = @{}
-    $set = @{
+    # What an Azure Automation cloud job sees: a managed identity endpoint and its header.
+    # AZURE_TOKEN_CREDENTIALS pins the chain to the managed identity, so nothing else is
+    # tried and IMDS (169.254.169.254) is never reached.
+    $script:Saved = Set-TestCredentialEnvironment -Set @{
         IDENTITY_ENDPOINT       = "$BaseUrl/_emulator/msi/token"
-        IDENTITY_HEADER         = $IdentityHeader
+        IDENTITY_HEADER         = 'emulator-identity-header'
         AZURE_TOKEN_CREDENTIALS = 'ManagedIdentityCredential'
-        NO_PROXY                = '127.0.0.1,localhost'
     }
-    $clear = 'MSI_ENDPOINT', 'MSI_SECRET', 'IMDS_ENDPOINT', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID',
-        'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_SUBSCRIPTION_ID', 'IDENTITY_SERVER_THUMBPRINT'
-    foreach ($name in @($set.Keys) + $clear) { $SavedEnv[$name] = [Environment]::GetEnvironmentVariable($name) }
-    foreach ($name in $set.Keys) { [Environment]::SetEnvironmentVariable($name, $set[$name]) }
-    foreach ($name in $clear) { [Environment]::SetEnvironmentVariable($name, $null) }
 
-    # The module the runbooks use is the BUILT one; Az.Accounts must not be what signs in.
+    # The runbooks use the BUILT module; Az.Accounts must not be what signs in.
     Remove-Module Az.Accounts -ErrorAction SilentlyContinue
-    Import-Module $ModuleManifest -Force
+    Import-Module (Get-BuiltModulePath) -Force
 
     function script:Invoke-Runbook {
         param([string] $Name, [hashtable] $Parameters = @{})
-        $path = Join-Path $RunbookDir $Name
-        & $path @Parameters -SubscriptionId $Subscription -ArmEndpoint $BaseUrl
+        & (Join-Path $RunbookDir $Name) @Parameters -SubscriptionId $Subscription -ArmEndpoint $BaseUrl
     }
 }
 
 AfterAll {
     if ($script:Emulator) { Stop-TestEmulator $script:Emulator }
-    if ($script:SavedEnv) {
-        foreach ($name in $SavedEnv.Keys) { [Environment]::SetEnvironmentVariable($name, $SavedEnv[$name]) }
-    }
-    Remove-Module BastionSession -ErrorAction SilentlyContinue
+    Restore-TestEnvironment $script:Saved
 }
 
 Describe 'Runbook <Name> is Windows PowerShell 5.1 syntax' -ForEach $RunbookFiles {
@@ -208,7 +239,7 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
         }
 
         It 'removes exactly the stale sessions of the users not excluded' {
-            $Expected.Count | Should -BeGreaterThan 3
+            $Expected.Count | Should -Be 4
             @($After.SessionId | Sort-Object) | Should -Be @($Before | Where-Object { $Expected.SessionId -notcontains $_.SessionId } | ForEach-Object SessionId | Sort-Object)
             @($After | Where-Object { $_.AgeMinutes -gt 120 } | ForEach-Object UserName) | Should -Be @($Before | Where-Object { $_.AgeMinutes -gt 120 -and $_.UserName -like 'breakglass*' } | ForEach-Object UserName)
         }
