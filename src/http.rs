@@ -234,7 +234,7 @@ pub(crate) async fn send_once(
     ctx.stats.add_request();
     let started = std::time::Instant::now();
     tracing::debug!(
-        method = %spec.method, url = %spec.url, client_request_id,
+        method = %spec.method, url = %redact_url(&spec.url), client_request_id,
         "sending request (Authorization: Bearer <redacted>)"
     );
     let outcome = ctx
@@ -274,7 +274,7 @@ pub(crate) async fn send_once(
     let status = outcome.as_ref().ok().map(|r| r.status);
     ctx.emit(ProgressEvent::Request {
         method: spec.method.to_string(),
-        url: spec.url.to_string(),
+        url: redact_url(&spec.url),
         status,
         elapsed_ms,
     });
@@ -321,6 +321,29 @@ fn describe_reqwest_error(e: &reqwest::Error) -> String {
     msg
 }
 
+/// The URL for logs and progress events: query values other than `api-version` are
+/// replaced by `REDACTED`, because ARM's polling URLs carry signatures (`s=`, `h=`, `c=`).
+pub(crate) fn redact_url(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    let _ = u.set_password(None);
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k.eq_ignore_ascii_case("api-version") {
+                    v.into_owned()
+                } else {
+                    "REDACTED".to_string()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
+}
+
 /// Parses an IP literal host, for tests.
 #[allow(dead_code)]
 pub(crate) fn host_ip(url: &Url) -> Option<IpAddr> {
@@ -337,6 +360,23 @@ mod tests {
 
     fn u(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn urls_are_redacted_for_logs() {
+        let polled = u(
+            "https://management.azure.com/subscriptions/s/providers/Microsoft.Network/locations/x/operationResults/1?api-version=2025-07-01&t=638&c=MIIH&s=sig&h=hash",
+        );
+        let r = redact_url(&polled);
+        assert!(r.contains("api-version=2025-07-01"), "{r}");
+        assert!(
+            !r.contains("sig") && !r.contains("hash") && !r.contains("MIIH"),
+            "{r}"
+        );
+        assert_eq!(
+            redact_url(&u("http://127.0.0.1:5/a")),
+            "http://127.0.0.1:5/a"
+        );
     }
 
     #[test]

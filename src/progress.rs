@@ -2,7 +2,8 @@
 //!
 //! The events are the ones of `bastion_poll_progress` in `ffi/CONTRACT.md`; they
 //! serialise to exactly that JSON (`{"type":"polling","host":...,"delayMs":...}`).
-//! No event carries a token: URLs are the request URLs, which hold no secrets.
+//! No event carries a token: tokens only ever travel in headers, and the query values of
+//! request URLs other than `api-version` (ARM signs its polling URLs) are redacted.
 
 use serde::{Deserialize, Serialize};
 
