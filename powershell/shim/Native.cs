@@ -138,6 +138,7 @@ namespace BastionSession
         public static string Invoke(string function, string requestJson)
         {
             EnsureLoaded();
+            NativeEnvironment.Sync();
             return CallAndFree(Resolve(function), _free, requestJson);
         }
 
@@ -149,6 +150,7 @@ namespace BastionSession
         {
             EnsureLoaded();
             Resolve(function); // validates the name
+            NativeEnvironment.Sync(); // $env: changes made in the session reach the library (Unix)
             return new NativeOperation(function, requestJson, operationId);
         }
 

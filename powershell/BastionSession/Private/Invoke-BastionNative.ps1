@@ -63,6 +63,14 @@ function Get-BastionNativeInfo {
     }
 }
 
+function Get-BastionEventTarget {
+    <# What an event is about: its host, else whatever the event names (a subscription ...). #>
+    param($ProgressEvent)
+    if ($ProgressEvent.Host) { return $ProgressEvent.Host }
+    foreach ($name in 'target', 'subscriptionId', 'scope') { $v = $ProgressEvent.Get($name); if ($v) { return $v } }
+    'the request'
+}
+
 function Invoke-BastionNative {
     <#
     .SYNOPSIS
@@ -106,41 +114,46 @@ function Invoke-BastionNative {
             $finished = $op.Wait(100)
             do {
                 $events = $op.Poll()
-                foreach ($event in $events) {
-                    switch ($event.Type) {
+                foreach ($progressEvent in $events) {
+                    switch ($progressEvent.Type) {
                         'hostResult' {
-                            if ($null -ne $event.HostResult) { $event.HostResult }
+                            if ($null -ne $progressEvent.HostResult) { $progressEvent.HostResult }
                         }
                         'hostDone' {
-                            $total = [int]$event.Get('total'); $done = [int]$event.Get('done')
+                            $total = [int]$progressEvent.Get('total'); $done = [int]$progressEvent.Get('done')
                             if ($total -gt 1) {
                                 $progressShown = $true
                                 $percent = [math]::Min(100, [int](100 * $done / [math]::Max(1, $total)))
-                                Write-Progress -Id $ProgressId -Activity $Activity -Status ("{0} of {1} Bastion hosts done" -f $done, $total) -PercentComplete $percent -CurrentOperation (Protect-BastionText $event.Host $Secret)
+                                Write-Progress -Id $ProgressId -Activity $Activity -Status ("{0} of {1} Bastion hosts done" -f $done, $total) -PercentComplete $percent -CurrentOperation (Protect-BastionText $progressEvent.Host $Secret)
                             }
-                            $outcome = if ($event.Get('ok') -eq 'true') { 'answered' } else { 'failed' }
-                            Write-Verbose (Protect-BastionText ("{0} {1} ({2} sessions, {3} of {4} hosts done)" -f $event.Host, $outcome, $event.Get('sessions'), $done, $total) $Secret)
+                            $outcome = if ($progressEvent.Get('ok') -eq 'true') { 'answered' } else { 'failed' }
+                            Write-Verbose (Protect-BastionText ("{0} {1} ({2} sessions, {3} of {4} hosts done)" -f $progressEvent.Host, $outcome, $progressEvent.Get('sessions'), $done, $total) $Secret)
                         }
                         'hostsDiscovered' {
-                            Write-Verbose ("Discovered {0} Bastion host(s) in scope" -f $event.Get('count'))
+                            Write-Verbose ("Discovered {0} Bastion host(s) in scope" -f $progressEvent.Get('count'))
                         }
                         'hostStarted' {
-                            Write-Verbose (Protect-BastionText ("Querying {0}" -f $event.Host) $Secret)
+                            Write-Verbose (Protect-BastionText ("Querying {0}" -f $progressEvent.Host) $Secret)
                         }
                         'polling' {
-                            Write-Verbose (Protect-BastionText ("Waiting for {0}: ARM accepted the request (202) and the operation is still running; polling again in {1} ms (attempt {2})" -f $event.Host, $event.Get('delayMs'), $event.Get('attempt')) $Secret)
+                            Write-Verbose (Protect-BastionText ("Waiting for {0}: ARM accepted the request (202) and the operation is still running; polling again in {1} ms (attempt {2})" -f (Get-BastionEventTarget $progressEvent), $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret)
                         }
                         'retrying' {
-                            Write-Verbose (Protect-BastionText ("Waiting for {0}: HTTP {1}, retrying in {2} ms as ARM asked (attempt {3})" -f $event.Host, $event.Get('status'), $event.Get('delayMs'), $event.Get('attempt')) $Secret)
+                            $status = $progressEvent.Get('status')
+                            $why = if ($status) { "ARM answered HTTP $status" } else { 'the request failed (connection)' }
+                            $reason = $progressEvent.Get('reason'); if (-not $reason) { $reason = $progressEvent.Get('error') }
+                            if ($reason) { $why = '{0}: {1}' -f $why, $reason }
+                            Write-Verbose (Protect-BastionText ("Waiting for {0}: {1}; retrying in {2} ms (Retry-After or backoff, attempt {3})" -f (Get-BastionEventTarget $progressEvent), $why, $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret)
                         }
                         'pageRead' {
-                            Write-Debug (Protect-BastionText ("{0}: read page {1} ({2} items)" -f $event.Host, $event.Get('page'), $event.Get('items')) $Secret)
+                            Write-Debug (Protect-BastionText ("{0}: read page {1} ({2} items)" -f $progressEvent.Host, $progressEvent.Get('page'), $progressEvent.Get('items')) $Secret)
                         }
                         'request' {
-                            Write-Debug (Protect-BastionText ("HTTP {0} {1} -> {2} in {3} ms (Authorization: [redacted])" -f $event.Get('method'), (Protect-BastionUrl $event.Get('url')), $event.Get('status'), $event.Get('elapsedMs')) $Secret)
+                            $status = $progressEvent.Get('status'); if (-not $status) { $status = 'no response' }
+                            Write-Debug (Protect-BastionText ("HTTP {0} {1} -> {2} in {3} ms (Authorization: [redacted])" -f $progressEvent.Get('method'), (Protect-BastionUrl $progressEvent.Get('url')), $status, $progressEvent.Get('elapsedMs')) $Secret)
                         }
                         default {
-                            Write-Debug (Protect-BastionText ("progress: {0}" -f $event.ToString()) $Secret)
+                            Write-Debug (Protect-BastionText ("progress: {0}" -f $progressEvent.ToString()) $Secret)
                         }
                     }
                 }

@@ -15,7 +15,7 @@ function Protect-BastionText {
         }
     }
     # A bearer token that reached a message some other way.
-    [regex]::Replace($Text, '(?i)(bearer\s+)[A-Za-z0-9\-\._~\+/]+=*', '$1[redacted]')
+    [regex]::Replace($Text, '(?i)(bearer\s+)[A-Za-z0-9\-\._~\+/]{16,}=*', '$1[redacted]')
 }
 
 function Protect-BastionUrl {
