@@ -19,11 +19,15 @@
 
 .PARAMETER Rebuild
     Build even when the artefacts exist.
+
+.PARAMETER EmulatorPath
+    Another emulator binary (default: target/release/bastion-emulator).
 #>
 [CmdletBinding()]
 param(
     [switch] $SkipBuild,
-    [switch] $Rebuild
+    [switch] $Rebuild,
+    [string] $EmulatorPath
 )
 
 Set-StrictMode -Version Latest
@@ -31,7 +35,9 @@ $ErrorActionPreference = 'Stop'
 
 $RepoRoot = Split-Path -Parent $PSScriptRoot
 $onWindows = [IO.Path]::DirectorySeparatorChar -eq '\'
-$EmulatorPath = Join-Path $RepoRoot ('target/release/bastion-emulator' + $(if ($onWindows) { '.exe' } else { '' }))
+if (-not $EmulatorPath) {
+    $EmulatorPath = Join-Path $RepoRoot ('target/release/bastion-emulator' + $(if ($onWindows) { '.exe' } else { '' }))
+}
 $ModuleManifest = Join-Path $RepoRoot 'out/BastionSession/BastionSession.psd1'
 $Scenario = Join-Path $PSScriptRoot 'demo-scenario.json'
 $SubscriptionId = '00000000-0000-0000-0000-00000000d001'   # the scenario's subscription
@@ -142,18 +148,19 @@ try {
         Select-Object @{ n = 'ResourceGroup/Bastion/Protocol'; e = { $_.Name -replace ', ', ' / ' } }, Count | Show
 
     Say "Sessions without a user name (an Entra ID sign-in through the native client): Get-BastionSession -UserName ''"
-    Get-BastionSession -UserName '' | Show -Property BastionName, TargetHostName, Protocol, StartTime, SessionId
+    Get-BastionSession -UserName '' | Show -Property BastionName, TargetHostName, Protocol,
+        @{ n = 'Started (UTC)'; e = { $_.StartTime.ToUniversalTime().ToString('yyyy-MM-dd HH:mm') } }, SessionId
 
     Say "Long-running sessions: Get-BastionSession | Where-Object Duration -gt '02:00:00'"
     $long = @(Get-BastionSession | Where-Object Duration -gt $LongRunning | Sort-Object Duration -Descending)
-    $long | Show -Property BastionName, UserName, TargetHostName, ResourceType, Protocol,
+    $long | Show -Property BastionName, @{ n = 'UserName'; e = { if ($_.UserName) { $_.UserName } else { '(none)' } } }, TargetHostName, ResourceType, Protocol,
         @{ n = 'Open for'; e = { '{0}h {1:00}m' -f [int][math]::Floor($_.Duration.TotalHours), $_.Duration.Minutes } }
     Write-Host "   $($long.Count) sessions have been open for more than two hours."
 
     Say 'Disconnecting them, first with -WhatIf: $long | Disconnect-BastionSession -WhatIf'
     $long | Disconnect-BastionSession -WhatIf
-    $stillThere = @(Invoke-Emulator '/_emulator/sessions')
-    Write-Host "   -WhatIf changed nothing: the emulator still holds $(@(Get-BastionSession).Count) sessions."
+    $stillThere = @(Invoke-Emulator '/_emulator/sessions' | ForEach-Object { $_ })
+    Write-Host "   -WhatIf changed nothing: the emulator still holds $($stillThere.Count) sessions."
 
     Say 'Now for real: $long | Disconnect-BastionSession -Force   (one request per Bastion host, -Force skips the confirmation prompt)'
     $results = @($long | Disconnect-BastionSession -Force)

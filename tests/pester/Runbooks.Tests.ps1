@@ -75,20 +75,58 @@ BeforeAll {
 
     # What an Azure Automation cloud job sees: a managed identity endpoint and its header.
     # AZURE_TOKEN_CREDENTIALS pins the chain to the managed identity, so nothing else is
-    # tried and IMDS (169.254.169.254) is never reached.
-    $script:Saved = Set-TestCredentialEnvironment -Set @{
+    # tried and IMDS (169.254.169.254) is never reached. Each runbook runs in a child pwsh
+    # that gets these as real process environment variables: on Linux and macOS, .NET's
+    # [Environment]::SetEnvironmentVariable (and $env:) changes only .NET's own copy, which
+    # the native library (it reads the C environment) never sees.
+    $script:Saved = Set-TestCredentialEnvironment
+    $script:RunbookEnvironment = @{
         IDENTITY_ENDPOINT       = "$BaseUrl/_emulator/msi/token"
         IDENTITY_HEADER         = 'emulator-identity-header'
         AZURE_TOKEN_CREDENTIALS = 'ManagedIdentityCredential'
+        NO_PROXY                = '127.0.0.1,localhost'
+        PSModulePath            = [Environment]::GetEnvironmentVariable('PSModulePath')
+    }
+    foreach ($name in 'MSI_ENDPOINT', 'MSI_SECRET', 'IMDS_ENDPOINT', 'IDENTITY_SERVER_THUMBPRINT', 'AZURE_CLIENT_ID',
+        'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE',
+        'AZURE_SUBSCRIPTION_ID', 'HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'BASTION_SESSION_NATIVE_PATH') {
+        $RunbookEnvironment[$name] = $null
+    }
+    $script:ModulePath = Get-BuiltModulePath
+
+    function script:Set-RunbookHostFault {
+        <# Makes one Bastion host answer every session call with an HTTP error (emulator fault API). #>
+        param([string] $ResourceGroupName, [string] $Name, [int] $Status)
+        $hostId = "/subscriptions/$Subscription/resourceGroups/$ResourceGroupName/providers/Microsoft.Network/bastionHosts/$Name"
+        $null = Invoke-EmulatorApi $Emulator '/_emulator/faults' -Method POST -Body @{ hostId = $hostId; status = $Status }
     }
 
-    # The runbooks use the BUILT module; Az.Accounts must not be what signs in.
-    Remove-Module Az.Accounts -ErrorAction SilentlyContinue
-    Import-Module (Get-BuiltModulePath) -Force
-
     function script:Invoke-Runbook {
+        <#
+        Runs a runbook in a fresh pwsh with the Automation-like environment and the BUILT
+        module imported (no Az.Accounts: the module's own chain must find the identity).
+        Returns @{ Output = <objects or CSV lines>; Errors = <messages>; ExitCode }.
+        #>
         param([string] $Name, [hashtable] $Parameters = @{})
-        & (Join-Path $RunbookDir $Name) @Parameters -SubscriptionId $Subscription -ArmEndpoint $BaseUrl
+        $all = @{} + $Parameters
+        $all['SubscriptionId'] = $Subscription
+        $all['ArmEndpoint'] = $BaseUrl
+        $resultPath = Join-Path $TestDrive ('result-{0}.json' -f [guid]::NewGuid())
+        $quote = { param($text) "'" + ($text -replace "'", "''") + "'" }
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module $(& $quote $ModulePath)
+`$parameters = $(& $quote ($all | ConvertTo-Json -Compress)) | ConvertFrom-Json -AsHashtable
+`$errors = `$null
+`$output = @(& $(& $quote (Join-Path $RunbookDir $Name)) @parameters -ErrorVariable errors -ErrorAction SilentlyContinue)
+@{ Output = `$output; Errors = @(`$errors | ForEach-Object { `$_.ToString() }) } | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $(& $quote $resultPath) -Encoding UTF8
+"@
+        $child = Invoke-ChildPwsh -Script $script -Environment $RunbookEnvironment -TimeoutSec 120
+        if ($child.ExitCode -ne 0 -or -not (Test-Path -LiteralPath $resultPath)) {
+            throw "runbook $Name failed in the child pwsh (exit $($child.ExitCode)): $($child.StdErr) $($child.StdOut)"
+        }
+        $result = Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json
+        [pscustomobject]@{ Output = @($result.Output); Errors = @($result.Errors); StdErr = $child.StdErr }
     }
 }
 
@@ -124,9 +162,14 @@ Describe 'Export-BastionSessionReport.ps1 under a managed identity' {
         $script:Truth = @(Get-EmulatorSession $Emulator)
         $script:StatsBefore = Get-EmulatorStats $Emulator
         $script:CsvPath = Join-Path $TestDrive 'report.csv'
-        $script:CsvLines = @(Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Path = $CsvPath })
+        $script:Run = Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Path = $CsvPath }
+        $script:CsvLines = @($Run.Output)
         $script:StatsAfter = Get-EmulatorStats $Emulator
         $script:Rows = @($CsvLines | ConvertFrom-Csv)
+    }
+
+    It 'ran without errors' {
+        $Run.Errors | Should -BeNullOrEmpty
     }
 
     It 'got its token from the managed identity endpoint' {
@@ -185,14 +228,14 @@ Describe 'Export-BastionSessionReport.ps1 under a managed identity' {
     }
 
     It '-Detail gives one row per session with the emulator''s session ids' {
-        $detail = @(Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Detail = $true } | ConvertFrom-Csv)
+        $detail = @((Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Detail = $true }).Output | ConvertFrom-Csv)
         @($detail.SessionId | Sort-Object) | Should -Be @($Truth.SessionId | Sort-Object)
         @($detail | Where-Object { $_.UserName -eq '' }).Count | Should -Be @($Truth | Where-Object { -not $_.UserName }).Count
     }
 
     It '-Quiet with -Path writes only the file; -MinAge keeps the old sessions only' {
         $path = Join-Path $TestDrive 'old.csv'
-        @(Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Path = $path; Quiet = $true; MinAge = '120'; Detail = $true }) | Should -BeNullOrEmpty
+        (Invoke-Runbook 'Export-BastionSessionReport.ps1' @{ Path = $path; Quiet = $true; MinAge = '120'; Detail = $true }).Output | Should -BeNullOrEmpty
         $old = @(Import-Csv -LiteralPath $path)
         @($old.SessionId | Sort-Object) | Should -Be @($Truth | Where-Object { $_.AgeMinutes -gt 120 } | ForEach-Object SessionId | Sort-Object)
     }
@@ -204,7 +247,8 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
             Reset-TestEmulator $Emulator
             $script:Before = @(Get-EmulatorSession $Emulator)
             $script:StatsBefore = Get-EmulatorStats $Emulator
-            $script:Output = @(Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00'; WhatIf = $true })
+            $script:Run = Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00'; WhatIf = $true }
+            $script:Output = @($Run.Output)
             $script:After = @(Get-EmulatorSession $Emulator)
             $script:StatsAfter = Get-EmulatorStats $Emulator
         }
@@ -212,6 +256,10 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
         It 'disconnects nothing: the emulator holds the same sessions and saw no disconnect call' {
             @($After.SessionId | Sort-Object) | Should -Be @($Before.SessionId | Sort-Object)
             ((Get-StatCount $StatsAfter 'disconnectActiveSessions') - (Get-StatCount $StatsBefore 'disconnectActiveSessions')) | Should -Be 0
+        }
+
+        It 'ran without errors' {
+            $Run.Errors | Should -BeNullOrEmpty
         }
 
         It 'writes one summary that says what would have been disconnected' {
@@ -232,7 +280,8 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
             Reset-TestEmulator $Emulator
             $script:Before = @(Get-EmulatorSession $Emulator)
             $script:StatsBefore = Get-EmulatorStats $Emulator
-            $script:Output = @(Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '120'; ExcludeUserName = 'breakglass*' })
+            $script:Run = Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '120'; ExcludeUserName = 'breakglass*' }
+            $script:Output = @($Run.Output)
             $script:After = @(Get-EmulatorSession $Emulator)
             $script:StatsAfter = Get-EmulatorStats $Emulator
             $script:Expected = @($Before | Where-Object { $_.AgeMinutes -gt 120 -and $_.UserName -notlike 'breakglass*' })
@@ -249,6 +298,10 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
             ((Get-StatCount $StatsAfter 'disconnectActiveSessions') - (Get-StatCount $StatsBefore 'disconnectActiveSessions')) | Should -Be $hosts.Count
         }
 
+        It 'ran without errors' {
+            $Run.Errors | Should -BeNullOrEmpty
+        }
+
         It 'summarises the outcome per state' {
             $Output.Count | Should -Be 1
             $summary = $Output[0]
@@ -256,13 +309,13 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
             $summary.SessionsStale | Should -Be $Expected.Count
             $summary.SessionsExcluded | Should -Be 1
             $summary.Disconnected | Should -Be $Expected.Count
-            $summary.States['Disconnected'] | Should -Be $Expected.Count
+            $summary.States.Disconnected | Should -Be $Expected.Count
             $summary.StateSummary | Should -Be "Disconnected=$($Expected.Count)"
             @($summary.HostsFailed) | Should -BeNullOrEmpty
         }
 
         It 'finds nothing more to do on a second run' {
-            $again = @(Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00'; ExcludeUserName = 'breakglass*' })
+            $again = @((Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00'; ExcludeUserName = 'breakglass*' }).Output)
             $again[-1].SessionsStale | Should -Be 0
             $again[-1].StateSummary | Should -Be 'none'
         }
@@ -271,16 +324,25 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
     Context 'a host that fails' {
         BeforeAll {
             Reset-TestEmulator $Emulator
-            Set-TestEmulatorHostFault $Emulator -ResourceGroupName 'rg-ops' -Name 'bas-ops' -Status 403
-            $script:Errors = $null
-            $script:Output = @(Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00' } -ErrorVariable script:Errors -ErrorAction SilentlyContinue)
+            Set-RunbookHostFault -ResourceGroupName 'rg-hub' -Name 'bas-hub-neu' -Status 403
+            $script:Before = @(Get-EmulatorSession $Emulator)
+            $script:Run = Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00' }
+            $script:After = @(Get-EmulatorSession $Emulator)
         }
 
-        It 'names the failed host in the summary and still disconnects on the others' {
-            $summary = $Output[-1]
-            @($summary.HostsFailed) -join ' ' | Should -Match 'bas-ops'
-            $summary.Disconnected | Should -BeGreaterThan 0
-            @($Errors).Count | Should -BeGreaterThan 0
+        It 'names the failed host in the summary and in the error stream' {
+            $summary = @($Run.Output)[-1]
+            @($summary.HostsFailed) -join ' ' | Should -Match 'bas-hub-neu'
+            @($Run.Errors).Count | Should -BeGreaterThan 0
+            ($Run.Errors -join ' ') | Should -Match 'bastionHosts/getactivesessions/action|403|AuthorizationFailed'
+        }
+
+        It 'still disconnects the stale sessions on the other hosts' {
+            $expected = @($Before | Where-Object { $_.AgeMinutes -gt 120 -and $_.BastionName -ne 'bas-hub-neu' })
+            $expected.Count | Should -BeGreaterThan 0
+            @($Run.Output)[-1].Disconnected | Should -Be $expected.Count
+            @($After | Where-Object { $expected.SessionId -contains $_.SessionId }) | Should -BeNullOrEmpty
+            @($After | Where-Object BastionName -eq 'bas-hub-neu').Count | Should -Be @($Before | Where-Object BastionName -eq 'bas-hub-neu').Count
         }
     }
 }
