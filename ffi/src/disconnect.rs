@@ -1,0 +1,127 @@
+//! `bastion_disconnect_sessions`: disconnects sessions by id, host by host.
+
+use std::ffi::c_char;
+
+use bastion_session::{HostDisconnectOutcome, SessionDisconnectResult};
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::envelope::{self, FfiError, from_core};
+use crate::operations::{self, Work};
+use crate::request::{self, Call};
+use crate::{boundary, test_hooks};
+
+/// One host's entry in `data.results`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HostResult {
+    host_resource_id: String,
+    host_name: String,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sessions: Option<Vec<SessionDisconnectResult>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<FfiError>,
+}
+
+impl From<HostDisconnectOutcome> for HostResult {
+    fn from(o: HostDisconnectOutcome) -> Self {
+        let (ok, sessions, error) = match o.result {
+            Ok(s) => (true, Some(s), None),
+            Err(e) => (false, None, Some(from_core(&e))),
+        };
+        HostResult {
+            host_resource_id: o.host.resource_id(),
+            host_name: o.host.name,
+            ok,
+            sessions,
+            error,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Stats {
+    hosts_total: usize,
+    hosts_failed: usize,
+    requests: u64,
+    retries: u64,
+    elapsed_ms: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DisconnectData {
+    results: Vec<HostResult>,
+    stats: Stats,
+}
+
+/// Disconnects the sessions; returns the success envelope.
+pub(crate) fn disconnect_json(text: &str) -> Result<String, FfiError> {
+    let req = request::parse(text)?;
+    test_hooks::before_call(&req)?;
+    let common = req.common(Call::Disconnect)?;
+    let (targets, chunk) = req.disconnect_targets()?;
+    let concurrency = common.concurrency;
+    let async_panic = test_hooks::async_panic(&req);
+    drop(req);
+    let order: Vec<String> = targets
+        .iter()
+        .map(|t| t.host.resource_id().to_ascii_lowercase())
+        .collect();
+    let data = operations::execute(common, move |w: Work| async move {
+        test_hooks::maybe_panic_async(async_panic);
+        let mut results: Vec<HostResult> = w
+            .client
+            .disconnect_sessions_many(targets, chunk, concurrency, &w.ctx)
+            .map(HostResult::from)
+            .collect()
+            .await;
+        w.ctx.check().map_err(|e| from_core(&e))?;
+        results.sort_by_key(|r| {
+            let id = r.host_resource_id.to_ascii_lowercase();
+            order.iter().position(|o| *o == id).unwrap_or(usize::MAX)
+        });
+        Ok(DisconnectData {
+            stats: Stats {
+                hosts_total: results.len(),
+                hosts_failed: results.iter().filter(|r| !r.ok).count(),
+                requests: w.ctx.stats.requests(),
+                retries: w.ctx.stats.retries(),
+                elapsed_ms: w.started.elapsed().as_millis() as u64,
+            },
+            results,
+        })
+    })?;
+    envelope::success(&data)
+}
+
+/// Disconnects Bastion sessions by id.
+///
+/// `request_json` lists `targets`, each a host and its `sessionIds` (see
+/// `ffi/CONTRACT.md`, `bastion_disconnect_sessions`). The library sends one
+/// `disconnectActiveSessions` request per host per `chunkSize` ids. Every requested id
+/// appears exactly once per host in the answer; a failing host is an entry with
+/// `"ok":false`. Blocks until done, cancelled or past `timeoutSec`.
+///
+/// - Ownership: the caller owns the returned envelope and frees it with
+///   `bastion_string_free`. `request_json` is borrowed for the call only.
+/// - Never returns null. Never unwinds: a panic becomes an `internal` error envelope.
+/// - Thread safety: any number of threads may call at once, also from inside a tokio
+///   runtime.
+///
+/// # Safety
+/// `request_json` is null or a NUL-terminated string valid for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bastion_disconnect_sessions(request_json: *const c_char) -> *mut c_char {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        boundary::call_json(
+            "bastion_disconnect_sessions",
+            request_json,
+            "request_json",
+            disconnect_json,
+        )
+    }
+}

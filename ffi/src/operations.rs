@@ -1,0 +1,359 @@
+//! The registry of running operations by `operationId`: each has a cancellation token and
+//! a bounded progress queue that `bastion_poll_progress` drains.
+//!
+//! An operation is registered when its call starts and marked finished when the call
+//! returns. A finished operation stays only while it still has queued events, until the
+//! next poll takes them or, unpolled, for [`FINISHED_RETENTION`].
+
+use crate::envelope::{ErrorKind, from_core};
+use crate::request::Common;
+use crate::runtime;
+use bastion_session::{BastionClient, OperationContext, ProgressEvent, ProgressSink};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use once_cell::sync::Lazy;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
+
+use crate::envelope::FfiError;
+
+/// Droppable events kept per operation; past it the oldest `request` event goes first,
+/// then the oldest other droppable event.
+pub const MAX_QUEUED_EVENTS: usize = 4096;
+
+/// How long a finished operation's unpolled events are kept.
+pub const FINISHED_RETENTION: Duration = Duration::from_secs(600);
+
+/// How precious an event is when the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Priority {
+    /// Dropped first (`request` events).
+    Low,
+    /// Dropped when no `Low` event is left.
+    Normal,
+    /// Never dropped (`hostResult` carries data; `hostsDiscovered` is needed for totals).
+    Keep,
+}
+
+struct Queued {
+    priority: Priority,
+    json: Box<RawValue>,
+}
+
+#[derive(Default)]
+struct EventQueue {
+    items: VecDeque<Queued>,
+    droppable: usize,
+    dropped: u64,
+}
+
+impl EventQueue {
+    fn push(&mut self, priority: Priority, json: Box<RawValue>) {
+        if priority != Priority::Keep {
+            if self.droppable >= MAX_QUEUED_EVENTS {
+                let victim = self
+                    .items
+                    .iter()
+                    .position(|q| q.priority == Priority::Low)
+                    .or_else(|| {
+                        self.items
+                            .iter()
+                            .position(|q| q.priority == Priority::Normal)
+                    });
+                if let Some(i) = victim {
+                    self.items.remove(i);
+                    self.droppable -= 1;
+                    self.dropped += 1;
+                }
+            }
+            self.droppable += 1;
+        }
+        self.items.push_back(Queued { priority, json });
+    }
+
+    fn drain(&mut self) -> (Vec<Box<RawValue>>, u64) {
+        self.droppable = 0;
+        let dropped = std::mem::take(&mut self.dropped);
+        (self.items.drain(..).map(|q| q.json).collect(), dropped)
+    }
+}
+
+/// One running (or recently finished) operation.
+pub(crate) struct Operation {
+    /// Cancelled by `bastion_cancel`; the core watches it.
+    pub cancel: CancellationToken,
+    tracked: bool,
+    running: AtomicBool,
+    queue: Mutex<EventQueue>,
+    finished_at: Mutex<Option<Instant>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere; the data (queues, maps) stays usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Operation {
+    fn new(tracked: bool) -> Self {
+        Operation {
+            cancel: CancellationToken::new(),
+            tracked,
+            running: AtomicBool::new(true),
+            queue: Mutex::new(EventQueue::default()),
+            finished_at: Mutex::new(None),
+        }
+    }
+
+    /// Queues `event` (serialised now) unless nobody can poll this operation.
+    pub(crate) fn push<T: Serialize + ?Sized>(&self, priority: Priority, event: &T) {
+        if !self.tracked {
+            return;
+        }
+        let Ok(json) = serde_json::value::to_raw_value(event) else {
+            return;
+        };
+        lock(&self.queue).push(priority, json);
+    }
+}
+
+static REGISTRY: Lazy<Mutex<HashMap<String, Arc<Operation>>>> =
+    Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// A started operation; finishing it (on drop) marks it not running.
+pub(crate) struct OperationHandle {
+    id: Option<String>,
+    op: Arc<Operation>,
+}
+
+impl OperationHandle {
+    /// The operation (its cancel token and progress queue).
+    pub(crate) fn operation(&self) -> &Arc<Operation> {
+        &self.op
+    }
+}
+
+impl Drop for OperationHandle {
+    fn drop(&mut self) {
+        self.op.running.store(false, Ordering::SeqCst);
+        *lock(&self.op.finished_at) = Some(Instant::now());
+        if let Some(id) = &self.id {
+            let empty = lock(&self.op.queue).items.is_empty();
+            if empty {
+                let mut registry = lock(&REGISTRY);
+                if registry.get(id).is_some_and(|o| Arc::ptr_eq(o, &self.op)) {
+                    registry.remove(id);
+                }
+            }
+        }
+    }
+}
+
+/// Registers an operation under `id` (if any). An `id` already used by a running call is
+/// an `invalidRequest`; one of a finished call is replaced.
+pub(crate) fn start(id: Option<&str>) -> Result<OperationHandle, FfiError> {
+    let Some(id) = id else {
+        return Ok(OperationHandle {
+            id: None,
+            op: Arc::new(Operation::new(false)),
+        });
+    };
+    let op = Arc::new(Operation::new(true));
+    let mut registry = lock(&REGISTRY);
+    if registry
+        .get(id)
+        .is_some_and(|o| o.running.load(Ordering::SeqCst))
+    {
+        return Err(FfiError::invalid_request(
+            "operationId",
+            "is already used by a running call",
+        ));
+    }
+    let now = Instant::now();
+    registry.retain(|_, o| {
+        o.running.load(Ordering::SeqCst)
+            || lock(&o.finished_at).is_none_or(|t| now.duration_since(t) < FINISHED_RETENTION)
+    });
+    registry.insert(id.to_owned(), Arc::clone(&op));
+    Ok(OperationHandle {
+        id: Some(id.to_owned()),
+        op,
+    })
+}
+
+/// Cancels the running operation `id`; `true` if there was one.
+pub(crate) fn cancel(id: &str) -> bool {
+    let registry = lock(&REGISTRY);
+    match registry.get(id) {
+        Some(op) if op.running.load(Ordering::SeqCst) => {
+            op.cancel.cancel();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// What `bastion_poll_progress` answers.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Poll {
+    /// Whether the operation is still running.
+    pub running: bool,
+    /// The queued events, oldest first.
+    pub events: Vec<Box<RawValue>>,
+    /// Events dropped since the last poll because the queue was full.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Takes the queued events of `id`; forgets a finished operation once drained.
+pub(crate) fn poll(id: &str) -> Poll {
+    let mut registry = lock(&REGISTRY);
+    let Some(op) = registry.get(id).cloned() else {
+        return Poll {
+            running: false,
+            events: Vec::new(),
+            dropped: 0,
+        };
+    };
+    let (events, dropped) = lock(&op.queue).drain();
+    let running = op.running.load(Ordering::SeqCst);
+    if !running {
+        registry.remove(id);
+    }
+    Poll {
+        running,
+        events,
+        dropped,
+    }
+}
+
+// ---- running one call ---------------------------------------------------------------
+
+/// Forwards the core's progress events into an operation's queue.
+struct QueueSink(Arc<Operation>);
+
+impl ProgressSink for QueueSink {
+    fn emit(&self, event: ProgressEvent) {
+        let priority = match &event {
+            ProgressEvent::Request { .. } => Priority::Low,
+            ProgressEvent::HostsDiscovered { .. } | ProgressEvent::HostResult { .. } => {
+                Priority::Keep
+            }
+            _ => Priority::Normal,
+        };
+        self.0.push(priority, &event);
+    }
+}
+
+/// Everything a call's async work gets.
+pub(crate) struct Work {
+    /// The client for this call's options.
+    pub client: BastionClient,
+    /// Cancellation (by `bastion_cancel`), deadline, progress, counters.
+    pub ctx: OperationContext,
+    /// The operation (to queue extra events such as `hostResult`).
+    pub op: Arc<Operation>,
+    /// When the call started.
+    pub started: Instant,
+}
+
+/// Registers the operation, runs `work` on the library runtime and blocks until it ends,
+/// is cancelled (answers `cancelled` at once) or passes its deadline (`timeout`).
+pub(crate) fn execute<T, F, Fut>(common: Common, work: F) -> Result<T, FfiError>
+where
+    F: FnOnce(Work) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, FfiError>> + Send + 'static,
+    T: Send + 'static,
+{
+    let handle = start(common.operation_id.as_deref())?;
+    let op = Arc::clone(handle.operation());
+    let op_id = common.operation_id.clone().unwrap_or_default();
+    let began = Instant::now();
+    tracing::debug!(target: "bastion_session_ffi", operation_id = %op_id, endpoint = ?common.options.arm_endpoint.as_ref().map(url::Url::as_str), "operation started");
+    let timeout = common.timeout;
+    let options = common.options;
+    let outcome = runtime::run(async move {
+        let started = Instant::now();
+        let client = BastionClient::new(options).map_err(|e| from_core(&e))?;
+        let ctx = OperationContext::new()
+            .with_cancel(op.cancel.clone())
+            .with_progress(Arc::new(QueueSink(Arc::clone(&op))))
+            .with_timeout(timeout);
+        let cancel = op.cancel.clone();
+        let fut = work(Work {
+            client,
+            ctx,
+            op,
+            started,
+        });
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(FfiError::cancelled()),
+            _ = tokio::time::sleep(timeout) => Err(FfiError::new(
+                ErrorKind::Timeout,
+                format!("the call did not finish within timeoutSec ({} s)", timeout.as_secs()),
+            )),
+            r = fut => r,
+        }
+    });
+    drop(handle);
+    let outcome = outcome?;
+    tracing::debug!(
+        target: "bastion_session_ffi",
+        operation_id = %op_id,
+        elapsed_ms = began.elapsed().as_millis() as u64,
+        error = outcome.as_ref().err().map(|e| e.kind.name()),
+        "operation finished"
+    );
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn queue_drops_low_priority_first_and_keeps_results() {
+        let mut q = EventQueue::default();
+        let raw = |v: serde_json::Value| serde_json::value::to_raw_value(&v).unwrap();
+        q.push(Priority::Keep, raw(json!({"type": "hostResult"})));
+        q.push(Priority::Normal, raw(json!({"type": "hostDone"})));
+        for _ in 0..MAX_QUEUED_EVENTS {
+            q.push(Priority::Low, raw(json!({"type": "request"})));
+        }
+        assert_eq!(q.dropped, 1);
+        let (events, dropped) = q.drain();
+        assert_eq!(dropped, 1);
+        assert_eq!(events.len(), MAX_QUEUED_EVENTS + 1);
+        assert!(events[0].get().contains("hostResult"));
+        assert!(events[1].get().contains("hostDone"));
+    }
+
+    #[test]
+    fn lifecycle() {
+        let h = start(Some("unit-op")).unwrap();
+        assert!(start(Some("unit-op")).is_err());
+        h.operation().push(Priority::Normal, &json!({"type": "x"}));
+        assert!(cancel("unit-op"));
+        assert!(h.operation().cancel.is_cancelled());
+        let p = poll("unit-op");
+        assert!(p.running && p.events.len() == 1);
+        h.operation().push(Priority::Normal, &json!({"type": "y"}));
+        drop(h);
+        assert!(!cancel("unit-op"));
+        let p = poll("unit-op");
+        assert!(!p.running && p.events.len() == 1);
+        let p = poll("unit-op");
+        assert!(!p.running && p.events.is_empty());
+    }
+}

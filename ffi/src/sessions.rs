@@ -1,0 +1,183 @@
+//! `bastion_get_sessions`: the active sessions of many Bastion hosts, named or discovered.
+
+use std::collections::HashMap;
+use std::ffi::c_char;
+
+use bastion_session::{BastionHost, BastionSession, HostSessionsOutcome};
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::envelope::{self, FfiError, from_core};
+use crate::operations::{self, Priority, Work};
+use crate::request::{self, Call, HostSelection};
+use crate::{boundary, test_hooks};
+
+/// One host's entry in `data.hosts` (and in a `hostResult` event).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HostEntry {
+    host: BastionHost,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sessions: Option<Vec<BastionSession>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<FfiError>,
+}
+
+impl HostEntry {
+    /// Builds the entry of one host's outcome.
+    pub(crate) fn from_outcome(outcome: HostSessionsOutcome) -> Self {
+        match outcome.result {
+            Ok(sessions) => HostEntry {
+                host: outcome.host,
+                ok: true,
+                sessions: Some(sessions),
+                error: None,
+            },
+            Err(e) => HostEntry {
+                host: outcome.host,
+                ok: false,
+                sessions: None,
+                error: Some(from_core(&e)),
+            },
+        }
+    }
+}
+
+/// `data.stats`.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Stats {
+    hosts_total: usize,
+    hosts_failed: usize,
+    sessions: usize,
+    requests: u64,
+    retries: u64,
+    elapsed_ms: u64,
+}
+
+/// `data` of a `bastion_get_sessions` success.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionsData {
+    hosts: Vec<HostEntry>,
+    stats: Stats,
+}
+
+impl SessionsData {
+    /// Builds the answer from host entries (used by the marshalling benchmark too).
+    pub fn new(hosts: Vec<HostEntry>, requests: u64, retries: u64, elapsed_ms: u64) -> Self {
+        let stats = Stats {
+            hosts_total: hosts.len(),
+            hosts_failed: hosts.iter().filter(|h| !h.ok).count(),
+            sessions: hosts
+                .iter()
+                .map(|h| h.sessions.as_ref().map_or(0, Vec::len))
+                .sum(),
+            requests,
+            retries,
+            elapsed_ms,
+        };
+        SessionsData { hosts, stats }
+    }
+}
+
+#[derive(Serialize)]
+struct HostResultEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    result: &'a HostEntry,
+}
+
+/// Lists the sessions; returns the success envelope.
+pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
+    let req = request::parse(text)?;
+    test_hooks::before_call(&req)?;
+    let common = req.common(Call::GetSessions)?;
+    let selection = req.host_list()?;
+    let stream_results = req.stream_results.unwrap_or(false);
+    let concurrency = common.concurrency;
+    let async_panic = test_hooks::async_panic(&req);
+    drop(req);
+    let data = operations::execute(common, move |w: Work| async move {
+        test_hooks::maybe_panic_async(async_panic);
+        let hosts: Vec<BastionHost> = match selection {
+            HostSelection::Hosts(refs) => refs.into_iter().map(BastionHost::from).collect(),
+            HostSelection::Scope(scope) => {
+                let hosts = w
+                    .client
+                    .list_hosts(&scope, &w.ctx)
+                    .await
+                    .map_err(|e| from_core(&e))?;
+                w.ctx
+                    .emit(bastion_session::ProgressEvent::HostsDiscovered { count: hosts.len() });
+                hosts
+            }
+        };
+        let order: HashMap<String, usize> = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.id.to_ascii_lowercase(), i))
+            .collect();
+        let mut stream = w.client.list_sessions_many(hosts, concurrency, &w.ctx);
+        let mut entries: Vec<(usize, HostEntry)> = Vec::new();
+        while let Some(outcome) = stream.next().await {
+            let mut entry = HostEntry::from_outcome(outcome);
+            if stream_results {
+                w.op.push(
+                    Priority::Keep,
+                    &HostResultEvent {
+                        kind: "hostResult",
+                        result: &entry,
+                    },
+                );
+                entry.sessions = None;
+            }
+            let i = order
+                .get(&entry.host.id.to_ascii_lowercase())
+                .copied()
+                .unwrap_or(usize::MAX);
+            entries.push((i, entry));
+        }
+        w.ctx.check().map_err(|e| from_core(&e))?;
+        entries.sort_by_key(|(i, _)| *i);
+        Ok(SessionsData::new(
+            entries.into_iter().map(|(_, e)| e).collect(),
+            w.ctx.stats.requests(),
+            w.ctx.stats.retries(),
+            w.started.elapsed().as_millis() as u64,
+        ))
+    })?;
+    envelope::success(&data)
+}
+
+/// Lists the active sessions of Bastion hosts.
+///
+/// `request_json` names the hosts (`hosts`) or where to find them (`scope`), the
+/// credential and the options (see `ffi/CONTRACT.md`, `bastion_get_sessions`). Blocks
+/// until every host answered or failed, the `operationId` is cancelled (`cancelled`), or
+/// `timeoutSec` passes (`timeout`). One failing host is an entry with `"ok":false`, not a
+/// failed call. With `"streamResults":true` each host's sessions are delivered as
+/// `hostResult` events through `bastion_poll_progress` instead.
+///
+/// - Ownership: the caller owns the returned envelope and frees it with
+///   `bastion_string_free`. `request_json` is borrowed for the call only; secrets in it are
+///   zeroed in the library's copies when the call ends.
+/// - Never returns null. Never unwinds: a panic becomes an `internal` error envelope.
+/// - Thread safety: any number of threads may call at once, also from inside a tokio
+///   runtime; the work runs on the library's own runtime.
+///
+/// # Safety
+/// `request_json` is null or a NUL-terminated string valid for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bastion_get_sessions(request_json: *const c_char) -> *mut c_char {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        boundary::call_json(
+            "bastion_get_sessions",
+            request_json,
+            "request_json",
+            get_sessions_json,
+        )
+    }
+}
