@@ -73,7 +73,7 @@ Describe 'Error records' {
 
     It 'nothing listening: BastionConnectionFailed / ConnectionError (or the deadline first)' {
         $errors = $null
-        $null = Get-BastionSession -ResourceId $HostId -AccessToken $Token -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 20 -ErrorVariable errors -ErrorAction SilentlyContinue
+        $null = Get-BastionSession -ResourceId $HostId -AccessToken $Token -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 6 -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId | Should -Match '^Bastion(ConnectionFailed|RequestTimeout),Get-BastionSession$'
         $errors[0].CategoryInfo.Category | Should -BeIn @('ConnectionError', 'OperationTimeout')
     }

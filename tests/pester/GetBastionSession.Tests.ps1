@@ -144,7 +144,7 @@ Describe 'Get-BastionSession output objects' {
 
     It 'render in the default table view without error' {
         { $Sessions | Format-Table | Out-String } | Should -Not -Throw
-        ($Sessions | Format-Table | Out-String) | Should -Match 'BastionName'
+        ($Sessions | Format-Table | Out-String -Width 200) | Should -Match 'BastionName'
     }
 }
 

@@ -138,12 +138,16 @@ function Get-BastionSession {
     [CmdletBinding(DefaultParameterSetName = 'BySubscription')]
     [OutputType('BastionSession.Session')]
     param(
+        # Also in ByResourceId (not mandatory, ignored there): objects such as Get-AzBastion's
+        # carry Id, Name and ResourceGroupName at once, and must resolve to ByResourceId.
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName', ValueFromPipelineByPropertyName = $true)]
         [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceGroup', ValueFromPipelineByPropertyName = $true)]
+        [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true, DontShow = $true)]
         [ValidateNotNullOrEmpty()]
         [string] $ResourceGroupName,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName', ValueFromPipelineByPropertyName = $true)]
+        [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true, DontShow = $true)]
         [Alias('BastionName', 'BastionHostName')]
         [ValidateNotNullOrEmpty()]
         [string[]] $Name,
@@ -236,6 +240,33 @@ function Get-BastionSession {
                     if ($seenHosts.Add($id)) { $hostRefs.Add(@{ subscriptionId = $sub; resourceGroupName = $pending.ResourceGroupName; name = $hostName }) }
                 }
             }
+        }
+
+        # Several subscriptions: discover each one's hosts separately, so one subscription that
+        # fails (not found, forbidden) is a non-terminating error and the others still answer;
+        # then query every host in one fan-out.
+        if (@($subscriptions).Count -gt 1 -and ($groupScopes.Count -gt 0 -or $subscriptionScope)) {
+            $groups = @(if ($subscriptionScope) { $null } else { $groupScopes.ToArray() })
+            foreach ($sub in $subscriptions) {
+                foreach ($group in $groups) {
+                    $listRequest = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $ArmEndpoint -Environment $Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+                    $scope = @{ subscriptionIds = @($sub) }
+                    if ($group) { $scope['resourceGroupName'] = $group }
+                    $listRequest['scope'] = $scope
+                    $label = if ($group) { "resource group '{0}' of subscription {1}" -f $group, $sub } else { "subscription $sub" }
+                    Write-Verbose ("Get-BastionSession: listing the Bastion hosts of {0} (bastion_list_hosts)" -f $label)
+                    $listed = Invoke-BastionNative -Function 'bastion_list_hosts' -Request $listRequest -Secret $secrets | Select-Object -Last 1
+                    if ($null -ne $listed.Error) {
+                        $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $listed.Error -Context ('Get-BastionSession for {0}' -f $label) -Secret $secrets))
+                        continue
+                    }
+                    foreach ($h in $listed.Hosts) {
+                        if ($seenHosts.Add($h.Id)) { $hostRefs.Add(@{ resourceId = $h.Id }) }
+                    }
+                }
+            }
+            $groupScopes.Clear()
+            $subscriptionScope = $false
         }
 
         # One native call per way of naming hosts (the contract takes hosts or one scope).
