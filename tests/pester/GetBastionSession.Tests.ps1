@@ -239,3 +239,16 @@ Describe 'Get-BastionSession -Verbose, -Debug and progress' {
         } finally { $ps.Dispose() }
     }
 }
+
+Describe 'Tab completion' {
+    It 'completes -ResourceGroupName and -Name from the hosts of the subscription' {
+        $prefix = "Get-BastionSession -SubscriptionId $Sub -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)' "
+        $line = $prefix + '-ResourceGroupName '
+        $groups = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        @($groups | Sort-Object) | Should -Be @($Hosts.BastionResourceGroupName | Sort-Object -Unique)
+        $rg = $Hosts[0].BastionResourceGroupName
+        $line = $prefix + "-ResourceGroupName $rg -Name "
+        $names = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        @($names | Sort-Object) | Should -Be @($Hosts | Where-Object BastionResourceGroupName -eq $rg | ForEach-Object BastionName | Sort-Object)
+    }
+}
