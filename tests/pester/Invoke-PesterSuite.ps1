@@ -46,6 +46,8 @@ if ($loaded.Version -lt [version]'5.7.1' -or $loaded.Version.Major -ne 5) {
     exit 2
 }
 
+# pwsh -File passes 'a,b' as one string: split it.
+$Path = @($Path | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 $config = New-PesterConfiguration
 $config.Run.Path = $Path
 $config.Run.PassThru = $true
@@ -56,6 +58,10 @@ if ($TagFilter) { $config.Filter.Tag = $TagFilter }
 if ($FullNameFilter) { $config.Filter.FullName = $FullNameFilter }
 
 $result = Invoke-Pester -Configuration $config
+if ($null -eq $result) {
+    Write-Host 'pester: the run produced no result (see the errors above)' -ForegroundColor Red
+    exit 1
+}
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
 Write-Host ("pester: {0} passed, {1} failed, {2} skipped ({3} tests in {4:n1} s)" -f $result.PassedCount, $failed, $result.SkippedCount, $result.TotalCount, $result.Duration.TotalSeconds)
 if ($failed -gt 0 -or $result.Result -ne 'Passed') { exit 1 }
