@@ -133,6 +133,15 @@ pub(crate) struct TargetRequest {
 /// Removes the content of double-quoted strings from a serde message, so that a value
 /// the caller sent (perhaps a secret in the wrong place) is never echoed back.
 fn redact_values(message: &str) -> String {
+    // `invalid type: integer `123`, expected ...`: the unexpected part is the caller's value.
+    for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(i) = rest.find(", expected ")
+        {
+            let what = prefix.trim_end_matches([':', ' ']);
+            return format!("{what}{}", redact_values(&rest[i..]));
+        }
+    }
     let mut out = String::with_capacity(message.len());
     let mut in_quotes = false;
     let mut after_variant = false;
@@ -170,7 +179,7 @@ fn redact_values(message: &str) -> String {
 /// The JSON path of a serde_path_to_error path, `$` for the root.
 fn path_string(path: &serde_path_to_error::Path) -> String {
     let s = path.to_string();
-    if s == "." || s.is_empty() {
+    if s == "." || s == "?" || s.is_empty() {
         "$".to_owned()
     } else {
         s
@@ -576,9 +585,9 @@ impl Request {
             parse_url("proxy", p)?;
             options.proxy = Some(p.clone());
         }
+        // The call's deadline (`timeoutSec`) is enforced around the whole call; the core's
+        // per-host LRO timeout stays its own (a host hitting it is a failed host entry).
         let timeout = Duration::from_secs(self.timeout_sec.unwrap_or(DEFAULT_TIMEOUT_SEC));
-        // The whole call must end by its deadline, an LRO included.
-        options.poll.lro_timeout = options.poll.lro_timeout.min(timeout);
         Ok(Common {
             options,
             operation_id: self.operation_id.clone(),
@@ -736,6 +745,8 @@ mod tests {
         assert!(!e.message.contains("s3cr3t"), "{}", e.message);
         let e = err(r#"{"credential":"s3cr3t"}"#);
         assert!(!e.message.contains("s3cr3t"), "{}", e.message);
+        let e = err(r#"{"credential":{"type":"accessToken","token":987654321}}"#);
+        assert!(!e.message.contains("987654321"), "{}", e.message);
         let e = err(r#"{"hosts":[{"resourceId":5}]}"#);
         assert_eq!(e.target.as_deref(), Some("hosts[0].resourceId"));
     }
@@ -758,8 +769,8 @@ mod tests {
     #[test]
     fn redaction() {
         assert_eq!(
-            redact_values(r#"invalid type: string "abc", expected u64"#),
-            r#"invalid type: string "…", expected u64"#
+            redact_values(r#"invalid type: string "abc", expected u64 at line 1"#),
+            "invalid type, expected u64 at line 1"
         );
         assert_eq!(
             redact_values("unknown variant `abc`, expected `x`"),

@@ -65,15 +65,19 @@ pub(crate) struct SessionsData {
 }
 
 impl SessionsData {
-    /// Builds the answer from host entries (used by the marshalling benchmark too).
-    pub fn new(hosts: Vec<HostEntry>, requests: u64, retries: u64, elapsed_ms: u64) -> Self {
+    /// Builds the answer from host entries; `sessions` counts every session read, also
+    /// those already streamed as `hostResult` events.
+    pub fn new(
+        hosts: Vec<HostEntry>,
+        sessions: usize,
+        requests: u64,
+        retries: u64,
+        elapsed_ms: u64,
+    ) -> Self {
         let stats = Stats {
             hosts_total: hosts.len(),
             hosts_failed: hosts.iter().filter(|h| !h.ok).count(),
-            sessions: hosts
-                .iter()
-                .map(|h| h.sessions.as_ref().map_or(0, Vec::len))
-                .sum(),
+            sessions,
             requests,
             retries,
             elapsed_ms,
@@ -103,16 +107,12 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
         test_hooks::maybe_panic_async(async_panic);
         let hosts: Vec<BastionHost> = match selection {
             HostSelection::Hosts(refs) => refs.into_iter().map(BastionHost::from).collect(),
-            HostSelection::Scope(scope) => {
-                let hosts = w
-                    .client
-                    .list_hosts(&scope, &w.ctx)
-                    .await
-                    .map_err(|e| from_core(&e))?;
-                w.ctx
-                    .emit(bastion_session::ProgressEvent::HostsDiscovered { count: hosts.len() });
-                hosts
-            }
+            // The core emits `hostsDiscovered` itself.
+            HostSelection::Scope(scope) => w
+                .client
+                .list_hosts(&scope, &w.ctx)
+                .await
+                .map_err(|e| from_core(&e))?,
         };
         let order: HashMap<String, usize> = hosts
             .iter()
@@ -121,8 +121,10 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
             .collect();
         let mut stream = w.client.list_sessions_many(hosts, concurrency, &w.ctx);
         let mut entries: Vec<(usize, HostEntry)> = Vec::new();
+        let mut sessions = 0;
         while let Some(outcome) = stream.next().await {
             let mut entry = HostEntry::from_outcome(outcome);
+            sessions += entry.sessions.as_ref().map_or(0, Vec::len);
             if stream_results {
                 w.op.push(
                     Priority::Keep,
@@ -143,6 +145,7 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
         entries.sort_by_key(|(i, _)| *i);
         Ok(SessionsData::new(
             entries.into_iter().map(|(_, e)| e).collect(),
+            sessions,
             w.ctx.stats.requests(),
             w.ctx.stats.retries(),
             w.started.elapsed().as_millis() as u64,

@@ -1,0 +1,519 @@
+//! The built library driven like a foreign caller (libloading) against the ARM mock:
+//! every export, every error kind the boundary produces, cancellation, progress,
+//! streaming, many threads, calls from inside tokio, panics and secrets.
+
+mod support;
+
+use std::ffi::CString;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::arm_mock::{self, Mock};
+use support::{expect_error, expect_ok, lib};
+
+const TOKEN: &str = "SECRET-TOKEN-4f1c9a77";
+
+fn normal_mock() -> (Arc<Mock>, String) {
+    let mock = Mock::new(TOKEN, &[("bh-0", 3), ("bh-1", 5), ("bh-2", 0)]);
+    let url = arm_mock::spawn(Arc::clone(&mock));
+    (mock, url)
+}
+
+fn special_mock() -> String {
+    arm_mock::spawn(Mock::new(
+        TOKEN,
+        &[
+            ("slow-0", 0),
+            ("forbidden-0", 0),
+            ("garbage-0", 0),
+            ("bh-0", 2),
+        ],
+    ))
+}
+
+fn base(url: &str) -> Value {
+    json!({
+        "credential": {"type": "accessToken", "token": TOKEN},
+        "armEndpoint": url,
+        "pollIntervalMinSec": 0,
+        "maxRetries": 0,
+    })
+}
+
+fn with(mut v: Value, extra: Value) -> String {
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    v.to_string()
+}
+
+fn scope() -> Value {
+    json!({"subscriptionIds": [arm_mock::SUB], "resourceGroupName": arm_mock::RG})
+}
+
+#[test]
+fn version_names_crate_and_schema() {
+    let v = lib().version_string();
+    assert_eq!(
+        v,
+        format!(
+            "bastion_session_ffi {} (schema 1)",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
+fn null_pointers_are_invalid_argument() {
+    let l = lib();
+    for f in [
+        l.get_sessions,
+        l.disconnect_sessions,
+        l.list_hosts,
+        l.poll_progress,
+    ] {
+        let text = l.call_raw(f, std::ptr::null());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let e = expect_error(&v, "invalidArgument", 1001);
+        assert!(e["message"].as_str().unwrap().contains("null"), "{v}");
+    }
+    assert_eq!(unsafe { (l.cancel)(std::ptr::null()) }, -1);
+    unsafe { (l.string_free)(std::ptr::null_mut()) };
+}
+
+#[test]
+fn invalid_utf8_is_invalid_argument() {
+    let l = lib();
+    let bad = CString::new(vec![b'{', b'"', 0xC3, 0x28, b'"', b'}']).unwrap();
+    for f in [
+        l.get_sessions,
+        l.disconnect_sessions,
+        l.list_hosts,
+        l.poll_progress,
+    ] {
+        let v: Value = serde_json::from_str(&l.call_raw(f, bad.as_ptr())).unwrap();
+        let e = expect_error(&v, "invalidArgument", 1001);
+        assert!(e["message"].as_str().unwrap().contains("UTF-8"), "{v}");
+    }
+    assert_eq!(unsafe { (l.cancel)(bad.as_ptr()) }, -1);
+}
+
+#[test]
+fn oversized_request_is_invalid_argument() {
+    let l = lib();
+    let mut big = vec![b' '; 64 * 1024 * 1024 + 1];
+    big[0] = b'{';
+    let c = CString::new(big).unwrap();
+    let v: Value = serde_json::from_str(&l.call_raw(l.get_sessions, c.as_ptr())).unwrap();
+    let e = expect_error(&v, "invalidArgument", 1001);
+    assert!(e["message"].as_str().unwrap().contains("64 MiB"), "{v}");
+}
+
+#[test]
+fn malformed_and_mistyped_requests_name_the_path() {
+    let l = lib();
+    for (req, path) in [
+        ("{", "$"),
+        ("[]", "$"),
+        ("{} trailing", "$"),
+        (r#"{"timeoutSec":"ten"}"#, "timeoutSec"),
+        (r#"{"hosts":[{"resourceId":7}]}"#, "hosts[0].resourceId"),
+        (
+            r#"{"credential":{"type":"accessToken","tokne":"x"}}"#,
+            "credential.tokne",
+        ),
+        (r#"{"bogus":1}"#, "bogus"),
+        (r#"{"timeoutSec":0,"hosts":[]}"#, "timeoutSec"),
+        (r#"{"hosts":[]}"#, "hosts"),
+        (
+            r#"{"hosts":[{"resourceId":"/subscriptions/x"}]}"#,
+            "hosts[0].resourceId",
+        ),
+        (
+            r#"{"credential":{"type":"nope"},"hosts":[{"resourceId":"/x"}]}"#,
+            "credential.type",
+        ),
+    ] {
+        let v = l.call(l.get_sessions, req);
+        let e = expect_error(&v, "invalidRequest", 1002);
+        assert_eq!(e["target"], path, "{req}: {v}");
+    }
+    let v = l.call(l.list_hosts, r#"{"streamResults":true}"#);
+    assert_eq!(
+        expect_error(&v, "invalidRequest", 1002)["target"],
+        "streamResults"
+    );
+    let v = l.call(
+        l.disconnect_sessions,
+        r#"{"targets":[{"hostResourceId":"/x","sessionIds":[]}]}"#,
+    );
+    assert_eq!(
+        expect_error(&v, "invalidRequest", 1002)["target"],
+        "targets[0].hostResourceId"
+    );
+    let v = l.call(
+        l.disconnect_sessions,
+        &json!({"targets":[{"hostResourceId": arm_mock::host_id("bh-0"), "sessionIds": []}]})
+            .to_string(),
+    );
+    assert_eq!(
+        expect_error(&v, "invalidRequest", 1002)["target"],
+        "targets[0].sessionIds"
+    );
+}
+
+#[test]
+fn other_schema_versions_are_unsupported() {
+    let l = lib();
+    expect_error(
+        &l.call(l.get_sessions, r#"{"schemaVersion":2,"newThing":{}}"#),
+        "unsupportedSchema",
+        1003,
+    );
+    expect_error(
+        &l.call(l.list_hosts, r#"{"schemaVersion":"1"}"#),
+        "unsupportedSchema",
+        1003,
+    );
+}
+
+#[test]
+fn lists_hosts_sessions_and_disconnects() {
+    let l = lib();
+    let (_mock, url) = normal_mock();
+    let hosts = expect_ok(&l.call(l.list_hosts, &with(base(&url), json!({"scope": scope()}))));
+    assert_eq!(hosts["hosts"].as_array().unwrap().len(), 3, "{hosts}");
+    assert_eq!(hosts["hosts"][0]["sku"], "Standard");
+
+    let data = expect_ok(&l.call(l.get_sessions, &with(base(&url), json!({"scope": scope()}))));
+    assert_eq!(data["stats"]["hostsTotal"], 3, "{data}");
+    assert_eq!(data["stats"]["sessions"], 8, "{data}");
+    assert_eq!(data["stats"]["hostsFailed"], 0, "{data}");
+    let bh1 = &data["hosts"][1];
+    assert_eq!(bh1["host"]["name"], "bh-1");
+    assert_eq!(bh1["ok"], true);
+    assert_eq!(bh1["sessions"][0]["sessionId"], "bh-1-s0");
+    assert_eq!(bh1["sessions"][0]["startTime"], "2026-11-28T09:15:00Z");
+
+    let req = with(
+        base(&url),
+        json!({"targets": [
+            {"hostResourceId": arm_mock::host_id("bh-1"), "sessionIds": ["bh-1-s0", "bh-1-s1", "bh-1-s0", "nope"]},
+            {"subscriptionId": arm_mock::SUB, "resourceGroupName": "rg-0", "name": "bh-9", "sessionIds": ["x"]}
+        ]}),
+    );
+    let d = expect_ok(&l.call(l.disconnect_sessions, &req));
+    assert_eq!(d["stats"]["hostsTotal"], 2, "{d}");
+    assert_eq!(d["stats"]["hostsFailed"], 1, "{d}");
+    let r0 = &d["results"][0];
+    assert_eq!(r0["hostName"], "bh-1");
+    assert_eq!(r0["ok"], true, "{d}");
+    let states: Vec<(&str, &str)> = r0["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["sessionId"].as_str().unwrap(),
+                s["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("bh-1-s0", "Disconnected"),
+            ("bh-1-s1", "Disconnected"),
+            ("nope", "NotFound")
+        ]
+    );
+    assert_eq!(d["results"][1]["ok"], false);
+    assert_eq!(d["results"][1]["error"]["kind"], "notFound");
+    assert_eq!(d["results"][1]["error"]["code"], 2004);
+
+    let hosts = json!([{"resourceId": arm_mock::host_id("bh-1")}]);
+    let data = expect_ok(&l.call(l.get_sessions, &with(base(&url), json!({"hosts": hosts}))));
+    assert_eq!(data["stats"]["sessions"], 3, "{data}");
+}
+
+#[test]
+fn service_and_client_errors_map_to_their_kinds() {
+    let l = lib();
+    let (_mock, url) = normal_mock();
+    let special = special_mock();
+    // auth: a token the service refuses.
+    let mut b = base(&url);
+    b["credential"]["token"] = json!("wrong-token");
+    expect_error(
+        &l.call(l.list_hosts, &with(b, json!({"scope": scope()}))),
+        "auth",
+        2001,
+    );
+    // notFound: a resource group that does not exist fails discovery.
+    let v = l.call(
+        l.list_hosts,
+        &with(
+            base(&url),
+            json!({"scope": {"subscriptionIds": [arm_mock::SUB], "resourceGroupName": "rg-x"}}),
+        ),
+    );
+    let e = expect_error(&v, "notFound", 2004);
+    assert_eq!(e["httpStatus"], 404);
+    assert_eq!(e["armCode"], "ResourceGroupNotFound");
+    // forbidden / invalidResponse: per-host entries.
+    let hosts = json!([{"resourceId": arm_mock::host_id("forbidden-0")},
+                       {"resourceId": arm_mock::host_id("garbage-0")},
+                       {"resourceId": arm_mock::host_id("bh-0")}]);
+    let d = expect_ok(&l.call(
+        l.get_sessions,
+        &with(base(&special), json!({"hosts": hosts})),
+    ));
+    assert_eq!(d["hosts"][0]["error"]["kind"], "forbidden", "{d}");
+    assert_eq!(d["hosts"][0]["error"]["code"], 2002);
+    assert_eq!(d["hosts"][1]["error"]["kind"], "invalidResponse", "{d}");
+    assert_eq!(d["hosts"][1]["error"]["code"], 3004);
+    assert_eq!(d["hosts"][2]["ok"], true);
+    assert_eq!(d["stats"]["hostsFailed"], 2);
+    // insecureEndpoint: plain HTTP to a host that is not loopback (never contacted).
+    let v = l.call(
+        l.list_hosts,
+        &with(
+            base("http://bastion.example.com"),
+            json!({"scope": scope()}),
+        ),
+    );
+    expect_error(&v, "insecureEndpoint", 3005);
+    // transport: nobody listens.
+    let v = l.call(
+        l.list_hosts,
+        &with(base("http://127.0.0.1:9"), json!({"scope": scope()})),
+    );
+    expect_error(&v, "transport", 3003);
+    // timeout: a host whose operation never ends, with a 1 s deadline.
+    let hosts = json!([{"resourceId": arm_mock::host_id("slow-0")}]);
+    let started = Instant::now();
+    let v = l.call(
+        l.get_sessions,
+        &with(base(&special), json!({"hosts": hosts, "timeoutSec": 1})),
+    );
+    expect_error(&v, "timeout", 3001);
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn cancel_from_another_thread_ends_a_long_poll_quickly() {
+    let l = lib();
+    let special = special_mock();
+    let hosts = json!([{"resourceId": arm_mock::host_id("slow-0")}]);
+    let req = with(
+        base(&special),
+        json!({"hosts": hosts, "operationId": "op-cancel-1"}),
+    );
+    let worker = std::thread::spawn(move || l.call(l.get_sessions, &req));
+    // Wait until the operation polls, and check its progress meanwhile.
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !events.iter().any(|e: &Value| e["type"] == "polling") {
+        assert!(Instant::now() < deadline, "no polling event: {events:?}");
+        std::thread::sleep(Duration::from_millis(50));
+        let p = l.poll("op-cancel-1");
+        assert_eq!(p["running"], true, "{p}");
+        events.extend(p["events"].as_array().unwrap().iter().cloned());
+    }
+    assert!(
+        events.iter().any(|e| e["type"] == "hostStarted"),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|e| e["type"] == "request"), "{events:?}");
+    let cancelled_at = Instant::now();
+    assert_eq!(l.cancel_op("op-cancel-1"), 1);
+    let v = worker.join().unwrap();
+    let took = cancelled_at.elapsed();
+    expect_error(&v, "cancelled", 3002);
+    assert!(took < Duration::from_secs(1), "cancel took {took:?}");
+    assert_eq!(
+        l.cancel_op("op-cancel-1"),
+        0,
+        "finished operations are not running"
+    );
+    let p = l.poll("op-cancel-1");
+    assert_eq!(p["running"], false);
+    assert_eq!(l.cancel_op("never-started"), 0);
+}
+
+#[test]
+fn operation_ids_in_use_are_refused() {
+    let l = lib();
+    let special = special_mock();
+    let hosts = json!([{"resourceId": arm_mock::host_id("slow-0")}]);
+    let req = with(
+        base(&special),
+        json!({"hosts": hosts, "operationId": "op-dup"}),
+    );
+    let r2 = req.clone();
+    let worker = std::thread::spawn(move || l.call(l.get_sessions, &r2));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while l.poll("op-dup")["running"] != true {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let v = l.call(l.get_sessions, &req);
+    assert_eq!(
+        expect_error(&v, "invalidRequest", 1002)["target"],
+        "operationId"
+    );
+    assert_eq!(l.cancel_op("op-dup"), 1);
+    expect_error(&worker.join().unwrap(), "cancelled", 3002);
+}
+
+#[test]
+fn stream_results_arrive_as_host_result_events() {
+    let l = lib();
+    let (_mock, url) = normal_mock();
+    let req = with(
+        base(&url),
+        json!({"scope": scope(), "operationId": "op-stream", "streamResults": true}),
+    );
+    let data = expect_ok(&l.call(l.get_sessions, &req));
+    assert_eq!(data["stats"]["sessions"], 8);
+    for h in data["hosts"].as_array().unwrap() {
+        assert!(h.get("sessions").is_none(), "{h}");
+    }
+    let p = l.poll("op-stream");
+    assert_eq!(p["running"], false);
+    let events = p["events"].as_array().unwrap();
+    let discovered: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "hostsDiscovered")
+        .collect();
+    assert_eq!(discovered.len(), 1, "{p}");
+    assert_eq!(discovered[0]["count"], 3);
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "hostResult")
+        .collect();
+    assert_eq!(results.len(), 3, "{p}");
+    let total: usize = results
+        .iter()
+        .map(|e| e["result"]["sessions"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(total, 8);
+    assert!(events.iter().any(|e| e["type"] == "hostDone"), "{p}");
+    // Drained: nothing more, and the finished operation is forgotten.
+    let p = l.poll("op-stream");
+    assert_eq!(p["events"].as_array().unwrap().len(), 0);
+    expect_error(&l.call(l.poll_progress, ""), "invalidArgument", 1001);
+}
+
+#[test]
+fn many_threads_at_once() {
+    let l = lib();
+    let (_mock, url) = normal_mock();
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let req = with(
+                        base(&url),
+                        json!({"scope": scope(), "operationId": format!("mt-{t}-{i}")}),
+                    );
+                    let v = if i % 2 == 0 {
+                        l.call(l.get_sessions, &req)
+                    } else {
+                        l.call(l.list_hosts, &req)
+                    };
+                    expect_ok(&v);
+                    expect_error(&l.call(l.get_sessions, "{"), "invalidRequest", 1002);
+                    let _ = l.poll(&format!("mt-{t}-{i}"));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn works_from_inside_a_current_thread_runtime() {
+    let l = lib();
+    let (_mock, url) = normal_mock();
+    let v = l.call(l.get_sessions, &with(base(&url), json!({"scope": scope()})));
+    assert_eq!(expect_ok(&v)["stats"]["sessions"], 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn works_from_inside_a_multi_thread_runtime() {
+    let l = lib();
+    let (_mock, url) = normal_mock();
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let v = l.call(l.list_hosts, &with(base(&url), json!({"scope": scope()})));
+                expect_ok(&v)["hosts"].as_array().unwrap().len()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 3);
+    }
+}
+
+#[test]
+fn panics_become_internal_envelopes() {
+    let l = lib();
+    let (_mock, url) = normal_mock();
+    for (f, what) in [
+        (l.get_sessions, "sync"),
+        (l.list_hosts, "async"),
+        (l.disconnect_sessions, "sync"),
+    ] {
+        let req = with(base(&url), json!({"scope": scope(), "_panic": what}));
+        let v = l.call(f, &req);
+        let e = expect_error(&v, "internal", 9001);
+        let m = e["message"].as_str().unwrap();
+        assert!(
+            m.contains(&format!("test panic requested by _panic={what}")),
+            "{m}"
+        );
+        assert!(m.contains("test_hooks.rs"), "{m}");
+    }
+    // The library still works after a panic.
+    expect_ok(&l.call(l.list_hosts, &with(base(&url), json!({"scope": scope()}))));
+}
+
+#[test]
+fn the_token_is_never_echoed() {
+    let l = lib();
+    let (_mock, url) = normal_mock();
+    let special = special_mock();
+    let mut answers = Vec::new();
+    let mut b = base(&url);
+    b["credential"]["token"] = json!(TOKEN);
+    for req in [
+        with(b.clone(), json!({"scope": scope(), "_panic": "secret"})),
+        with(b.clone(), json!({"scope": scope(), "_panic": "async"})),
+        with(b.clone(), json!({"scope": scope(), "bogus": TOKEN})),
+        with(b.clone(), json!({"scope": TOKEN})),
+        with(b.clone(), json!({"scope": scope(), "timeoutSec": TOKEN})),
+        with(b.clone(), json!({"scope": scope(), "environment": TOKEN})),
+        with(b.clone(), json!({"scope": scope(), "armEndpoint": TOKEN})),
+        json!({"credential": {"type": TOKEN}, "scope": scope()}).to_string(),
+        json!({"credential": TOKEN, "scope": scope()}).to_string(),
+        json!({"credential": {"type": "clientSecret", "tenantId": "t", "clientId": "c", "clientSecret": TOKEN, "authorityHost": "http://127.0.0.1:9"}, "scope": scope(), "armEndpoint": url, "maxRetries": 0}).to_string(),
+        with(b.clone(), json!({"scope": scope()})),
+        with(b.clone(), json!({"hosts": [{"resourceId": arm_mock::host_id("forbidden-0")}], "armEndpoint": special})),
+    ] {
+        answers.push(l.call_raw(l.get_sessions, CString::new(req.clone()).unwrap().as_ptr()));
+        answers.push(l.call_raw(l.list_hosts, CString::new(req).unwrap().as_ptr()));
+    }
+    for a in &answers {
+        assert!(!a.contains(TOKEN), "the token leaked: {a}");
+        assert!(!a.contains("SECRET-TOKEN"), "the token leaked: {a}");
+    }
+    let panicked: Value = serde_json::from_str(&answers[0]).unwrap();
+    expect_error(&panicked, "internal", 9001);
+}
