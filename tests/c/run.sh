@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds tests/c/smoke.c against the committed include/bastion_session.h, starts the ARM
+# emulator (target/debug/bastion-emulator --port 0; falls back to the ffi crate's
+# mock_arm example when the emulator is not built or does not start), runs the smoke test,
+# then runs it again under valgrind with a loop of >= 10,000 calls.
+#
+# Environment: SMOKE_LOOPS (default 1700 rounds = 10,200+ calls), SKIP_VALGRIND=1.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+DEBUG=$TARGET/debug
+OUT=$TARGET/c-smoke
+TOKEN=emulator-token
+LOOPS=${SMOKE_LOOPS:-1700}
+mkdir -p "$OUT"
+
+cd "$ROOT"
+cargo build -p bastion_session_ffi --example mock_arm
+cargo build -p bastion-emulator || echo "run.sh: bastion-emulator did not build; using mock_arm"
+
+gcc -std=c11 -Wall -Wextra -Werror -O1 -g -I "$ROOT/include" "$ROOT/tests/c/smoke.c" \
+    -L "$DEBUG" -lbastion_session_ffi -Wl,-rpath,"$DEBUG" -o "$OUT/smoke"
+
+SERVER_PID=
+cleanup() {
+    exec 3>&- 2>/dev/null || true
+    if [[ -n $SERVER_PID ]]; then
+        wait "$SERVER_PID" 2>/dev/null || kill "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -f "$OUT/server.in"
+}
+trap cleanup EXIT
+
+# Starts "$@" with its stdin on a FIFO we hold open (closing it stops the server); sets URL.
+start_server() {
+    rm -f "$OUT/server.in" "$OUT/server.out"
+    mkfifo "$OUT/server.in"
+    "$@" <"$OUT/server.in" >"$OUT/server.out" 2>"$OUT/server.err" &
+    SERVER_PID=$!
+    exec 3>"$OUT/server.in"
+    URL=
+    for _ in $(seq 1 100); do
+        URL=$(head -n1 "$OUT/server.out" 2>/dev/null | sed -n 's#^listening on \(http://[^ ]*\).*#\1#p')
+        [[ -n $URL ]] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    exec 3>&-
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+    return 1
+}
+
+if [[ -x $DEBUG/bastion-emulator ]] &&
+    start_server "$DEBUG/bastion-emulator" --port 0 --token "$TOKEN" --hosts 3 --sessions-per-host 5; then
+    echo "run.sh: emulator at $URL"
+else
+    start_server "$DEBUG/examples/mock_arm" "$TOKEN" 3 5
+    echo "run.sh: mock_arm at $URL"
+fi
+
+"$OUT/smoke" "$URL" "$TOKEN"
+
+if [[ ${SKIP_VALGRIND:-0} != 1 ]]; then
+    valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite \
+        --log-file="$OUT/valgrind.log" "$OUT/smoke" "$URL" "$TOKEN" "$LOOPS"
+    grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable' "$OUT/valgrind.log" | sed 's/^==[0-9]*== /valgrind: /'
+fi
+echo "run.sh: C smoke test passed"
