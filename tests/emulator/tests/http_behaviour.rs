@@ -1,0 +1,546 @@
+//! The emulator's ARM behaviour, exercised over real HTTP with reqwest.
+
+use bastion_emulator::{
+    EmulatorConfig, FaultKind, HostBehaviour, HostSpec, ResourceGroupSpec, Scenario, ScriptedFault,
+    Settings, SubscriptionSpec, spawn,
+};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use serde_json::{Value, json};
+
+const SUB: &str = "00000000-0000-0000-0000-000000000001";
+const API: &str = "api-version=2025-07-01";
+
+fn client() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder().no_proxy().build().unwrap()
+}
+
+fn host_url(base: &str, group: &str, host: &str) -> String {
+    format!(
+        "{base}/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.Network/bastionHosts/{host}"
+    )
+}
+
+fn post(url: &str, body: Option<Value>) -> Response {
+    let mut request = client().post(url).bearer_auth("emulator-token");
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().unwrap()
+}
+
+fn get(url: &str) -> Response {
+    client()
+        .get(url)
+        .bearer_auth("emulator-token")
+        .send()
+        .unwrap()
+}
+
+fn config(settings: Settings, hosts: Vec<HostSpec>) -> EmulatorConfig {
+    EmulatorConfig {
+        settings,
+        scenario: Scenario {
+            settings: None,
+            subscriptions: vec![SubscriptionSpec {
+                subscription_id: SUB.into(),
+                resource_groups: vec![ResourceGroupSpec {
+                    name: "rg".into(),
+                    hosts,
+                }],
+            }],
+        },
+    }
+}
+
+fn host(name: &str, sessions: usize, behaviour: HostBehaviour) -> HostSpec {
+    HostSpec {
+        name: name.into(),
+        location: "westeurope".into(),
+        sku: "Standard".into(),
+        behaviour,
+        sessions: (0..sessions)
+            .map(|i| json!({ "sessionId": format!("{name}-s{i}"), "userName": "u", "startedMinutesAgo": i }))
+            .collect(),
+    }
+}
+
+/// POSTs getActiveSessions, follows Location and nextLink; returns ids and the number of 202 polls.
+fn list(base: &str, name: &str) -> (Vec<String>, usize) {
+    let first = post(
+        &format!("{}/getActiveSessions?{API}", host_url(base, "rg", name)),
+        None,
+    );
+    let mut polls = 0;
+    let mut response = first;
+    while response.status() == StatusCode::ACCEPTED {
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(response.headers().contains_key("retry-after"));
+        response = get(&location);
+        polls += 1;
+    }
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body: Value = response.json().unwrap();
+    let mut ids = Vec::new();
+    loop {
+        ids.extend(
+            body["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["sessionId"].as_str().unwrap().to_string()),
+        );
+        match body["nextLink"].as_str() {
+            Some(next) => body = get(next).json().unwrap(),
+            None => break,
+        }
+    }
+    (ids, polls)
+}
+
+#[test]
+fn get_active_sessions_polls_then_pages_every_session() {
+    let settings = Settings {
+        polls: 3,
+        page_size: 4,
+        ..Settings::default()
+    };
+    let emulator = spawn(config(
+        settings,
+        vec![host("bh", 10, HostBehaviour::Normal)],
+    ));
+    let (ids, polls) = list(&emulator.base_url(), "bh");
+    assert_eq!(polls, 3 + 1, "three 202 polls and the final 200");
+    assert_eq!(ids.len(), 10);
+    assert_eq!(emulator.count("getActiveSessions", "202"), 1);
+    assert_eq!(emulator.count("pollOperation", "202"), 3);
+    assert_eq!(
+        emulator.count("nextPage", "200"),
+        2,
+        "10 sessions at 4 a page"
+    );
+}
+
+#[test]
+fn bare_array_async_operation_and_headerless_202_modes() {
+    let settings = Settings {
+        polls: 1,
+        async_operation_header: true,
+        ..Settings::default()
+    };
+    let emulator = spawn(config(
+        settings,
+        vec![
+            host("bare", 3, HostBehaviour::BareArray),
+            host("noheader", 2, HostBehaviour::NoPollingHeaders),
+        ],
+    ));
+    let base = emulator.base_url();
+    let accepted = post(
+        &format!("{}/getActiveSessions?{API}", host_url(&base, "rg", "bare")),
+        None,
+    );
+    let status_url = accepted.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let location = accepted.headers()["location"].to_str().unwrap().to_string();
+    let status: Value = get(&status_url).json().unwrap();
+    assert_eq!(status["status"], "InProgress");
+    let status: Value = get(&status_url).json().unwrap();
+    assert_eq!(status["status"], "Succeeded");
+    let body: Value = get(&location).json().unwrap();
+    assert_eq!(
+        body.as_array().map(Vec::len),
+        Some(3),
+        "a bare JSON array: {body}"
+    );
+
+    let url = format!(
+        "{}/getActiveSessions?{API}",
+        host_url(&base, "rg", "noheader")
+    );
+    let first = post(&url, None);
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    assert!(!first.headers().contains_key("location"));
+    assert!(!first.headers().contains_key("azure-asyncoperation"));
+    let again = post(&url, None);
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "the POST sent again completes"
+    );
+}
+
+#[test]
+fn lro_that_never_completes_and_next_link_loop() {
+    let emulator = spawn(config(
+        Settings {
+            page_size: 1,
+            ..Settings::default()
+        },
+        vec![
+            host("stuck", 1, HostBehaviour::LroNeverCompletes),
+            host("loop", 3, HostBehaviour::NextLinkLoop),
+        ],
+    ));
+    let base = emulator.base_url();
+    let accepted = post(
+        &format!("{}/getActiveSessions?{API}", host_url(&base, "rg", "stuck")),
+        None,
+    );
+    let location = accepted.headers()["location"].to_str().unwrap().to_string();
+    for _ in 0..5 {
+        assert_eq!(get(&location).status(), StatusCode::ACCEPTED);
+    }
+    let accepted = post(
+        &format!("{}/getActiveSessions?{API}", host_url(&base, "rg", "loop")),
+        None,
+    );
+    let location = accepted.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(get(&location).status(), StatusCode::ACCEPTED);
+    let page: Value = get(&location).json().unwrap();
+    let next = page["nextLink"].as_str().unwrap().to_string();
+    let again: Value = get(&next).json().unwrap();
+    assert_eq!(
+        again["nextLink"].as_str(),
+        Some(next.as_str()),
+        "the page links to itself"
+    );
+}
+
+#[test]
+fn disconnect_reports_states_pages_and_removes_sessions() {
+    let emulator = spawn(config(
+        Settings {
+            page_size: 2,
+            polls: 0,
+            ..Settings::default()
+        },
+        vec![host("bh", 4, HostBehaviour::Normal)],
+    ));
+    let base = emulator.base_url();
+    let url = format!(
+        "{}/disconnectActiveSessions?{API}",
+        host_url(&base, "rg", "bh")
+    );
+    let body: Value = post(
+        &url,
+        Some(json!({ "sessionIds": ["bh-s0", "bh-s1", "ghost"] })),
+    )
+    .json()
+    .unwrap();
+    assert_eq!(body["value"].as_array().unwrap().len(), 2);
+    assert_eq!(body["value"][0]["state"], "Disconnected");
+    let rest: Value = get(body["nextLink"].as_str().unwrap()).json().unwrap();
+    assert_eq!(rest["value"][0]["sessionId"], "ghost");
+    assert_eq!(rest["value"][0]["state"], "NotFound");
+    let (ids, _) = list(&base, "bh");
+    assert_eq!(ids, vec!["bh-s2".to_string(), "bh-s3".to_string()]);
+    // The bare array of old docs is accepted; a body without ids is a 400 in ARM's shape.
+    let bare: Value = post(&url, Some(json!(["bh-s2"]))).json().unwrap();
+    assert_eq!(bare["value"][0]["state"], "Disconnected");
+    let bad = post(&url, Some(json!({ "ids": [] })));
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        bad.json::<Value>().unwrap()["error"]["code"],
+        "InvalidRequestContent"
+    );
+    assert_eq!(emulator.truth()["total"], 1);
+}
+
+#[test]
+fn arm_errors_auth_api_version_and_not_found() {
+    let emulator = spawn(config(
+        Settings::default(),
+        vec![host("bh", 1, HostBehaviour::Normal)],
+    ));
+    let base = emulator.base_url();
+    let unauthenticated = client()
+        .post(format!(
+            "{}/getActiveSessions?{API}",
+            host_url(&base, "rg", "bh")
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        unauthenticated.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer authorization_uri=")
+    );
+    assert!(unauthenticated.headers().contains_key("x-ms-request-id"));
+    let wrong = client()
+        .get(host_url(&base, "rg", "bh") + "?" + API)
+        .bearer_auth("nope")
+        .send()
+        .unwrap();
+    assert_eq!(
+        wrong.json::<Value>().unwrap()["error"]["code"],
+        "InvalidAuthenticationToken"
+    );
+    let no_version = get(&host_url(&base, "rg", "bh"));
+    assert_eq!(no_version.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        no_version.json::<Value>().unwrap()["error"]["code"],
+        "MissingApiVersionParameter"
+    );
+    for (url, code) in [
+        (
+            format!(
+                "{base}/subscriptions/ffffffff-0000-0000-0000-000000000000/providers/Microsoft.Network/bastionHosts?{API}"
+            ),
+            "SubscriptionNotFound",
+        ),
+        (
+            format!("{}?{API}", host_url(&base, "rg-missing", "bh")),
+            "ResourceGroupNotFound",
+        ),
+        (
+            format!("{}?{API}", host_url(&base, "rg", "missing")),
+            "ResourceNotFound",
+        ),
+    ] {
+        let response = get(&url);
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{url}");
+        assert_eq!(response.json::<Value>().unwrap()["error"]["code"], code);
+    }
+    // Case-insensitive like ARM.
+    assert_eq!(
+        get(&format!("{}?{API}", host_url(&base, "RG", "BH"))).status(),
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn host_listing_pages_by_subscription_and_group() {
+    let mut cfg = EmulatorConfig::generated(25, 0);
+    cfg.settings.page_size = 10;
+    let emulator = spawn(cfg);
+    let base = emulator.base_url();
+    let mut url =
+        format!("{base}/subscriptions/{SUB}/providers/Microsoft.Network/bastionHosts?{API}");
+    let mut names = Vec::new();
+    loop {
+        let page: Value = get(&url).json().unwrap();
+        names.extend(
+            page["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["name"].as_str().unwrap().to_string()),
+        );
+        match page["nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(names.len(), 25);
+    let group: Value = get(&format!("{base}/subscriptions/{SUB}/resourceGroups/rg-2/providers/Microsoft.Network/bastionHosts?{API}")).json().unwrap();
+    assert_eq!(
+        group["value"].as_array().unwrap().len(),
+        5,
+        "hosts 20..24 are in rg-2"
+    );
+    assert_eq!(group["value"][0]["type"], "Microsoft.Network/bastionHosts");
+    assert_eq!(emulator.count_all("listHostsBySubscription"), 3);
+}
+
+#[test]
+fn scripted_faults_and_reset() {
+    let emulator = spawn(config(
+        Settings {
+            polls: 0,
+            ..Settings::default()
+        },
+        vec![host("bh", 1, HostBehaviour::Normal)],
+    ));
+    let url = format!(
+        "{}/getActiveSessions?{API}",
+        host_url(&emulator.base_url(), "rg", "bh")
+    );
+    emulator.script_faults([
+        ScriptedFault {
+            operation: Some("getActiveSessions".into()),
+            fault: FaultKind::TooManyRequests,
+            count: 1,
+        },
+        ScriptedFault {
+            operation: Some("getActiveSessions".into()),
+            fault: FaultKind::ServiceUnavailable,
+            count: 1,
+        },
+        ScriptedFault {
+            operation: None,
+            fault: FaultKind::InternalServerError,
+            count: 1,
+        },
+        ScriptedFault {
+            operation: None,
+            fault: FaultKind::DropConnection,
+            count: 1,
+        },
+    ]);
+    let throttled = post(&url, None);
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(throttled.headers()["retry-after"], "1");
+    assert_eq!(post(&url, None).status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(post(&url, None).status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let dropped = client()
+        .post(&url)
+        .bearer_auth("emulator-token")
+        .send()
+        .and_then(|r| r.text());
+    assert!(dropped.is_err(), "the body breaks off: {dropped:?}");
+    assert_eq!(post(&url, None).status(), StatusCode::OK);
+    assert_eq!(emulator.stats()["faultsInjected"], 4);
+    assert_eq!(emulator.count("getActiveSessions", "dropped"), 1);
+    emulator.reset();
+    assert_eq!(emulator.stats()["total"], 0);
+}
+
+#[test]
+fn fault_rate_injects_faults_and_throttle_answers_429_with_budget_headers() {
+    let mut settings = Settings {
+        fault_rate: 0.5,
+        polls: 0,
+        ..Settings::default()
+    };
+    let emulator = spawn(config(
+        settings.clone(),
+        vec![host("bh", 1, HostBehaviour::Normal)],
+    ));
+    let url = format!("{}?{API}", host_url(&emulator.base_url(), "rg", "bh"));
+    let failures = (0..100)
+        .filter(|_| {
+            let response = client().get(&url).bearer_auth("emulator-token").send();
+            !response.is_ok_and(|r| r.status() == StatusCode::OK && r.text().is_ok())
+        })
+        .count();
+    assert!(
+        (25..75).contains(&failures),
+        "{failures} of 100 failed at rate 0.5"
+    );
+    drop(emulator);
+
+    settings.fault_rate = 0.0;
+    settings.throttle = true;
+    settings.throttle_settings.write_capacity = 3.0;
+    settings.throttle_settings.write_refill_per_sec = 0.5;
+    let emulator = spawn(config(settings, vec![host("bh", 1, HostBehaviour::Normal)]));
+    let url = format!(
+        "{}/getActiveSessions?{API}",
+        host_url(&emulator.base_url(), "rg", "bh")
+    );
+    let remaining: Vec<String> = (0..3)
+        .map(|_| {
+            post(&url, None).headers()["x-ms-ratelimit-remaining-subscription-writes"]
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(remaining, ["2", "1", "0"]);
+    let refused = post(&url, None);
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "2");
+    assert_eq!(emulator.stats()["throttled"], 1);
+    // Reads have their own bucket.
+    let read = get(&format!(
+        "{}?{API}",
+        host_url(&emulator.base_url(), "rg", "bh")
+    ));
+    assert_eq!(
+        read.headers()["x-ms-ratelimit-remaining-subscription-reads"],
+        "249"
+    );
+}
+
+#[test]
+fn managed_identity_endpoint_mints_tokens_that_expire() {
+    let settings = Settings {
+        token_ttl_sec: 1,
+        polls: 0,
+        ..Settings::default()
+    };
+    let emulator = spawn(config(settings, vec![host("bh", 1, HostBehaviour::Normal)]));
+    let base = emulator.base_url();
+    let msi = format!(
+        "{base}/_emulator/msi/token?resource=https%3A%2F%2Fmanagement.azure.com&api-version=2019-08-01"
+    );
+    assert_eq!(
+        client().get(&msi).send().unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let token: Value = client()
+        .get(&msi)
+        .header("X-IDENTITY-HEADER", "emulator-identity-header")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        token["expires_on"].is_string(),
+        "App Service style: epoch seconds as a string"
+    );
+    let access = token["access_token"].as_str().unwrap().to_string();
+    let host = format!("{}?{API}", host_url(&base, "rg", "bh"));
+    assert_eq!(
+        client()
+            .get(&host)
+            .bearer_auth(&access)
+            .send()
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let expired = client().get(&host).bearer_auth(&access).send().unwrap();
+    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        expired.json::<Value>().unwrap()["error"]["code"],
+        "ExpiredAuthenticationToken"
+    );
+    assert_eq!(emulator.count("msiToken", "200"), 1);
+}
+
+#[test]
+fn failing_hosts_answer_their_scripted_errors() {
+    let emulator = spawn(config(
+        Settings::default(),
+        vec![
+            host("broken", 1, HostBehaviour::AlwaysFail500),
+            host("denied", 1, HostBehaviour::Forbidden),
+        ],
+    ));
+    let base = emulator.base_url();
+    assert_eq!(
+        post(
+            &format!(
+                "{}/getActiveSessions?{API}",
+                host_url(&base, "rg", "broken")
+            ),
+            None
+        )
+        .status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let denied = post(
+        &format!(
+            "{}/getActiveSessions?{API}",
+            host_url(&base, "rg", "denied")
+        ),
+        None,
+    );
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let body: Value = denied.json().unwrap();
+    assert_eq!(body["error"]["code"], "AuthorizationFailed");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("getactivesessions/action")
+    );
+}
