@@ -10,7 +10,7 @@ BeforeAll {
     $script:Saved = Set-TestCredentialEnvironment
     Import-Module (Get-BuiltModulePath) -Force
     $script:Sub = '00000000-0000-0000-0000-000000000001'
-    $script:Emulator = Start-TestEmulator -ArgumentList @('--hosts', '3', '--sessions-per-host', '4')
+    $script:Emulator = Start-TestEmulator -ArgumentList @('--hosts', '3', '--sessions-per-host', '4', '--hosts-per-group', '2')
     $script:Common = @{ AccessToken = $Emulator.Token; ArmEndpoint = $Emulator.BaseUrl }
 
     function script:Get-Hosts {

@@ -9,7 +9,7 @@ BeforeAll {
     $script:Saved = Set-TestCredentialEnvironment
     Import-Module (Get-BuiltModulePath) -Force
     $script:Sub = '00000000-0000-0000-0000-000000000001'
-    $script:Emulator = Start-TestEmulator -ArgumentList @('--hosts', '4', '--sessions-per-host', '3', '--polls', '1', '--retry-after', '0')
+    $script:Emulator = Start-TestEmulator -ArgumentList @('--hosts', '4', '--sessions-per-host', '3', '--hosts-per-group', '2', '--polls', '1', '--retry-after', '1')
     $script:Common = @{ AccessToken = $Emulator.Token; ArmEndpoint = $Emulator.BaseUrl }
     $script:Truth = @(Get-EmulatorSession $Emulator)
     $script:Hosts = @($Truth | Group-Object BastionResourceId | ForEach-Object { $_.Group[0] } | Sort-Object BastionResourceId)

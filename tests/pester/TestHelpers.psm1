@@ -101,19 +101,24 @@ function Get-EmulatorStats {
 }
 
 function Get-StatCount {
-    <# The count for one operation (getActiveSessions, disconnectActiveSessions, msiToken, ...) from a stats object; 0 when absent. #>
-    param($Stats, [Parameter(Mandatory = $true)] [string] $Operation)
-    if ($null -eq $Stats) { return 0 }
-    foreach ($container in @($Stats, $(if ($Stats.PSObject.Properties['operations']) { $Stats.operations }), $(if ($Stats.PSObject.Properties['requests']) { $Stats.requests }), $(if ($Stats.PSObject.Properties['byOperation']) { $Stats.byOperation }))) {
-        if ($null -eq $container) { continue }
-        if ($container -is [System.Collections.IDictionary]) {
-            if ($container.Contains($Operation)) { return [int]$container[$Operation] }
-            continue
-        }
-        $p = $container.PSObject.Properties[$Operation]
-        if ($null -ne $p -and $p.Value -isnot [psobject] -and $null -ne $p.Value) { return [int]$p.Value }
-    }
-    0
+    <#
+    The number of requests of one operation (getActiveSessions, pollOperation, nextPage,
+    disconnectActiveSessions, listHostsBySubscription, msiToken ...) in a stats object
+    (byOperation.<op>.total); 0 when absent. -Status counts one HTTP status only.
+    #>
+    param($Stats, [Parameter(Mandatory = $true)] [string] $Operation, [string] $Status = 'total')
+    if ($null -eq $Stats -or -not $Stats.PSObject.Properties['byOperation']) { return 0 }
+    $op = $Stats.byOperation.PSObject.Properties[$Operation]
+    if ($null -eq $op) { return 0 }
+    $value = $op.Value.PSObject.Properties[$Status]
+    if ($null -eq $value) { return 0 }
+    [int]$value.Value
+}
+
+function Add-TestEmulatorFault {
+    <# POST /_emulator/faults: the next -Count requests of -Operation get -Fault (429, 500, 503, drop). #>
+    param([Parameter(Mandatory = $true)] $Emulator, [string] $Operation = '*', [ValidateSet('429', '500', '503', 'drop')] [string] $Fault, [int] $Count = 1)
+    $null = Invoke-EmulatorApi $Emulator '/_emulator/faults' -Method POST -Body @{ operation = $Operation; fault = $Fault; count = $Count }
 }
 
 function Reset-TestEmulator {
@@ -124,37 +129,39 @@ function Reset-TestEmulator {
 
 function Get-EmulatorSession {
     <#
-    GET /_emulator/sessions: the emulator's truth, as objects with the module's property names
-    (SessionId, UserName, TargetHostName, Protocol, StartTime, AgeMinutes, BastionName,
-    BastionResourceGroupName, BastionSubscriptionId, BastionResourceId) plus what the emulator sends.
+    GET /_emulator/sessions: the emulator's truth, one object per session with the module's
+    property names: the session's own fields (SessionId, UserName, TargetHostName, Protocol,
+    StartTime as UTC [datetime] ...) plus AgeMinutes, BastionName, BastionResourceGroupName,
+    BastionSubscriptionId and BastionResourceId.
     #>
     param([Parameter(Mandatory = $true)] $Emulator)
-    $answer = Invoke-EmulatorApi $Emulator '/_emulator/sessions'
-    $items = if ($answer -is [array]) { $answer } elseif ($answer.PSObject.Properties['sessions']) { $answer.sessions } elseif ($answer.PSObject.Properties['value']) { $answer.value } else { @($answer) }
-    foreach ($item in $items) {
-        $out = [ordered]@{}
-        foreach ($p in $item.PSObject.Properties) {
-            $name = $p.Name.Substring(0, 1).ToUpperInvariant() + $p.Name.Substring(1)
-            $out[$name] = $p.Value
+    $truth = Invoke-EmulatorApi $Emulator '/_emulator/sessions'
+    $now = [datetime]::UtcNow
+    foreach ($h in @($truth.hosts)) {
+        foreach ($session in @($h.sessions)) {
+            if ($null -eq $session) { continue }
+            $out = [ordered]@{}
+            foreach ($p in $session.PSObject.Properties) {
+                $out[$p.Name.Substring(0, 1).ToUpperInvariant() + $p.Name.Substring(1)] = $p.Value
+            }
+            if ($out.Contains('UserName') -and $null -eq $out['UserName']) { $out['UserName'] = '' }
+            if ($out.Contains('StartTime') -and $out['StartTime'] -is [string]) {
+                $parsed = [datetime]::MinValue
+                if ([datetime]::TryParse($out['StartTime'], [Globalization.CultureInfo]::InvariantCulture, [Globalization.DateTimeStyles]'AdjustToUniversal,AssumeUniversal', [ref]$parsed)) { $out['StartTime'] = $parsed }
+            } elseif ($out.Contains('StartTime') -and $out['StartTime'] -is [datetime]) {
+                $out['StartTime'] = $out['StartTime'].ToUniversalTime()
+            }
+            if ($out.Contains('StartTime') -and $out['StartTime'] -is [datetime]) {
+                $out['AgeMinutes'] = ($now - $out['StartTime']).TotalMinutes
+            } elseif ($out.Contains('SessionDurationInMins') -and $null -ne $out['SessionDurationInMins']) {
+                $out['AgeMinutes'] = [double]$out['SessionDurationInMins']
+            }
+            $out['BastionName'] = $h.name
+            $out['BastionResourceGroupName'] = $h.resourceGroupName
+            $out['BastionSubscriptionId'] = $h.subscriptionId
+            $out['BastionResourceId'] = $h.id
+            [pscustomobject]$out
         }
-        $hostId = $null
-        foreach ($candidate in 'BastionResourceId', 'HostResourceId', 'BastionHostId', 'HostId', 'Host') {
-            if ($out.Contains($candidate) -and $out[$candidate] -is [string] -and $out[$candidate] -like '/subscriptions/*') { $hostId = $out[$candidate]; break }
-        }
-        if ($hostId -and $hostId -match '^/subscriptions/(?<s>[^/]+)/resourceGroups/(?<g>[^/]+)/providers/Microsoft.Network/bastionHosts/(?<n>[^/]+)') {
-            $out['BastionResourceId'] = $hostId
-            if (-not $out.Contains('BastionSubscriptionId')) { $out['BastionSubscriptionId'] = $Matches['s'] }
-            if (-not $out.Contains('BastionResourceGroupName')) { $out['BastionResourceGroupName'] = $Matches['g'] }
-            if (-not $out.Contains('BastionName')) { $out['BastionName'] = $Matches['n'] }
-        }
-        if ($out.Contains('StartTime') -and $out['StartTime'] -is [string]) {
-            $out['StartTime'] = [datetime]::Parse($out['StartTime'], [Globalization.CultureInfo]::InvariantCulture, [Globalization.DateTimeStyles]::AdjustToUniversal)
-        }
-        if (-not $out.Contains('AgeMinutes') -and $out.Contains('StartTime') -and $out['StartTime'] -is [datetime]) {
-            $out['AgeMinutes'] = ([datetime]::UtcNow - $out['StartTime'].ToUniversalTime()).TotalMinutes
-        }
-        if ($out.Contains('UserName') -and $null -eq $out['UserName']) { $out['UserName'] = '' }
-        [pscustomobject]$out
     }
 }
 
