@@ -96,8 +96,9 @@ try {
     Say 'Starting the bundled ARM emulator on a free port of 127.0.0.1 (it plays Azure Resource Manager; nothing leaves this machine)'
     $startInfo = New-Object System.Diagnostics.ProcessStartInfo
     $startInfo.FileName = $EmulatorPath
-    # --polls 1: every listing first answers 202 Accepted with a Location to poll, as real ARM does.
-    $startInfo.Arguments = '--port 0 --scenario "{0}" --polls 1 --retry-after 1' -f $Scenario
+    # The scenario's settings make every listing answer 202 Accepted first, with a Location
+    # to poll and Retry-After: 1, as real ARM does.
+    $startInfo.Arguments = '--port 0 --scenario "{0}"' -f $Scenario
     $startInfo.UseShellExecute = $false
     $startInfo.RedirectStandardInput = $true     # the emulator exits when this closes
     $startInfo.RedirectStandardOutput = $true
@@ -159,8 +160,8 @@ try {
 
     Say 'Disconnecting them, first with -WhatIf: $long | Disconnect-BastionSession -WhatIf'
     $long | Disconnect-BastionSession -WhatIf
-    $stillThere = @(Invoke-Emulator '/_emulator/sessions' | ForEach-Object { $_ })
-    Write-Host "   -WhatIf changed nothing: the emulator still holds $($stillThere.Count) sessions."
+    $truth = Invoke-Emulator '/_emulator/sessions'
+    Write-Host "   -WhatIf changed nothing: the emulator still holds $($truth.total) sessions (GET /_emulator/sessions)."
 
     Say 'Now for real: $long | Disconnect-BastionSession -Force   (one request per Bastion host, -Force skips the confirmation prompt)'
     $results = @($long | Disconnect-BastionSession -Force)
@@ -177,7 +178,11 @@ try {
 
     Say "What the emulator saw (GET $script:BaseUrl/_emulator/stats)"
     $stats = Invoke-Emulator '/_emulator/stats'
-    Write-Host (($stats | ConvertTo-Json -Depth 4 -Compress))
+    foreach ($op in $stats.byOperation.PSObject.Properties | Where-Object Name -ne 'emulator' | Sort-Object Name) {
+        $byStatus = @($op.Value.PSObject.Properties | Where-Object Name -ne 'total' | ForEach-Object { 'HTTP {0}: {1}' -f $_.Name, $_.Value }) -join ', '
+        Write-Host ('   {0,-26} {1,3} requests ({2})' -f $op.Name, $op.Value.total, $byStatus)
+    }
+    Write-Host "   One disconnectActiveSessions request per Bastion host, not one per session; $($stats.sessionsRemaining) sessions remain in the emulator."
 } finally {
     foreach ($name in 'ArmEndpoint', 'AccessToken', 'SubscriptionId') {
         $PSDefaultParameterValues.Remove("Get-BastionSession:$name")

@@ -18,99 +18,99 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:RunbookDir = Join-Path (Get-RepoRoot) 'examples/runbooks'
     $script:Subscription = '00000000-0000-0000-0000-0000000000aa'
+    $script:ModulePath = Get-BuiltModulePath
 
     function script:New-RunbookScenario {
-        <# The emulator scenario (format: tests/emulator) with sessions of known ages. #>
-        param([string] $SubscriptionId)
-        $n = 0
-        function New-ScenarioSession([string] $User, [string] $Target, [string] $Protocol, [string] $Kind, [int] $AgeMinutes) {
-            $script:scenarioCounter++
-            $id = '{0:x8}-0000-4000-8000-{0:x12}' -f (0xb00c + $script:scenarioCounter)
+        <#
+        An emulator scenario (format: tests/emulator/src/scenario.rs) with sessions of known
+        ages on three hosts in two resource groups: alice and an empty user name (Entra ID
+        native client) have old sessions, breakglass has one old session that the disconnect
+        runbook is told to spare, and rg-ops/bas-ops has young ones only. -ForbiddenHost
+        makes that host answer 403 AuthorizationFailed to everything.
+        #>
+        param([string] $SubscriptionId, [string] $ForbiddenHost)
+        $counter = @{ n = 0 }
+        $session = {
+            param([string] $User, [string] $Target, [string] $Protocol, [string] $Kind, [int] $AgeMinutes)
+            $counter.n++
             $rid = if ($Kind -eq 'VMSS') {
                 "/subscriptions/$SubscriptionId/resourceGroups/rg-vms/providers/Microsoft.Compute/virtualMachineScaleSets/$($Target -replace '_\d+$')/virtualMachines/0"
             } else {
                 "/subscriptions/$SubscriptionId/resourceGroups/rg-vms/providers/Microsoft.Compute/virtualMachines/$Target"
             }
             [ordered]@{
-                sessionId = $id; userName = $User; targetHostName = $Target; targetIpAddress = '10.9.0.{0}' -f $script:scenarioCounter
-                protocol = $Protocol; resourceType = $Kind; targetResourceGroup = 'rg-vms'; targetSubscriptionId = $SubscriptionId
-                targetResourceId = $rid; ageMinutes = $AgeMinutes
+                sessionId = '{0:x8}-0000-4000-8000-{0:x12}' -f (0xb00c + $counter.n); userName = $User
+                targetHostName = $Target; targetIpAddress = '10.9.0.{0}' -f $counter.n; protocol = $Protocol
+                resourceType = $Kind; targetResourceGroup = 'rg-vms'; targetResourceId = $rid; startedMinutesAgo = $AgeMinutes
             }
         }
-        $script:scenarioCounter = $n
+        $bastion = {
+            param([string] $Name, [string] $Sku, [object[]] $Sessions)
+            [ordered]@{ name = $Name; sku = $Sku; behaviour = $(if ($Name -eq $ForbiddenHost) { 'forbidden' } else { 'normal' }); sessions = @($Sessions) }
+        }
         [ordered]@{
-            subscriptionId = $SubscriptionId
-            hosts          = @(
-                [ordered]@{ subscriptionId = $SubscriptionId; resourceGroup = 'rg-hub'; name = 'bas-hub-weu'; location = 'westeurope'; sku = 'Standard'; sessions = @(
-                        (New-ScenarioSession 'alice@contoso.com' 'vm-a1' 'SSH' 'VM' 700)
-                        (New-ScenarioSession 'alice@contoso.com' 'vm-a2' 'RDP' 'VM' 30)
-                        (New-ScenarioSession '' 'vm-jump' 'RDP' 'VM' 300)
-                        (New-ScenarioSession 'breakglass@contoso.com' 'vm-core' 'SSH' 'VM' 200)
-                    )
-                }
-                [ordered]@{ subscriptionId = $SubscriptionId; resourceGroup = 'rg-hub'; name = 'bas-hub-neu'; location = 'northeurope'; sku = 'Premium'; sessions = @(
-                        (New-ScenarioSession 'bob@contoso.com' 'vmss-web_0' 'SSH' 'VMSS' 150)
-                        (New-ScenarioSession 'bob@contoso.com' 'vm-b2' 'SSH' 'VM' 20)
-                        (New-ScenarioSession '' 'vm-b3' 'RDP' 'VM' 10)
-                        (New-ScenarioSession 'erin@contoso.com' 'vm-e1' 'RDP' 'VM' 400)
-                    )
-                }
-                [ordered]@{ subscriptionId = $SubscriptionId; resourceGroup = 'rg-ops'; name = 'bas-ops'; location = 'westeurope'; sku = 'Basic'; sessions = @(
-                        (New-ScenarioSession 'carol@contoso.com' 'vm-c1' 'SSH' 'VM' 60)
-                        (New-ScenarioSession 'dave@contoso.com' 'vm-d1' 'RDP' 'VM' 90)
+            settings      = @{ polls = 1; retryAfter = 1 }
+            subscriptions = @(
+                [ordered]@{
+                    subscriptionId = $SubscriptionId
+                    resourceGroups = @(
+                        [ordered]@{ name = 'rg-hub'; hosts = @(
+                                (& $bastion 'bas-hub-weu' 'Standard' @(
+                                    (& $session 'alice@contoso.com' 'vm-a1' 'SSH' 'VM' 700)
+                                    (& $session 'alice@contoso.com' 'vm-a2' 'RDP' 'VM' 30)
+                                    (& $session '' 'vm-jump' 'RDP' 'VM' 300)
+                                    (& $session 'breakglass@contoso.com' 'vm-core' 'SSH' 'VM' 200)))
+                                (& $bastion 'bas-hub-neu' 'Premium' @(
+                                    (& $session 'bob@contoso.com' 'vmss-web_0' 'SSH' 'VMSS' 150)
+                                    (& $session 'bob@contoso.com' 'vm-b2' 'SSH' 'VM' 20)
+                                    (& $session '' 'vm-b3' 'RDP' 'VM' 10)
+                                    (& $session 'erin@contoso.com' 'vm-e1' 'RDP' 'VM' 400)))
+                            )
+                        }
+                        [ordered]@{ name = 'rg-ops'; hosts = @(
+                                (& $bastion 'bas-ops' 'Basic' @(
+                                    (& $session 'carol@contoso.com' 'vm-c1' 'SSH' 'VM' 60)
+                                    (& $session 'dave@contoso.com' 'vm-d1' 'RDP' 'VM' 90)))
+                            )
+                        }
                     )
                 }
             )
         }
     }
 
-    # Sessions with known ages on three hosts in two resource groups: alice and an empty
-    # user name (Entra ID native client) have old sessions, breakglass has one old session
-    # that the disconnect runbook is told to spare, and rg-ops/bas-ops has young ones only.
-    $scenarioPath = Join-Path $TestDrive 'runbook-scenario.json'
-    New-RunbookScenario -SubscriptionId $Subscription | ConvertTo-Json -Depth 10 |
-        Set-Content -LiteralPath $scenarioPath -Encoding UTF8
-    $script:Emulator = Start-TestEmulator -ArgumentList @('--scenario', $scenarioPath)
-    $script:BaseUrl = $Emulator.BaseUrl
-
-    # What an Azure Automation cloud job sees: a managed identity endpoint and its header.
-    # AZURE_TOKEN_CREDENTIALS pins the chain to the managed identity, so nothing else is
-    # tried and IMDS (169.254.169.254) is never reached. Each runbook runs in a child pwsh
-    # that gets these as real process environment variables: on Linux and macOS, .NET's
-    # [Environment]::SetEnvironmentVariable (and $env:) changes only .NET's own copy, which
-    # the native library (it reads the C environment) never sees.
-    $script:Saved = Set-TestCredentialEnvironment
-    $script:RunbookEnvironment = @{
-        IDENTITY_ENDPOINT       = "$BaseUrl/_emulator/msi/token"
-        IDENTITY_HEADER         = 'emulator-identity-header'
-        AZURE_TOKEN_CREDENTIALS = 'ManagedIdentityCredential'
-        NO_PROXY                = '127.0.0.1,localhost'
-        PSModulePath            = [Environment]::GetEnvironmentVariable('PSModulePath')
-    }
-    foreach ($name in 'MSI_ENDPOINT', 'MSI_SECRET', 'IMDS_ENDPOINT', 'IDENTITY_SERVER_THUMBPRINT', 'AZURE_CLIENT_ID',
-        'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE',
-        'AZURE_SUBSCRIPTION_ID', 'HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'BASTION_SESSION_NATIVE_PATH') {
-        $RunbookEnvironment[$name] = $null
-    }
-    $script:ModulePath = Get-BuiltModulePath
-
-    function script:Set-RunbookHostFault {
-        <# Makes one Bastion host answer every session call with an HTTP error (emulator fault API). #>
-        param([string] $ResourceGroupName, [string] $Name, [int] $Status)
-        $hostId = "/subscriptions/$Subscription/resourceGroups/$ResourceGroupName/providers/Microsoft.Network/bastionHosts/$Name"
-        $null = Invoke-EmulatorApi $Emulator '/_emulator/faults' -Method POST -Body @{ hostId = $hostId; status = $Status }
+    function script:Start-RunbookEmulator {
+        param([string] $ForbiddenHost)
+        $path = Join-Path $TestDrive ('scenario-{0}.json' -f [guid]::NewGuid())
+        New-RunbookScenario -SubscriptionId $Subscription -ForbiddenHost $ForbiddenHost | ConvertTo-Json -Depth 12 |
+            Set-Content -LiteralPath $path -Encoding UTF8
+        Start-TestEmulator -ArgumentList @('--scenario', $path)
     }
 
     function script:Invoke-Runbook {
         <#
-        Runs a runbook in a fresh pwsh with the Automation-like environment and the BUILT
-        module imported (no Az.Accounts: the module's own chain must find the identity).
-        Returns @{ Output = <objects or CSV lines>; Errors = <messages>; ExitCode }.
+        Runs a runbook in a fresh pwsh with the BUILT module imported (no Az.Accounts: the
+        module's own chain must find the identity) and what an Azure Automation cloud job
+        sees: a managed identity endpoint and its header. AZURE_TOKEN_CREDENTIALS pins the
+        chain to the managed identity, so nothing else is tried and IMDS (169.254.169.254) is
+        never reached. The child gets them as real process environment variables, as a job
+        does. Returns @{ Output = <objects or CSV lines>; Errors = <messages> }.
         #>
-        param([string] $Name, [hashtable] $Parameters = @{})
+        param([string] $Name, [hashtable] $Parameters = @{}, $Target = $script:Emulator)
+        $environment = @{
+            IDENTITY_ENDPOINT       = "$($Target.BaseUrl)/_emulator/msi/token"
+            IDENTITY_HEADER         = 'emulator-identity-header'
+            AZURE_TOKEN_CREDENTIALS = 'ManagedIdentityCredential'
+            NO_PROXY                = '127.0.0.1,localhost'
+        }
+        foreach ($variable in 'MSI_ENDPOINT', 'MSI_SECRET', 'IMDS_ENDPOINT', 'IDENTITY_SERVER_THUMBPRINT', 'AZURE_CLIENT_ID',
+            'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE',
+            'AZURE_SUBSCRIPTION_ID', 'HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'BASTION_SESSION_NATIVE_PATH') {
+            $environment[$variable] = $null
+        }
         $all = @{} + $Parameters
         $all['SubscriptionId'] = $Subscription
-        $all['ArmEndpoint'] = $BaseUrl
+        $all['ArmEndpoint'] = $Target.BaseUrl
         $resultPath = Join-Path $TestDrive ('result-{0}.json' -f [guid]::NewGuid())
         $quote = { param($text) "'" + ($text -replace "'", "''") + "'" }
         $script = @"
@@ -121,13 +121,16 @@ Import-Module $(& $quote $ModulePath)
 `$output = @(& $(& $quote (Join-Path $RunbookDir $Name)) @parameters -ErrorVariable errors -ErrorAction SilentlyContinue)
 @{ Output = `$output; Errors = @(`$errors | ForEach-Object { `$_.ToString() }) } | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $(& $quote $resultPath) -Encoding UTF8
 "@
-        $child = Invoke-ChildPwsh -Script $script -Environment $RunbookEnvironment -TimeoutSec 120
+        $child = Invoke-ChildPwsh -Script $script -Environment $environment -TimeoutSec 120
         if ($child.ExitCode -ne 0 -or -not (Test-Path -LiteralPath $resultPath)) {
             throw "runbook $Name failed in the child pwsh (exit $($child.ExitCode)): $($child.StdErr) $($child.StdOut)"
         }
         $result = Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json
         [pscustomobject]@{ Output = @($result.Output); Errors = @($result.Errors); StdErr = $child.StdErr }
     }
+
+    $script:Saved = Set-TestCredentialEnvironment
+    $script:Emulator = Start-RunbookEmulator
 }
 
 AfterAll {
@@ -323,18 +326,22 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
 
     Context 'a host that fails' {
         BeforeAll {
-            Reset-TestEmulator $Emulator
-            Set-RunbookHostFault -ResourceGroupName 'rg-hub' -Name 'bas-hub-neu' -Status 403
-            $script:Before = @(Get-EmulatorSession $Emulator)
-            $script:Run = Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00' }
-            $script:After = @(Get-EmulatorSession $Emulator)
+            # A second emulator whose bas-hub-neu answers 403 AuthorizationFailed.
+            $script:Broken = Start-RunbookEmulator -ForbiddenHost 'bas-hub-neu'
+            $script:Before = @(Get-EmulatorSession $Broken)
+            $script:Run = Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00' } -Target $Broken
+            $script:After = @(Get-EmulatorSession $Broken)
+        }
+
+        AfterAll {
+            if ($script:Broken) { Stop-TestEmulator $script:Broken }
         }
 
         It 'names the failed host in the summary and in the error stream' {
             $summary = @($Run.Output)[-1]
             @($summary.HostsFailed) -join ' ' | Should -Match 'bas-hub-neu'
             @($Run.Errors).Count | Should -BeGreaterThan 0
-            ($Run.Errors -join ' ') | Should -Match 'bastionHosts/getactivesessions/action|403|AuthorizationFailed'
+            ($Run.Errors -join ' ') | Should -Match 'bastionHosts/getactivesessions/action'
         }
 
         It 'still disconnects the stale sessions on the other hosts' {
