@@ -3,8 +3,51 @@
     with a message that names the parameter ("Cannot validate argument on parameter 'X'").
 #>
 
-$script:BastionGuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-$script:BastionResourceIdPattern = '^/subscriptions/(?<sub>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/resourceGroups/(?<rg>[^/]+)/providers/Microsoft\.Network/bastionHosts/(?<name>[^/]+)/?$'
+# \z, not $: in .NET, $ also matches before a final newline, so "<guid>`n" would pass.
+$script:BastionGuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\z'
+$script:BastionResourceIdPattern = '^/subscriptions/(?<sub>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/resourceGroups/(?<rg>[^/]+)/providers/Microsoft\.Network/bastionHosts/(?<name>[^/]+)/?\z'
+# Azure's naming rules. Bastion host: 1-80 alphanumerics, '_', '.', '-'; starts alphanumeric,
+# ends alphanumeric or '_'. Resource group: 1-90 letters or digits (Unicode), '_', '.', '-',
+# '(', ')'; not ending in '.'. Anything else (a '/', '\', '..', '%2e', a control character)
+# could only fail at ARM or, worse, move the request URL to another resource.
+$script:BastionHostNamePattern = '^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?\z'
+$script:BastionResourceGroupPattern = '^[-\p{L}\p{Nd}_.()]{0,89}[-\p{L}\p{Nd}_()]\z'
+
+function Format-BastionArgumentValue {
+    <# The value for an error message: quoted, and cut short when long (never echo 100,000 characters). #>
+    param([AllowNull()] [AllowEmptyString()] [string] $Value)
+    if ($null -eq $Value) { return '<null>' }
+    if ($Value.Length -le 120) { return "'$Value'" }
+    "'{0}...' ({1} characters)" -f $Value.Substring(0, 60), $Value.Length
+}
+
+function Test-BastionHostName {
+    param([AllowNull()] [AllowEmptyString()] [string] $Value)
+    -not [string]::IsNullOrEmpty($Value) -and $Value -cmatch $script:BastionHostNamePattern
+}
+
+function Test-BastionResourceGroupName {
+    param([AllowNull()] [AllowEmptyString()] [string] $Value)
+    -not [string]::IsNullOrEmpty($Value) -and $Value -cmatch $script:BastionResourceGroupPattern
+}
+
+function Assert-BastionHostName {
+    <# ValidateScript body for -Name. #>
+    param([AllowNull()] [AllowEmptyString()] [string] $Value)
+    if (-not (Test-BastionHostName $Value)) {
+        throw ('{0} is not a Bastion host name: 1-80 letters (A-Z), digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore.' -f (Format-BastionArgumentValue $Value))
+    }
+    $true
+}
+
+function Assert-BastionResourceGroupName {
+    <# ValidateScript body for -ResourceGroupName. #>
+    param([AllowNull()] [AllowEmptyString()] [string] $Value)
+    if (-not (Test-BastionResourceGroupName $Value)) {
+        throw ('{0} is not a resource group name: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period.' -f (Format-BastionArgumentValue $Value))
+    }
+    $true
+}
 
 function Test-BastionGuid {
     <# True when the text is a GUID in the 8-4-4-4-12 form. #>
@@ -16,7 +59,7 @@ function Assert-BastionSubscriptionId {
     <# ValidateScript body for -SubscriptionId. #>
     param([AllowNull()] [AllowEmptyString()] [string] $Value)
     if (-not (Test-BastionGuid $Value)) {
-        throw ("'{0}' is not a subscription id: expected a GUID such as 00000000-0000-0000-0000-000000000001." -f $Value)
+        throw ('{0} is not a subscription id: expected a GUID such as 00000000-0000-0000-0000-000000000001.' -f (Format-BastionArgumentValue $Value))
     }
     $true
 }
@@ -27,6 +70,7 @@ function ConvertFrom-BastionResourceId {
     if ([string]::IsNullOrEmpty($ResourceId)) { return $null }
     $m = [regex]::Match($ResourceId, $script:BastionResourceIdPattern, [System.Text.RegularExpressions.RegexOptions]::IgnoreCase)
     if (-not $m.Success) { return $null }
+    if (-not (Test-BastionResourceGroupName $m.Groups['rg'].Value) -or -not (Test-BastionHostName $m.Groups['name'].Value)) { return $null }
     [pscustomobject]@{
         SubscriptionId    = $m.Groups['sub'].Value
         ResourceGroupName = $m.Groups['rg'].Value
@@ -39,7 +83,7 @@ function Assert-BastionResourceId {
     <# ValidateScript body for -ResourceId / -BastionResourceId. #>
     param([AllowNull()] [AllowEmptyString()] [string] $Value)
     if ($null -eq (ConvertFrom-BastionResourceId $Value)) {
-        throw ("'{0}' is not a Bastion host resource id: expected /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>." -f $Value)
+        throw ('{0} is not a Bastion host resource id: expected /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>, with a valid group and host name.' -f (Format-BastionArgumentValue $Value))
     }
     $true
 }

@@ -131,11 +131,13 @@ function Disconnect-BastionSession {
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName')]
         [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionResourceGroupName $_ })]
         [string] $ResourceGroupName,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName')]
         [Alias('BastionName', 'BastionHostName')]
         [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionHostName $_ })]
         [string] $Name,
 
         [Parameter(ParameterSetName = 'ByName')]

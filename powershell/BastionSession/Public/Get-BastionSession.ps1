@@ -144,12 +144,14 @@ function Get-BastionSession {
         [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceGroup', ValueFromPipelineByPropertyName = $true)]
         [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true, DontShow = $true)]
         [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionResourceGroupName $_ })]
         [string] $ResourceGroupName,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName', ValueFromPipelineByPropertyName = $true)]
         [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true, DontShow = $true)]
         [Alias('BastionName', 'BastionHostName')]
         [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionHostName $_ })]
         [string[]] $Name,
 
         [Parameter(ParameterSetName = 'ByName')]
