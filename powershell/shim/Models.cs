@@ -332,9 +332,12 @@ namespace BastionSession
             {
                 var sb = new StringBuilder(Message);
                 var parts = new List<string>();
-                if (!string.IsNullOrEmpty(ArmCode)) parts.Add("ARM code: " + ArmCode);
-                if (HttpStatus.HasValue) parts.Add("HTTP status: " + HttpStatus.Value.ToString(CultureInfo.InvariantCulture));
-                if (!string.IsNullOrEmpty(RequestId)) parts.Add("request id: " + RequestId);
+                // Only what the library's message does not already say.
+                string text = Message ?? string.Empty;
+                if (!string.IsNullOrEmpty(ArmCode) && text.IndexOf(ArmCode, StringComparison.Ordinal) < 0) parts.Add("ARM code: " + ArmCode);
+                if (HttpStatus.HasValue && text.IndexOf("HTTP " + HttpStatus.Value.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal) < 0)
+                    parts.Add("HTTP status: " + HttpStatus.Value.ToString(CultureInfo.InvariantCulture));
+                if (!string.IsNullOrEmpty(RequestId) && text.IndexOf(RequestId, StringComparison.Ordinal) < 0) parts.Add("request id: " + RequestId);
                 if (parts.Count > 0) sb.Append(" [").Append(string.Join("; ", parts.ToArray())).Append(']');
                 return sb.ToString();
             }

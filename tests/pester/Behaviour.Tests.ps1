@@ -32,7 +32,7 @@ Describe 'Error records' {
         @($errors).Count | Should -BeGreaterOrEqual 1
         $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,Get-BastionSession'
         $errors[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
-        $errors[0].ToString() | Should -Match 'HTTP status: 401'
+        $errors[0].ToString() | Should -Match 'HTTP (status: )?401'
         $errors[0].Exception.Error.Code | Should -Be 2001
         $errors[0].Exception.Data['HttpStatus'] | Should -Be 401
         $errors[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
@@ -44,7 +44,10 @@ Describe 'Error records' {
         @($errors).Count | Should -BeGreaterOrEqual 1
         $errors[0].FullyQualifiedErrorId | Should -Match '^Bastion(ResourceGroup|Host)NotFound,Get-BastionSession$'
         $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $errors[0].ToString() | Should -Match 'ARM code: \w+'
+        $errors[0].Exception.Error.ArmCode | Should -Not -BeNullOrEmpty
+        $errors[0].ToString() | Should -Match ([regex]::Escape($errors[0].Exception.Error.ArmCode))
+        $errors[0].Exception.Error.RequestId | Should -Not -BeNullOrEmpty
+        $errors[0].ToString() | Should -Match ([regex]::Escape($errors[0].Exception.Error.RequestId))
     }
 
     It '-ErrorAction Stop turns a host error into a terminating one with the same ErrorId' {

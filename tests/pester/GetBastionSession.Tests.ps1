@@ -200,7 +200,9 @@ Describe 'Get-BastionSession with a failing host among healthy ones' {
         $errors[0].Exception | Should -BeOfType ([BastionSession.BastionNativeException])
         $errors[0].Exception.Error.HttpStatus | Should -Be 404
         $errors[0].ToString() | Should -Match 'no-such-bastion'
-        $errors[0].ToString() | Should -Match 'HTTP status: 404'
+        $errors[0].ToString() | Should -Match 'HTTP (status: )?404'
+        $errors[0].ToString() | Should -Match ([regex]::Escape($errors[0].Exception.Error.ArmCode))
+        $errors[0].ToString() | Should -Match ([regex]::Escape($errors[0].Exception.Error.RequestId))
         $errors[0].TargetObject.Kind | Should -Be 'notFound'
     }
 }
