@@ -1,9 +1,12 @@
-//! Load generator for the emulator's throughput figure: starts an emulator with 1,000
-//! hosts x 100 sessions (100,000 sessions) in-process, then sends `--requests` requests
-//! from `--concurrency` tasks: getActiveSessions POSTs (answered 200 at once with the first
-//! page) and host GETs, alternating. Prints requests per second.
+//! Load generator for the emulator's throughput figure: sends `requests` requests from
+//! `concurrency` tasks: getActiveSessions POSTs (answered 200 at once with a page of 100
+//! sessions) and host GETs, alternating. Prints requests per second.
 //!
-//! `cargo run --release -p bastion-emulator --example load -- [requests] [concurrency]`
+//! Without a URL it starts an emulator with 1,000 hosts x 100 sessions (100,000 sessions)
+//! in-process; with one it drives a running binary started as
+//! `bastion-emulator --hosts 1000 --sessions-per-host 100 --polls 0`:
+//!
+//! `cargo run --release -p bastion-emulator --example load -- [requests] [concurrency] [url]`
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,20 +19,35 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let requests: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
-    let mut config = EmulatorConfig::generated(1_000, 100);
-    config.settings = Settings {
-        polls: 0,
-        ..Settings::default()
-    };
-    let emulator = spawn(config);
-    let total_sessions = emulator.truth()["total"].as_u64().unwrap_or(0);
+    let external = args.next();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(concurrency)
         .build()
         .unwrap();
-    let base = emulator.base_url();
+    let (_emulator, base) = match external {
+        Some(url) => (None, url.trim_end_matches('/').to_string()),
+        None => {
+            let mut config = EmulatorConfig::generated(1_000, 100);
+            config.settings = Settings {
+                polls: 0,
+                ..Settings::default()
+            };
+            let emulator = spawn(config);
+            let base = emulator.base_url();
+            (Some(emulator), base)
+        }
+    };
+    let truth: serde_json::Value = client
+        .get(format!("{base}/_emulator/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let total_sessions = truth["total"].as_u64().unwrap_or(0);
     let next = Arc::new(AtomicUsize::new(0));
     let failures = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();

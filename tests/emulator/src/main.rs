@@ -5,7 +5,9 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bastion_emulator::{EmulatorConfig, FinalBodyShape, Scenario, Settings};
+use bastion_emulator::{
+    EmulatorConfig, FaultKind, FinalBodyShape, HostBehaviour, Scenario, ScriptedFault, Settings,
+};
 use clap::Parser;
 
 /// An Azure Resource Manager stand-in for Bastion session operations, on 127.0.0.1.
@@ -54,6 +56,27 @@ struct Args {
     /// ARM-like per-subscription token buckets (reads 250 + 25/s, writes 200 + 10/s).
     #[arg(long)]
     throttle: bool,
+    /// Read (GET) bucket size per subscription with --throttle [default: 250].
+    #[arg(long)]
+    throttle_read_capacity: Option<f64>,
+    /// Read tokens added per second with --throttle [default: 25].
+    #[arg(long)]
+    throttle_read_refill: Option<f64>,
+    /// Write (POST) bucket size per subscription with --throttle [default: 200].
+    #[arg(long)]
+    throttle_write_capacity: Option<f64>,
+    /// Write tokens added per second with --throttle [default: 10].
+    #[arg(long)]
+    throttle_write_refill: Option<f64>,
+    /// Scripted fault for the next matching requests: OPERATION=FAULT[xCOUNT], FAULT one of
+    /// 429, 500, 503, drop; OPERATION as named in /_emulator/stats or `*` (repeatable).
+    #[arg(long = "fault", value_name = "OP=FAULT[xN]", value_parser = parse_fault)]
+    faults: Vec<ScriptedFault>,
+    /// Make the named host misbehave: NAME=BEHAVIOUR with BEHAVIOUR one of normal,
+    /// alwaysFail500, forbidden, lroNeverCompletes, noPollingHeaders, nextLinkLoop,
+    /// bareArray; NAME matches host names in every group, case-insensitively (repeatable).
+    #[arg(long = "host-behaviour", value_name = "NAME=BEHAVIOUR", value_parser = parse_host_behaviour)]
+    host_behaviours: Vec<(String, HostBehaviour)>,
     /// Final getActiveSessions body is a bare JSON array.
     #[arg(long)]
     bare_array: bool,
@@ -81,6 +104,41 @@ struct Args {
     /// Keep running when standard input closes (stop with SIGTERM).
     #[arg(long)]
     ignore_stdin: bool,
+}
+
+fn parse_fault(text: &str) -> Result<ScriptedFault, String> {
+    let (operation, rest) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected OPERATION=FAULT[xCOUNT], got '{text}'"))?;
+    let (fault, count) = match rest.split_once('x') {
+        Some((fault, count)) => (
+            fault,
+            count
+                .parse::<u32>()
+                .map_err(|_| format!("the count in '{text}' is not a number"))?,
+        ),
+        None => (rest, 1),
+    };
+    let fault: FaultKind = serde_json::from_value(serde_json::Value::String(fault.to_string()))
+        .map_err(|_| format!("unknown fault '{fault}': use 429, 500, 503 or drop"))?;
+    Ok(ScriptedFault {
+        operation: Some(operation.to_string()),
+        fault,
+        count: count.max(1),
+    })
+}
+
+fn parse_host_behaviour(text: &str) -> Result<(String, HostBehaviour), String> {
+    let (name, behaviour) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=BEHAVIOUR, got '{text}'"))?;
+    let behaviour: HostBehaviour =
+        serde_json::from_value(serde_json::Value::String(behaviour.to_string())).map_err(|_| {
+            format!(
+                "unknown behaviour '{behaviour}': use normal, alwaysFail500, forbidden, lroNeverCompletes, noPollingHeaders, nextLinkLoop or bareArray"
+            )
+        })?;
+    Ok((name.to_string(), behaviour))
 }
 
 fn settings(args: &Args, base: Settings) -> Settings {
@@ -112,6 +170,19 @@ fn settings(args: &Args, base: Settings) -> Settings {
     if let Some(v) = args.token_ttl_sec {
         s.token_ttl_sec = v;
     }
+    if let Some(v) = args.throttle_read_capacity {
+        s.throttle_settings.read_capacity = v;
+    }
+    if let Some(v) = args.throttle_read_refill {
+        s.throttle_settings.read_refill_per_sec = v;
+    }
+    if let Some(v) = args.throttle_write_capacity {
+        s.throttle_settings.write_capacity = v;
+    }
+    if let Some(v) = args.throttle_write_refill {
+        s.throttle_settings.write_refill_per_sec = v;
+    }
+    s.faults.extend(args.faults.iter().cloned());
     s.throttle |= args.throttle;
     s.async_operation_header |= args.async_operation;
     s.no_polling_headers |= args.no_polling_headers;
@@ -143,6 +214,12 @@ fn config(args: &Args) -> anyhow::Result<EmulatorConfig> {
         anyhow::ensure!(
             (0.0..=1.0).contains(&rate),
             "--fault-rate must be between 0 and 1, got {rate}"
+        );
+    }
+    for (name, behaviour) in &args.host_behaviours {
+        anyhow::ensure!(
+            scenario.set_behaviour(name, *behaviour) > 0,
+            "--host-behaviour: no host named '{name}' in the scenario"
         );
     }
     let base = scenario.settings.take().unwrap_or_default();

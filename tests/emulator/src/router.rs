@@ -1,6 +1,7 @@
 //! Request pipeline: route the path (case-insensitively, as ARM does), then for ARM routes
-//! apply latency, `api-version`, the bearer token, fault injection and throttling before
-//! the operation's handler; count every request and stamp ARM's headers on every answer.
+//! apply latency, `api-version`, the bearer token, fault injection and throttling (in that
+//! order: an injected fault is answered before the token bucket is charged) before the
+//! operation's handler; count every request and stamp ARM's headers on every answer.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -23,12 +23,39 @@
 //! to when the emulator starts or is reset) and `sessionDurationInMins`; a missing
 //! `sessionId` gets a generated one; missing target fields are filled from the host's
 //! subscription. `settings` takes the same knobs as the command line (camelCase names of
-//! the flags) and is overridden by flags given explicitly.
+//! the flags) and is overridden by flags given explicitly. Every field is optional; an
+//! unknown field is an error. The fields and their defaults:
+//!
+//! | field | default | flag |
+//! | --- | --- | --- |
+//! | `token` | `"emulator-token"` | `--token` |
+//! | `latencyMs` | `0` | `--latency-ms` |
+//! | `polls` | `1` | `--polls` |
+//! | `retryAfter` | `1` | `--retry-after` |
+//! | `pageSize` | `100` | `--page-size` |
+//! | `faultRate` | `0.0` | `--fault-rate` |
+//! | `faultSeed` | `24301` | `--fault-seed` |
+//! | `throttle` | `false` | `--throttle` |
+//! | `throttleSettings` | `{"readCapacity":250,"readRefillPerSec":25,"writeCapacity":200,"writeRefillPerSec":10}` | `--throttle-read-capacity` ... |
+//! | `finalBodyShape` | `"valueNextLink"` (or `"bareArray"`) | `--bare-array` |
+//! | `asyncOperationHeader` | `false` | `--async-operation` |
+//! | `noPollingHeaders` | `false` | `--no-polling-headers` |
+//! | `identityHeader` | `"emulator-identity-header"` | `--identity-header` |
+//! | `tokenTtlSec` | `0` (never expire) | `--token-ttl-sec` |
+//! | `msiExpiresOnNumber` | `false` | `--msi-expires-on-number` |
+//! | `faults` | `[]`: `[{"operation":"getActiveSessions","fault":"429","count":2}]` | `--fault getActiveSessions=429x2` |
+//!
+//! `fault` is one of `"429"`, `"500"`, `"503"`, `"drop"`; `operation` is an operation name
+//! as counted in `/_emulator/stats` (`getActiveSessions`, `pollOperation`,
+//! `asyncOperationStatus`, `nextPage`, `disconnectActiveSessions`, `disconnectNextPage`,
+//! `listHostsBySubscription`, `listHostsByResourceGroup`, `getHost`) or `"*"`.
 //!
 //! `behaviour` of a host: `normal`, `lroNeverCompletes` (every poll answers 202),
 //! `noPollingHeaders` (202 without `Location`: the client must POST again),
 //! `nextLinkLoop` (every page links to itself), `bareArray` (final LRO body is a bare
-//! array), `alwaysFail500`, `forbidden` (403 `AuthorizationFailed`).
+//! array), `alwaysFail500`, `forbidden` (403 `AuthorizationFailed` naming the RBAC action).
+//! On the command line, `--host-behaviour NAME=BEHAVIOUR` sets it for hosts of a generated
+//! scenario or a file.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -142,6 +169,23 @@ impl Scenario {
     /// Reads a scenario file.
     pub fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("scenario file is not valid: {e}"))
+    }
+
+    /// Gives every host called `name` (case-insensitively, in any group) `behaviour`;
+    /// returns how many hosts matched.
+    pub fn set_behaviour(&mut self, name: &str, behaviour: HostBehaviour) -> usize {
+        let mut matched = 0;
+        for host in self
+            .subscriptions
+            .iter_mut()
+            .flat_map(|s| s.resource_groups.iter_mut())
+            .flat_map(|g| g.hosts.iter_mut())
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            host.behaviour = behaviour;
+            matched += 1;
+        }
+        matched
     }
 
     /// `hosts` hosts with `sessions_per_host` sessions each, `hosts_per_group` per resource

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::EmulatorConfig;
-use crate::faults::ScriptedFault;
+use crate::faults::{FaultKind, ScriptedFault};
 use crate::router::handle;
 use crate::state::{Emulator, lock};
 
@@ -165,6 +165,16 @@ impl EmulatorHandle {
     /// Restores the scenario and zeroes the counters.
     pub fn reset(&self) {
         self.emulator.reset();
+    }
+
+    /// Scripts one fault for the next `count` requests of `operation` (as named in
+    /// `/_emulator/stats`, e.g. `"pollOperation"`; `"*"` for any ARM request).
+    pub fn script_fault(&self, operation: &str, fault: FaultKind, count: u32) {
+        self.script_faults([ScriptedFault {
+            operation: Some(operation.to_string()),
+            fault,
+            count: count.max(1),
+        }]);
     }
 
     /// Adds scripted faults for the next matching requests.

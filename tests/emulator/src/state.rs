@@ -1,7 +1,7 @@
 //! The emulator's mutable world: hosts and their current sessions, running operations,
 //! page snapshots, minted tokens, fault dice, throttle buckets and request statistics.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -106,7 +106,15 @@ pub struct World {
     pub headerless_posts: HashMap<String, u32>,
     /// Sequence for operation and snapshot ids.
     pub next_id: u64,
+    /// Operation ids, oldest first (for eviction).
+    pub operation_order: VecDeque<String>,
+    /// Snapshot ids, oldest first (for eviction).
+    pub snapshot_order: VecDeque<String>,
 }
+
+/// Operations and page snapshots kept at most; older ones are forgotten (their URLs then
+/// answer 404), so a long benchmark does not grow the emulator without bound.
+pub const MAX_REMEMBERED: usize = 100_000;
 
 impl World {
     /// Builds the world from a scenario.
@@ -152,6 +160,28 @@ impl World {
     pub fn new_id(&mut self) -> String {
         self.next_id += 1;
         format!("{:016x}", self.next_id.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// Records a new operation, forgetting the oldest beyond [`MAX_REMEMBERED`].
+    pub fn insert_operation(&mut self, id: String, operation: Operation) {
+        if self.operation_order.len() >= MAX_REMEMBERED {
+            if let Some(old) = self.operation_order.pop_front() {
+                self.operations.remove(&old);
+            }
+        }
+        self.operation_order.push_back(id.clone());
+        self.operations.insert(id, operation);
+    }
+
+    /// Records a new page snapshot, forgetting the oldest beyond [`MAX_REMEMBERED`].
+    pub fn insert_snapshot(&mut self, id: String, items: Arc<Vec<Value>>) {
+        if self.snapshot_order.len() >= MAX_REMEMBERED {
+            if let Some(old) = self.snapshot_order.pop_front() {
+                self.snapshots.remove(&old);
+            }
+        }
+        self.snapshot_order.push_back(id.clone());
+        self.snapshots.insert(id, items);
     }
 
     /// Every current session, per host (the truth tests compare against).

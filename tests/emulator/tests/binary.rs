@@ -113,3 +113,98 @@ fn refuses_bad_flags_with_a_clear_message() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--fault-rate"));
 }
+
+fn client() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn scenario_file_settings_are_overridden_by_flags_and_hosts_scripted_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("bastion-emulator-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scenario.json");
+    let scenario = serde_json::json!({
+        "settings": { "token": "file-token", "polls": 2, "pageSize": 1,
+                      "faults": [{ "operation": "getHost", "fault": "503", "count": 1 }] },
+        "subscriptions": [{ "subscriptionId": "11111111-2222-3333-4444-555555555555",
+            "resourceGroups": [{ "name": "rg-file", "hosts": [
+                { "name": "bh-a", "sessions": [
+                    { "sessionId": "s-1", "userName": "", "startTime": "2019-1-1T12:00:00.0000Z" },
+                    { "sessionId": "s-2", "userName": "alice@contoso.com", "startedMinutesAgo": 5 } ] },
+                { "name": "bh-b", "sessions": [] } ] }] }]
+    });
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    let (mut child, _out, line) = start(&[
+        "--scenario",
+        path.to_str().unwrap(),
+        "--polls",
+        "0",
+        "--host-behaviour",
+        "BH-B=forbidden",
+        "--fault",
+        "getActiveSessions=429x2",
+        "--throttle",
+        "--throttle-write-capacity",
+        "5",
+    ]);
+    let base = line.strip_prefix("listening on ").expect(&line).to_string();
+    let host = |name: &str| {
+        format!(
+            "{base}/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-file/providers/Microsoft.Network/bastionHosts/{name}"
+        )
+    };
+    let c = client();
+    // The file's scripted fault, then the host itself with the file's token.
+    let get_host = || {
+        c.get(format!("{}?api-version=1", host("bh-a")))
+            .bearer_auth("file-token")
+            .send()
+            .unwrap()
+    };
+    assert_eq!(get_host().status(), 503);
+    assert_eq!(get_host().status(), 200);
+    // Two 429s from --fault, then --polls 0 (beating the file's 2) answers 200 at once.
+    let post = || {
+        c.post(format!("{}/getActiveSessions?api-version=1", host("bh-a")))
+            .bearer_auth("file-token")
+            .send()
+            .unwrap()
+    };
+    assert_eq!(post().status(), 429);
+    assert_eq!(post().status(), 429);
+    let done = post();
+    assert_eq!(done.status(), 200);
+    assert_eq!(
+        done.headers()["x-ms-ratelimit-remaining-subscription-writes"],
+        "4",
+        "a bucket of 5 after one write: injected faults are answered before the bucket is charged"
+    );
+    let page: serde_json::Value = done.json().unwrap();
+    assert_eq!(page["value"][0]["startTime"], "2019-1-1T12:00:00.0000Z");
+    assert_eq!(page["value"][0]["userName"], "");
+    assert!(page["nextLink"].is_string(), "pageSize 1 from the file");
+    let denied = c
+        .post(format!("{}/getActiveSessions?api-version=1", host("bh-b")))
+        .bearer_auth("file-token")
+        .send()
+        .unwrap();
+    assert_eq!(denied.status(), 403);
+    drop(child.stdin.take());
+    assert!(exits_within(&mut child, Duration::from_secs(5)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_host_behaviour_target_is_refused() {
+    let output = Command::new(env!("CARGO_BIN_EXE_bastion-emulator"))
+        .args(["--hosts", "2", "--host-behaviour", "bh-9=forbidden"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bh-9"));
+}

@@ -544,3 +544,187 @@ fn failing_hosts_answer_their_scripted_errors() {
             .contains("getactivesessions/action")
     );
 }
+
+#[test]
+fn faults_scripted_over_http_and_admin_endpoints_need_no_token() {
+    let emulator = spawn(config(
+        Settings {
+            polls: 0,
+            ..Settings::default()
+        },
+        vec![host("bh", 2, HostBehaviour::Normal)],
+    ));
+    let base = emulator.base_url();
+    let scripted: Value = client()
+        .post(format!("{base}/_emulator/faults"))
+        .json(&json!([{ "operation": "getHost", "fault": "500", "count": 2 }]))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(scripted["scripted"], 1);
+    let single = client()
+        .post(format!("{base}/_emulator/faults"))
+        .json(&json!({ "operation": "*", "fault": "503" }))
+        .send()
+        .unwrap();
+    assert_eq!(single.status(), StatusCode::OK);
+    let bad = client()
+        .post(format!("{base}/_emulator/faults"))
+        .json(&json!({ "fault": "418" }))
+        .send()
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let url = format!("{}?{API}", host_url(&base, "rg", "bh"));
+    let statuses: Vec<u16> = (0..4).map(|_| get(&url).status().as_u16()).collect();
+    assert_eq!(
+        statuses,
+        [500, 500, 503, 200],
+        "getHost faults first, then the wildcard"
+    );
+    let failed = get(&url);
+    assert!(failed.headers().contains_key("x-ms-request-id"));
+    let stats: Value = client()
+        .get(format!("{base}/_emulator/stats"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(stats["total"], 5);
+    assert_eq!(stats["byOperation"]["getHost"]["500"], 2);
+    assert_eq!(stats["byOperation"]["getHost"]["503"], 1);
+    assert_eq!(stats["byOperation"]["getHost"]["200"], 2);
+    assert_eq!(stats["byOperation"]["getHost"]["total"], 5);
+    assert_eq!(stats["faultsInjected"], 3);
+    assert_eq!(stats["sessionsRemaining"], 2);
+    let truth: Value = client()
+        .get(format!("{base}/_emulator/sessions"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(truth["hosts"][0]["sessions"][1]["sessionId"], "bh-s1");
+    let reset = client()
+        .post(format!("{base}/_emulator/reset"))
+        .send()
+        .unwrap();
+    assert!(reset.status().is_success());
+    assert_eq!(emulator.stats()["total"], 0);
+    // The handle's shortcut scripts the same way.
+    emulator.script_fault("getHost", FaultKind::TooManyRequests, 1);
+    assert_eq!(get(&url).status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(get(&url).status(), StatusCode::OK);
+}
+
+#[test]
+fn every_answer_carries_request_and_correlation_ids_and_403_names_the_action() {
+    let emulator = spawn(config(
+        Settings::default(),
+        vec![host("denied", 1, HostBehaviour::Forbidden)],
+    ));
+    let base = emulator.base_url();
+    let response = client()
+        .get(format!("{}?{API}", host_url(&base, "rg", "denied")))
+        .bearer_auth("emulator-token")
+        .header("x-ms-correlation-request-id", "corr-1")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.headers()["x-ms-correlation-request-id"], "corr-1");
+    assert_eq!(response.headers()["x-ms-request-id"].len(), 36);
+    let body: Value = response.json().unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'Microsoft.Network/bastionHosts/read'"),
+        "{body}"
+    );
+    let disconnect: Value = post(
+        &format!(
+            "{}/disconnectActiveSessions?{API}",
+            host_url(&base, "rg", "denied")
+        ),
+        Some(json!({ "sessionIds": ["x"] })),
+    )
+    .json()
+    .unwrap();
+    assert!(
+        disconnect["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("disconnectactivesessions/action")
+    );
+    for url in [
+        format!("{base}/nothing/here"),
+        format!("{base}/_emulator/stats"),
+    ] {
+        let r = client().get(&url).send().unwrap();
+        assert!(r.headers().contains_key("x-ms-request-id"), "{url}");
+        assert!(
+            r.headers().contains_key("x-ms-correlation-request-id"),
+            "{url}"
+        );
+    }
+}
+
+#[test]
+fn msi_endpoint_can_answer_expires_on_as_a_number_and_checks_its_secret() {
+    let emulator = spawn(config(
+        Settings {
+            msi_expires_on_number: true,
+            identity_header: "s3cret".into(),
+            ..Settings::default()
+        },
+        vec![host("bh", 1, HostBehaviour::Normal)],
+    ));
+    let msi = format!(
+        "{}/_emulator/msi/token?resource=https://management.azure.com/&api-version=2019-08-01",
+        emulator.base_url()
+    );
+    let wrong = client()
+        .get(&msi)
+        .header("X-IDENTITY-HEADER", "emulator-identity-header")
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let token: Value = client()
+        .get(&msi)
+        .header("X-IDENTITY-HEADER", "s3cret")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(token["expires_on"].is_u64(), "{token}");
+    assert_eq!(token["access_token"], "emulator-token");
+    assert_eq!(token["token_type"], "Bearer");
+    assert_eq!(token["resource"], "https://management.azure.com/");
+}
+
+#[test]
+fn generated_sessions_look_like_real_ones() {
+    let emulator = spawn(EmulatorConfig::generated(20, 10));
+    let truth = emulator.truth();
+    let sessions: Vec<&Value> = truth["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["sessions"].as_array().unwrap())
+        .collect();
+    assert_eq!(sessions.len(), 200);
+    let count = |f: &dyn Fn(&Value) -> bool| sessions.iter().filter(|s| f(s)).count();
+    assert!(count(&|s| s["userName"] == "") > 0, "some empty user names");
+    assert!(count(&|s| s["userName"] == "alice@contoso.com") > 0);
+    assert!(count(&|s| s["resourceType"] == "VMSS") > 0);
+    assert!(count(&|s| s["protocol"] == "RDP") > 0);
+    assert!(count(&|s| s["protocol"] == "SSH") > 0);
+    assert!(count(&|s| s["sessionDurationInMins"].is_f64()) > 0);
+    assert!(count(&|s| s["sessionDurationInMins"].is_u64()) > 0);
+    assert!(count(&|s| s["startTime"].as_str().unwrap().ends_with("+02:00")) > 0);
+    assert!(count(&|s| s["startTime"].as_str().unwrap().ends_with(".0000Z")) > 0);
+    let ids: std::collections::HashSet<&str> = sessions
+        .iter()
+        .map(|s| s["sessionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 200, "session ids are unique");
+}

@@ -12,7 +12,7 @@ use crate::response::{Body, json};
 use crate::router::{HostPath, RequestInfo};
 use crate::state::{Emulator, lock};
 
-use super::{check_host, paging};
+use super::{ACTION_DISCONNECT, check_host, paging};
 
 fn session_ids(body: &[u8]) -> Result<Vec<String>, String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
@@ -45,7 +45,7 @@ pub fn disconnect(emulator: &Emulator, info: &RequestInfo, host: &HostPath) -> R
         }
     };
     let mut world = lock(&emulator.world);
-    let key = match check_host(&world, host) {
+    let key = match check_host(&world, host, ACTION_DISCONNECT) {
         Ok(key) => key,
         Err(e) => return e,
     };

@@ -15,7 +15,7 @@ use crate::router::{HostPath, RequestInfo};
 use crate::scenario::HostBehaviour;
 use crate::state::{Emulator, Operation, lock};
 
-use super::{check_host, paging};
+use super::{ACTION_GET_ACTIVE_SESSIONS, check_host, paging};
 
 fn operation_url(info: &RequestInfo, host: &HostPath, kind: &str, id: &str) -> String {
     format!(
@@ -69,7 +69,7 @@ fn result(
 pub fn start(emulator: &Emulator, info: &RequestInfo, host: &HostPath) -> Response<Body> {
     let settings = emulator.settings();
     let mut world = lock(&emulator.world);
-    let key = match check_host(&world, host) {
+    let key = match check_host(&world, host, ACTION_GET_ACTIVE_SESSIONS) {
         Ok(key) => key,
         Err(e) => return e,
     };
@@ -92,7 +92,7 @@ pub fn start(emulator: &Emulator, info: &RequestInfo, host: &HostPath) -> Respon
         return result(emulator, info, host, behaviour, sessions);
     }
     let id = world.new_id();
-    world.operations.insert(
+    world.insert_operation(
         id.clone(),
         Operation {
             host_key: key,
@@ -116,7 +116,7 @@ enum Progress {
 /// Advances an operation by one poll.
 fn advance(emulator: &Emulator, host: &HostPath, id: &str) -> Result<Progress, Response<Body>> {
     let mut world = lock(&emulator.world);
-    let key = check_host(&world, host)?;
+    let key = check_host(&world, host, ACTION_GET_ACTIVE_SESSIONS)?;
     let behaviour = world.hosts[&key].behaviour;
     let current = Arc::clone(&world.hosts[&key].sessions);
     let Some(op) = world.operations.get_mut(id).filter(|op| op.host_key == key) else {

@@ -7,7 +7,7 @@ use crate::response::{Body, json};
 use crate::router::{HostPath, RequestInfo};
 use crate::state::{Emulator, host_key, lock};
 
-use super::{check_host, check_scope};
+use super::{ACTION_READ, check_host, check_scope};
 
 /// `GET .../bastionHosts` at subscription or resource-group scope; pages by
 /// `page_size` with `$skiptoken` (an offset) in the `nextLink`.
@@ -65,7 +65,7 @@ pub fn list(
 /// `GET .../bastionHosts/{name}`.
 pub fn get(emulator: &Emulator, host: &HostPath) -> Response<Body> {
     let world = lock(&emulator.world);
-    if let Err(e) = check_host(&world, host) {
+    if let Err(e) = check_host(&world, host, ACTION_READ) {
         return e;
     }
     let key = host_key(&host.subscription, &host.group, &host.name);

@@ -68,9 +68,18 @@ pub fn check_scope(
     Ok(())
 }
 
-/// The 404s for a host path, and the failures a host is scripted to give. Returns the
-/// host's key.
-pub fn check_host(world: &World, host: &HostPath) -> Result<String, Response<Body>> {
+/// RBAC action of `getActiveSessions` (and its polls), named in a scripted 403.
+pub const ACTION_GET_ACTIVE_SESSIONS: &str =
+    "Microsoft.Network/bastionHosts/getactivesessions/action";
+/// RBAC action of `disconnectActiveSessions`.
+pub const ACTION_DISCONNECT: &str =
+    "Microsoft.Network/bastionHosts/disconnectactivesessions/action";
+/// RBAC action of reading a host.
+pub const ACTION_READ: &str = "Microsoft.Network/bastionHosts/read";
+
+/// The 404s for a host path, and the failures a host is scripted to give (a 403 names
+/// `action`, the RBAC action the request needs). Returns the host's key.
+pub fn check_host(world: &World, host: &HostPath, action: &str) -> Result<String, Response<Body>> {
     check_scope(world, &host.subscription, Some(&host.group))?;
     let key = host_key(&host.subscription, &host.group, &host.name);
     let Some(state) = world.hosts.get(&key) else {
@@ -93,7 +102,7 @@ pub fn check_host(world: &World, host: &HostPath) -> Result<String, Response<Bod
             StatusCode::FORBIDDEN,
             "AuthorizationFailed",
             &format!(
-                "The client does not have authorization to perform action 'Microsoft.Network/bastionHosts/getactivesessions/action' over scope '{}' or the scope is invalid.",
+                "The client '00000000-0000-0000-0000-0000000000aa' with object id '00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action '{action}' over scope '{}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
                 state.id()
             ),
         )),

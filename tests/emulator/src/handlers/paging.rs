@@ -52,7 +52,7 @@ pub fn first_page(
     }
     let mut world = lock(&emulator.world);
     let snapshot = world.new_id();
-    world.snapshots.insert(snapshot.clone(), Arc::clone(&items));
+    world.insert_snapshot(snapshot.clone(), Arc::clone(&items));
     drop(world);
     let next = page_url(info, host, kind, &snapshot, 1);
     page_body(&items, 0, page_size, Some(next))
