@@ -72,9 +72,9 @@ class StaticToken:
 class Emulator:
     """bastion-emulator as a child process; it exits when its stdin closes."""
 
-    def __init__(self, binary, scenario_path):
+    def __init__(self, binary, scenario_path, *flags):
         self.process = subprocess.Popen(
-            [binary, "--port", "0", "--scenario", scenario_path],
+            [binary, "--port", "0", "--scenario", scenario_path, *flags],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline().strip()
         if not line.startswith("listening on "):
@@ -120,6 +120,7 @@ class PythonSdkConformance(unittest.TestCase):
         cls.scenario = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
         json.dump(SCENARIO, cls.scenario)
         cls.scenario.close()
+        cls.binary = binary
         cls.emulator = Emulator(binary, cls.scenario.name)
 
     @classmethod
@@ -131,12 +132,13 @@ class PythonSdkConformance(unittest.TestCase):
     def setUp(self):
         self.emulator.admin("/_emulator/reset", {})
 
-    def client(self, token=TOKEN):
-        return NetworkManagementClient(StaticToken(token), SUBSCRIPTION, base_url=self.emulator.url,
+    def client(self, token=TOKEN, emulator=None):
+        emulator = emulator or self.emulator
+        return NetworkManagementClient(StaticToken(token), SUBSCRIPTION, base_url=emulator.url,
                                        retry_backoff_factor=0.1)
 
-    def list_sessions(self, host, **kwargs):
-        poller = self.client(**kwargs).begin_get_active_sessions(
+    def list_sessions(self, host, emulator=None, **kwargs):
+        poller = self.client(emulator=emulator, **kwargs).begin_get_active_sessions(
             "rg-conformance", host, enforce_https=False, polling_interval=0)
         return [s.session_id for s in poller.result()]
 
@@ -176,6 +178,34 @@ class PythonSdkConformance(unittest.TestCase):
         self.assertEqual(by_id["no-such-session"], "NotFound")
         self.assertEqual(self.emulator.truth("bh-many"), before[3:])
         self.assertEqual(sorted(self.list_sessions("bh-many")), before[3:])
+
+    def test_follows_azure_async_operation_then_gets_location(self):
+        other = Emulator(self.binary, self.scenario.name, "--async-operation", "--polls", "2")
+        try:
+            ids = self.list_sessions("bh-many", emulator=other)
+            self.assertEqual(sorted(ids), other.truth("bh-many"))
+            self.assertEqual(len(ids), 25)
+            self.assertEqual(other.count("getActiveSessions", 202), 1)
+            self.assertGreaterEqual(other.count("asyncOperationStatus", 200), 2,
+                                    "the SDK polls the status resource while it says InProgress")
+            self.assertEqual(other.count("pollOperation", 200), 1,
+                             "after Succeeded the SDK GETs Location for the result")
+        finally:
+            other.stop()
+
+    def test_disconnect_results_are_paged_and_retried_through_429(self):
+        before = self.emulator.truth("bh-many")
+        targets = before[:12] + ["ghost-1"]
+        self.emulator.admin("/_emulator/faults",
+                            {"operation": "disconnectActiveSessions", "fault": "429", "count": 1})
+        states = list(self.client().disconnect_active_sessions(
+            "rg-conformance", "bh-many", SessionIds(session_ids=targets), enforce_https=False))
+        self.assertEqual([s.session_id for s in states], targets, "13 results over two pages")
+        self.assertEqual([s.state for s in states], ["Disconnected"] * 12 + ["NotFound"])
+        self.assertEqual(self.emulator.count("disconnectActiveSessions", 429), 1)
+        self.assertEqual(self.emulator.count("disconnectActiveSessions", 200), 1)
+        self.assertEqual(self.emulator.count("disconnectNextPage", 200), 1)
+        self.assertEqual(self.emulator.truth("bh-many"), before[12:])
 
     def test_missing_host_raises_resource_not_found(self):
         with self.assertRaises(ResourceNotFoundError) as raised:
