@@ -15,7 +15,7 @@ use crate::{boundary, test_hooks};
 /// One host's entry in `data.hosts` (and in a `hostResult` event).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct HostEntry {
+pub struct HostEntry {
     host: BastionHost,
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -26,7 +26,7 @@ pub(crate) struct HostEntry {
 
 impl HostEntry {
     /// Builds the entry of one host's outcome.
-    pub(crate) fn from_outcome(outcome: HostSessionsOutcome) -> Self {
+    pub fn from_outcome(outcome: HostSessionsOutcome) -> Self {
         match outcome.result {
             Ok(sessions) => HostEntry {
                 host: outcome.host,
@@ -59,7 +59,7 @@ struct Stats {
 /// `data` of a `bastion_get_sessions` success.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct SessionsData {
+pub struct SessionsData {
     hosts: Vec<HostEntry>,
     stats: Stats,
 }

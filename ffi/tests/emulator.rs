@@ -14,8 +14,10 @@ use support::{expect_error, expect_ok, lib};
 const SUB: &str = "00000000-0000-0000-0000-000000000001";
 
 fn emulator(hosts: usize, sessions: usize, tune: impl FnOnce(&mut Settings)) -> EmulatorHandle {
-    let mut settings = Settings::default();
-    settings.retry_after = 0;
+    let mut settings = Settings {
+        retry_after: 0,
+        ..Default::default()
+    };
     tune(&mut settings);
     bastion_emulator::spawn(EmulatorConfig::generated(hosts, sessions).with_settings(settings))
 }
@@ -179,8 +181,10 @@ fn streams_many_hosts() {
 #[test]
 fn tls_with_an_extra_ca() {
     let l = lib();
-    let mut settings = Settings::default();
-    settings.retry_after = 0;
+    let settings = Settings {
+        retry_after: 0,
+        ..Default::default()
+    };
     let emu = bastion_emulator::spawn_tls(EmulatorConfig::generated(2, 1).with_settings(settings));
     let pem = emu.certificate_pem().expect("certificate").to_owned();
     let req = request(&emu, json!({"extraCaCertificatePem": pem}));
