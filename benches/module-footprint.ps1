@@ -15,15 +15,18 @@
 .PARAMETER SessionsPerHost
     Sessions per host (default 1000).
 
+.PARAMETER ModulePath
+    The module manifest to measure (default: out/BastionSession/BastionSession.psd1).
+
 .EXAMPLE
     pwsh -NoProfile -File benches/module-footprint.ps1
 #>
 [CmdletBinding()]
-param([int] $Hosts = 100, [int] $SessionsPerHost = 1000, [int] $Repeat = 3)
+param([int] $Hosts = 100, [int] $SessionsPerHost = 1000, [int] $Repeat = 3, [string] $ModulePath)
 
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../tests/pester/TestHelpers.psm1') -Force
-$manifest = Get-BuiltModulePath
+$manifest = if ($ModulePath) { (Resolve-Path $ModulePath).Path } else { Get-BuiltModulePath }
 $rows = New-Object System.Collections.Generic.List[object]
 function Add-Row([string] $What, [double] $Ms, [string] $Note = '') { $rows.Add([pscustomobject]@{ Measure = $What; Milliseconds = [math]::Round($Ms, 1); Note = $Note }) }
 
@@ -44,6 +47,7 @@ try {
     $sub = '00000000-0000-0000-0000-000000000001'
     $common = @{ AccessToken = $emu.Token; ArmEndpoint = $emu.BaseUrl }
     $null = Get-BastionSession -SubscriptionId $sub @common -ResourceGroupName 'rg-0' -ErrorAction SilentlyContinue   # warm up
+    "native library: $((& (Get-Module BastionSession) { Get-BastionNativeInfo }).LibraryPath)"
     $module = Get-Module BastionSession
 
     # a) native call alone: raw envelope, sessions in the final envelope (no streaming)
@@ -53,27 +57,49 @@ try {
     $nativeMs = $sw.Elapsed.TotalMilliseconds
     Add-Row ('native bastion_get_sessions, {0} hosts x {1} sessions' -f $Hosts, $SessionsPerHost) $nativeMs ('{0:n1} MB of JSON' -f ($envelope.Length / 1MB))
 
-    # b) shim: JSON text -> typed BastionSession.Session objects (parse + construction)
+    # b) shim on the path the cmdlet uses: streamed hostResult events, each host's 1000
+    #    sessions parsed and turned into BastionSession.Session objects inside Poll().
+    $stream = & $module {
+        param($token, $url, $sub)
+        $request = [ordered]@{ schemaVersion = 1; credential = @{ type = 'accessToken'; token = $token }; armEndpoint = $url; scope = @{ subscriptionIds = @($sub) }; streamResults = $true }
+        $wall = [Diagnostics.Stopwatch]::StartNew()
+        $inNative = New-Object Diagnostics.Stopwatch
+        $inShim = New-Object Diagnostics.Stopwatch
+        $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
+        $n = 0; $bytes = 0
+        while ($true) {
+            $done = $op.Wait(100)
+            do {
+                $inNative.Start(); $text = [BastionSession.Native]::PollProgress($op.OperationId); $inNative.Stop()
+                $bytes += $text.Length
+                $running = $false
+                $inShim.Start(); $events = [BastionSession.Envelope]::ParseEvents($text, [ref] $running); $inShim.Stop()
+                foreach ($e in $events) { if ($null -ne $e.HostResult) { $n += $e.HostResult.Sessions.Length } }
+            } while ($done -and $events.Length -gt 0)
+            if ($done) { break }
+        }
+        $null = $op.GetData()
+        [pscustomobject]@{ WallMs = $wall.Elapsed.TotalMilliseconds; NativePollMs = $inNative.Elapsed.TotalMilliseconds; ShimMs = $inShim.Elapsed.TotalMilliseconds; Sessions = $n; MB = $bytes / 1MB }
+    } $emu.Token $emu.BaseUrl $sub
+    Add-Row ('streamed call, wall time to the last of {0} sessions' -f $stream.Sessions) $stream.WallMs 'native work and object creation overlap'
+    Add-Row '  on the pipeline thread: bastion_poll_progress (native, events as JSON)' $stream.NativePollMs ('{0:n1} MB of events' -f $stream.MB)
+    Add-Row '  on the pipeline thread: shim JSON -> Session objects' $stream.ShimMs
+
+    # c) the same for one non-streamed envelope: JSON text -> objects in one go
     $sw.Restart()
     $hostResults = [BastionSession.Envelope]::ParseHostResults($envelope)
-    $shimMs = $sw.Elapsed.TotalMilliseconds
     $count = 0; foreach ($h in $hostResults) { $count += $h.Sessions.Count }
-    Add-Row ('shim: envelope JSON -> {0} BastionSession.Session objects' -f $count) $shimMs
-    $sw.Restart()
-    $n = 0; foreach ($h in $hostResults) { foreach ($s in $h.Sessions) { $n++ } }
-    Add-Row ('PowerShell: enumerate {0} objects in script' -f $n) $sw.Elapsed.TotalMilliseconds
+    Add-Row ('shim: one {0:n0} MB envelope -> {1} Session objects' -f ($envelope.Length / 1MB), $count) $sw.Elapsed.TotalMilliseconds 'one large allocation burst (GC)'
+    $envelope = $null; $hostResults = $null; [GC]::Collect()
 
-    # c) the cmdlet end to end (streamed per host, objects collected)
+    # d) the cmdlet end to end
     $ends = foreach ($i in 1..$Repeat) {
         $sw.Restart()
-        $n = (Get-BastionSession -SubscriptionId $sub @common -ThrottleLimit 16 | Measure-Object).Count
+        $n = @(Get-BastionSession -SubscriptionId $sub @common).Count
         [pscustomobject]@{ Ms = $sw.Elapsed.TotalMilliseconds; N = $n }
     }
     $median = ($ends | Sort-Object Ms)[[int]($Repeat / 2)]
-    Add-Row ('Get-BastionSession end to end, {0} sessions | Measure-Object (median)' -f $median.N) $median.Ms "of $Repeat runs"
-    $sw.Restart()
-    $all = @(Get-BastionSession -SubscriptionId $sub @common)
-    Add-Row ('Get-BastionSession into an array, {0} sessions' -f $all.Count) $sw.Elapsed.TotalMilliseconds
+    Add-Row ('Get-BastionSession, {0} sessions into an array (median)' -f $median.N) $median.Ms "of $Repeat runs"
     $sw.Restart()
     $filtered = @(Get-BastionSession -SubscriptionId $sub @common -UserName '*@contoso.com' -OlderThan 0:01:00)
     Add-Row ('... with -UserName/-OlderThan filters ({0} kept)' -f $filtered.Count) $sw.Elapsed.TotalMilliseconds

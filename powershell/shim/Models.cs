@@ -428,6 +428,24 @@ namespace BastionSession
             return result.ToArray();
         }
 
+        /// <summary>The events of a bastion_poll_progress envelope, oldest first (hostResult sessions become Session objects).</summary>
+        /// <param name="envelopeText">The envelope as returned by bastion_poll_progress.</param>
+        /// <param name="running">Whether the operation is still running.</param>
+        public static ProgressEvent[] ParseEvents(string envelopeText, out bool running)
+        {
+            Dictionary<string, object> data = Data(envelopeText);
+            running = GetBool(data, "running") ?? false;
+            var events = new List<ProgressEvent>();
+            List<object> raw = GetList(data, "events");
+            if (raw != null)
+                foreach (object item in raw)
+                {
+                    var ev = item as Dictionary<string, object>;
+                    if (ev != null) events.Add(new ProgressEvent(ev));
+                }
+            return events.ToArray();
+        }
+
         /// <summary>A string field, or null (numbers and booleans are rendered invariantly).</summary>
         public static string GetString(Dictionary<string, object> d, string key)
         {

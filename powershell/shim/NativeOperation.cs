@@ -48,20 +48,10 @@ namespace BastionSession
         {
             if (_drained) return new ProgressEvent[0];
             string text = Native.PollProgress(OperationId);
-            Dictionary<string, object> data = Envelope.Data(text);
-            var events = new List<ProgressEvent>();
-            List<object> raw = Envelope.GetList(data, "events");
-            if (raw != null)
-            {
-                foreach (object item in raw)
-                {
-                    var ev = item as Dictionary<string, object>;
-                    if (ev != null) events.Add(new ProgressEvent(ev));
-                }
-            }
-            bool running = Envelope.GetBool(data, "running") ?? false;
-            if (!running && events.Count == 0 && _task.IsCompleted) _drained = true;
-            return events.ToArray();
+            bool running;
+            ProgressEvent[] events = Envelope.ParseEvents(text, out running);
+            if (!running && events.Length == 0 && _task.IsCompleted) _drained = true;
+            return events;
         }
 
         /// <summary>Asks the library to cancel the call; it then returns a 'cancelled' error promptly.</summary>
