@@ -26,7 +26,13 @@ SERVER_PID=
 cleanup() {
     exec 3>&- 2>/dev/null || true
     if [[ -n $SERVER_PID ]]; then
-        wait "$SERVER_PID" 2>/dev/null || kill "$SERVER_PID" 2>/dev/null || true
+        # Closing its stdin stops the server; give it 5 s, then stop it by its pid.
+        for _ in $(seq 1 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
     fi
     rm -f "$OUT/server.in"
 }
@@ -66,6 +72,6 @@ fi
 if [[ ${SKIP_VALGRIND:-0} != 1 ]]; then
     valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite \
         --log-file="$OUT/valgrind.log" "$OUT/smoke" "$URL" "$TOKEN" "$LOOPS"
-    grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable' "$OUT/valgrind.log" | sed 's/^==[0-9]*== /valgrind: /'
+    grep -E 'Command:|total heap usage|ERROR SUMMARY|definitely lost:|indirectly lost:|possibly lost:|still reachable:' "$OUT/valgrind.log" | sed 's/^==[0-9]*== /valgrind: /'
 fi
 echo "run.sh: C smoke test passed"
