@@ -70,7 +70,7 @@ struct Figures {
 fn start(round: &Round) -> EmulatorHandle {
     let mut scenario = Scenario::generated(round.hosts, round.sessions_per_host, 10, 1);
     for (name, behaviour) in &round.broken {
-        assert_eq!(scenario.set_behaviour(name, behaviour.clone()), 1, "{name}");
+        assert_eq!(scenario.set_behaviour(name, *behaviour), 1, "{name}");
     }
     let settings = Settings {
         latency_ms: round.latency_ms,
