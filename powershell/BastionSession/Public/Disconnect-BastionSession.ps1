@@ -46,7 +46,7 @@ function Disconnect-BastionSession {
         Do not ask for confirmation.
 
     .PARAMETER ThrottleLimit
-        How many Bastion hosts are worked on at once (1-256; default 16).
+        How many Bastion hosts are worked on at once (1-256; default 64).
 
     .PARAMETER AccessToken
         A bearer token for Azure Resource Manager, as a SecureString or a string. Never written to any stream.

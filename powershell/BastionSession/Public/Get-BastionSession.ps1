@@ -63,7 +63,7 @@ function Get-BastionSession {
         Only sessions that have lasted longer than this, e.g. 02:00:00 or (New-TimeSpan -Hours 8).
 
     .PARAMETER ThrottleLimit
-        How many Bastion hosts are queried at once (1-256; default 16).
+        How many Bastion hosts are queried at once (1-256; default 64).
 
     .PARAMETER AccessToken
         A bearer token for Azure Resource Manager, as a SecureString or a string (for example
