@@ -74,7 +74,8 @@ struct Args {
     faults: Vec<ScriptedFault>,
     /// Make the named host misbehave: NAME=BEHAVIOUR with BEHAVIOUR one of normal,
     /// alwaysFail500, forbidden, lroNeverCompletes, noPollingHeaders, nextLinkLoop,
-    /// bareArray; NAME matches host names in every group, case-insensitively (repeatable).
+    /// bareArray, malformedBody; NAME matches host names in every group,
+    /// case-insensitively (repeatable).
     #[arg(long = "host-behaviour", value_name = "NAME=BEHAVIOUR", value_parser = parse_host_behaviour)]
     host_behaviours: Vec<(String, HostBehaviour)>,
     /// Final getActiveSessions body is a bare JSON array.
@@ -135,7 +136,7 @@ fn parse_host_behaviour(text: &str) -> Result<(String, HostBehaviour), String> {
     let behaviour: HostBehaviour =
         serde_json::from_value(serde_json::Value::String(behaviour.to_string())).map_err(|_| {
             format!(
-                "unknown behaviour '{behaviour}': use normal, alwaysFail500, forbidden, lroNeverCompletes, noPollingHeaders, nextLinkLoop or bareArray"
+                "unknown behaviour '{behaviour}': use normal, alwaysFail500, forbidden, lroNeverCompletes, noPollingHeaders, nextLinkLoop, bareArray or malformedBody"
             )
         })?;
     Ok((name.to_string(), behaviour))

@@ -30,6 +30,16 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     response
 }
 
+/// A 200 response labelled JSON whose body is not JSON.
+pub fn not_json() -> Response<Body> {
+    let mut response = Response::new(full(Bytes::from_static(b"this is not JSON")));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
 /// A 200 response whose body sends a few bytes of JSON and then fails, so the server
 /// aborts the connection in the middle of the response.
 pub fn dropped_mid_body() -> Response<Body> {

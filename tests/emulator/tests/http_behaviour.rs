@@ -546,6 +546,32 @@ fn failing_hosts_answer_their_scripted_errors() {
 }
 
 #[test]
+fn malformed_body_host_completes_with_a_body_that_is_not_json() {
+    let emulator = spawn(config(
+        Settings::default(),
+        vec![host("garbled", 2, HostBehaviour::MalformedBody)],
+    ));
+    let base = emulator.base_url();
+    let host = host_url(&base, "rg", "garbled");
+    // Only the operation's result is garbled: the host itself reads normally.
+    assert_eq!(get(&format!("{host}?{API}")).status(), StatusCode::OK);
+    let accepted = post(&format!("{host}/getActiveSessions?{API}"), None);
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    let location = accepted.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(get(&location).status(), StatusCode::ACCEPTED);
+    let done = get(&location);
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(
+        done.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let text = done.text().unwrap();
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+}
+
+#[test]
 fn faults_scripted_over_http_and_admin_endpoints_need_no_token() {
     let emulator = spawn(config(
         Settings {

@@ -1,7 +1,8 @@
 //! `POST .../getActiveSessions`: a long-running operation. The POST answers 202 with
 //! `Location` (and, if configured, `Azure-AsyncOperation`) and `Retry-After`; polling
 //! `Location` answers 202 `polls` times, then 200 with the first page of sessions (or a
-//! bare array). Hosts can be scripted to never finish, or to send no polling header.
+//! bare array). Hosts can be scripted to never finish, to send no polling header, or to
+//! answer a final body that is not JSON.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::arm_error::arm_error;
 use crate::config::FinalBodyShape;
-use crate::response::{Body, empty, json};
+use crate::response::{Body, empty, json, not_json};
 use crate::router::{HostPath, RequestInfo};
 use crate::scenario::HostBehaviour;
 use crate::state::{Emulator, Operation, lock};
@@ -54,6 +55,9 @@ fn result(
     behaviour: HostBehaviour,
     sessions: Arc<Vec<Value>>,
 ) -> Response<Body> {
+    if behaviour == HostBehaviour::MalformedBody {
+        return not_json();
+    }
     let bare = behaviour == HostBehaviour::BareArray
         || emulator.settings().final_body_shape == FinalBodyShape::BareArray;
     if bare {
