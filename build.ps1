@@ -46,6 +46,15 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' exited with $LASTEXITCODE" }
 }
 
+function Get-PwshPath {
+    <# The pwsh executable for child processes (a dotnet-tool pwsh runs as 'dotnet pwsh.dll', so our process path would be dotnet). #>
+    $beside = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
+    if (Test-Path -LiteralPath $beside) { return $beside }
+    $pwsh = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $pwsh) { throw 'pwsh is not on PATH: the Pester suite needs it (.ci/run installs PowerShell 7.6.9)' }
+    $pwsh.Source
+}
+
 function Get-PythonForConformance {
     <# The venv python with azure-mgmt-network; .ci/run creates it from ../shared/wheels. #>
     $candidates = @($env:BASTION_PYTHON, (Join-Path $CacheDir 'venv/bin/python')) | Where-Object { $_ }
@@ -86,8 +95,10 @@ function Invoke-TestTask {
         }
         'c header smoke + valgrind' = { Invoke-Native bash @((Join-Path $RepoRoot 'tests/c/run.sh')) }
         'pester'                   = {
-            & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration Debug -OutputRoot (Join-Path $RepoRoot 'out')
-            Invoke-Native (Get-Process -Id $PID).Path @('-NoProfile', '-File', (Join-Path $RepoRoot 'tests/pester/Invoke-PesterSuite.ps1'))
+            # 'rust tests' already built target/debug; building the one crate again would only
+            # recompile it with other feature unification.
+            & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration Debug -OutputRoot (Join-Path $RepoRoot 'out') -SkipCargo
+            Invoke-Native (Get-PwshPath) @('-NoProfile', '-File', (Join-Path $RepoRoot 'tests/pester/Invoke-PesterSuite.ps1'))
         }
     }
     foreach ($name in $suites.Keys) {
