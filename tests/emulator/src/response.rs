@@ -40,6 +40,18 @@ pub fn not_json() -> Response<Body> {
     response
 }
 
+/// A JSON response serialized from any value (no intermediate `serde_json::Value`).
+pub fn serialized<T: serde::Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
+    let bytes = serde_json::to_vec(value).expect("JSON values always serialize");
+    let mut response = Response::new(full(Bytes::from(bytes)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
 /// A 200 response whose body sends a few bytes of JSON and then fails, so the server
 /// aborts the connection in the middle of the response.
 pub fn dropped_mid_body() -> Response<Body> {

@@ -8,7 +8,7 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::arm_error::arm_error;
-use crate::response::{Body, json};
+use crate::response::Body;
 use crate::router::{HostPath, RequestInfo};
 use crate::state::{Emulator, lock};
 
@@ -75,8 +75,5 @@ pub fn disconnect(emulator: &Emulator, info: &RequestInfo, host: &HostPath) -> R
         });
     }
     drop(world);
-    json(
-        StatusCode::OK,
-        &paging::first_page(emulator, info, host, "disconnectPages", Arc::new(results)),
-    )
+    paging::first_page(emulator, info, host, "disconnectPages", Arc::new(results))
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::arm_error::arm_error;
 use crate::config::FinalBodyShape;
-use crate::response::{Body, empty, json, not_json};
+use crate::response::{Body, empty, json, not_json, serialized};
 use crate::router::{HostPath, RequestInfo};
 use crate::scenario::HostBehaviour;
 use crate::state::{Emulator, Operation, lock};
@@ -61,12 +61,9 @@ fn result(
     let bare = behaviour == HostBehaviour::BareArray
         || emulator.settings().final_body_shape == FinalBodyShape::BareArray;
     if bare {
-        return json(StatusCode::OK, &Value::Array(sessions.as_ref().clone()));
+        return serialized(StatusCode::OK, sessions.as_slice());
     }
-    json(
-        StatusCode::OK,
-        &paging::first_page(emulator, info, host, "sessionPages", sessions),
-    )
+    paging::first_page(emulator, info, host, "sessionPages", sessions)
 }
 
 /// The POST.

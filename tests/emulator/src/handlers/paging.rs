@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use http::{Response, StatusCode};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::arm_error::arm_error;
-use crate::response::{Body, json};
+use crate::response::{Body, serialized};
 use crate::router::{HostPath, RequestInfo};
 use crate::scenario::HostBehaviour;
 use crate::state::{Emulator, host_key, lock};
@@ -25,17 +26,32 @@ fn page_url(
     )
 }
 
-fn page_body(items: &[Value], page: usize, page_size: usize, next: Option<String>) -> Value {
-    let start = (page * page_size).min(items.len());
-    let end = (start + page_size).min(items.len());
-    let mut body = json!({ "value": &items[start..end] });
-    if let Some(next) = next {
-        body["nextLink"] = json!(next);
-    }
-    body
+/// A page as ARM writes it, serialized straight from the snapshot (no copy of the items).
+#[derive(Serialize)]
+struct Page<'a> {
+    value: &'a [Value],
+    #[serde(rename = "nextLink", skip_serializing_if = "Option::is_none")]
+    next_link: Option<String>,
 }
 
-/// The first page of `items`, storing a snapshot when more pages follow (or when the host
+fn page_body(
+    items: &[Value],
+    page: usize,
+    page_size: usize,
+    next: Option<String>,
+) -> Response<Body> {
+    let start = (page * page_size).min(items.len());
+    let end = (start + page_size).min(items.len());
+    serialized(
+        StatusCode::OK,
+        &Page {
+            value: &items[start..end],
+            next_link: next,
+        },
+    )
+}
+
+/// The 200 with the first page of `items`, storing a snapshot when more pages follow (or when the host
 /// is scripted to loop its `nextLink`).
 pub fn first_page(
     emulator: &Emulator,
@@ -43,7 +59,7 @@ pub fn first_page(
     host: &HostPath,
     kind: &str,
     items: Arc<Vec<Value>>,
-) -> Value {
+) -> Response<Body> {
     let page_size = emulator.settings().page_size.max(1);
     let looping =
         kind == "sessionPages" && behaviour(emulator, host) == HostBehaviour::NextLinkLoop;
@@ -99,5 +115,5 @@ pub fn page(
     } else {
         None
     };
-    json(StatusCode::OK, &page_body(&items, page, page_size, next))
+    page_body(&items, page, page_size, next)
 }
