@@ -323,6 +323,7 @@ New-Item -ItemType Directory -Force -Path $LogDir | Out-Null
 $script:Markdown = [System.Collections.Generic.List[string]]::new()
 $script:Emulators = [System.Collections.Generic.List[object]]::new()
 $script:Failures = [System.Collections.Generic.List[string]]::new()
+$script:Table1 = $null; $script:Table2 = $null; $script:Table3 = $null; $script:Table4 = $null; $script:Table5 = $null
 
 function Write-Note([string] $Text) { Write-Host "  $Text" -ForegroundColor DarkGray }
 
@@ -525,8 +526,13 @@ function Invoke-RustBoundaryBench {
     }
     foreach ($l in $lines) { Write-Note $l }
     foreach ($l in $lines) {
-        $m = [regex]::Match($l, '^\s*(?<name>[A-Za-z_][\w:() /,.-]*?)\s*[:=]?\s+(?<ns>[\d.,]+)\s*ns(/call| per call)?')
-        if ($m.Success) { $rows.Add(('| Rust → C ABI (libloading) | {0} | {1} ns |' -f $m.Groups['name'].Value.Trim(), $m.Groups['ns'].Value)) }
+        # e.g. "boundary: poll_progress, unknown operation      1.60 us/call (100000 calls, 159.63ms)"
+        #      "marshal 100,000 sessions into the envelope (+ C string)   124.54 ms (52.8 MB, best of 5)"
+        $m = [regex]::Match($l, '^\s*(?<name>\S.*?)\s{2,}(?<v>[\d.,]+)\s*(?<u>ns|us|µs|ms|s)(?<per>/call)?\s*(\((?<rest>[^)]*)\))?\s*$')
+        if ($m.Success) {
+            $what = if ($m.Groups['per'].Success) { 'per call' } else { 'total' }
+            $rows.Add(('| Rust → C ABI (libloading, in-process) | {0} | {1} {2} {3}{4} |' -f $m.Groups['name'].Value, $m.Groups['v'].Value, ($m.Groups['u'].Value -replace '^us$', 'µs'), $what, $(if ($m.Groups['rest'].Success) { " ($($m.Groups['rest'].Value))" } else { '' })))
+        }
     }
     if ($rows.Count -eq 0) { $rows.Add('| Rust → C ABI (libloading) | see `cargo bench -p bastion_session_ffi --bench marshal` output | — |') }
     return @{ rows = $rows; output = $lines }
@@ -547,6 +553,9 @@ try {
     }
     if (-not (Test-Path $EmulatorExe)) { throw "emulator not built: $EmulatorExe" }
     Read-EmulatorDefaults
+    $probe = Start-Emulator @('--hosts', 1, '--sessions-per-host', 1, '--polls', 1, '--retry-after', 1)
+    try { $script:Answers202 = Measure-PollSemantics $probe.Endpoint } finally { Stop-Emulator $probe }
+    Write-Note "the emulator answers getActiveSessions with $Answers202 × 202 before the 200 at --polls 1"
 
     $cpuModel = if (Test-Path /proc/cpuinfo) { ([regex]::Match((Get-Content -Raw /proc/cpuinfo), 'model name\s*:\s*([^\n]+)')).Groups[1].Value.Trim() } else { $env:PROCESSOR_IDENTIFIER }
     $memTotal = if (Test-Path /proc/meminfo) { '{0:n1} GiB' -f ([long]([regex]::Match((Get-Content -Raw /proc/meminfo), 'MemTotal:\s+(\d+)').Groups[1].Value) / 1MB) } else { '?' }
@@ -556,7 +565,7 @@ try {
         ("- date: {0:u}; commit {1}" -f [DateTime]::UtcNow, $commit),
         ("- machine: {0} logical cores ({1}), {2} RAM, {3}" -f [Environment]::ProcessorCount, $cpuModel, $memTotal, [Runtime.InteropServices.RuntimeInformation]::OSDescription),
         ("- pwsh {0}; {1}; python {2}" -f $PSVersionTable.PSVersion, ((rustc --version) 2>$null), ((& (Get-Python) --version) 2>&1)),
-        ('- emulator defaults read from --help: session page size {0}, host list page size {1}' -f $(if ($SessionPageSize) { $SessionPageSize } else { 'unknown (1 page assumed)' }), $(if ($ListPageSize) { $ListPageSize } else { 'unknown (1 page assumed)' })),
+        ('- emulator: {2} × 202 per getActiveSessions at `--polls 1` (probed); defaults read from --help: session page size {0}, host list page size {1}' -f $(if ($SessionPageSize) { $SessionPageSize } else { 'unknown (1 page assumed)' }), $(if ($ListPageSize) { $ListPageSize } else { 'unknown (1 page assumed)' }), $Answers202),
         '')
 
     # ----------------------------------------------------------------------------------------- 1
@@ -571,10 +580,6 @@ try {
         foreach ($hosts in 1, 10, 100, 1000) {
             $emu = Start-Emulator @('--hosts', $hosts, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1)
             try {
-                if ($hosts -eq 1) {
-                    $script:Answers202 = Measure-PollSemantics $emu.Endpoint
-                    Write-Note "the emulator answers getActiveSessions with $Answers202 × 202 before the 200 at --polls 1"
-                }
                 $common = @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
                 foreach ($col in $moduleColumns) {
                     if ($hosts -lt $col.MinHosts) { continue }
@@ -629,26 +634,31 @@ try {
     # ----------------------------------------------------------------------------------------- 2
     if ($Table -contains '2') {
         Write-Host "`n== 2. under ARM throttling ==" -ForegroundColor Cyan
-        $emu = Start-Emulator @('--hosts', 1000, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1, '--throttle')
-        try {
-            Reset-EmulatorStats $emu.Endpoint
-            $r = Invoke-WorkerOrNote ModuleList @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token }
-            $c = Get-EmulatorCounts $emu.Endpoint
-            if ($r) { Write-Note ("throttled: {0:n1} s, {1} sessions on {2} hosts, {3} errors, {4} requests, {5} 429s" -f $r.seconds, $r.sessions, $r.hosts, $r.errors, $c.requests, $c.throttled) }
-        } finally { Stop-Emulator $emu }
-        $script:Table2 = @{ result = $r; counts = $c }
         $bucket = Get-BucketLimit -Hosts 1000
-        $floor = Get-Floor 1000 $ModuleDefaultConcurrency
-        $limit = [math]::Max($bucket.seconds, $floor.seconds)
+        $t2rows = [System.Collections.Generic.List[object]]::new()
+        foreach ($col in @(@{ Name = 'default (-ThrottleLimit 16)'; Concurrency = $ModuleDefaultConcurrency; Args = @{} }, @{ Name = '-ThrottleLimit 64'; Concurrency = 64; Args = @{ throttleLimit = 64 } })) {
+            # a fresh emulator per row: the buckets start full
+            $emu = Start-Emulator @('--hosts', 1000, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1, '--throttle')
+            try {
+                $r = Invoke-WorkerOrNote ModuleList (@{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token } + $col.Args)
+                $c = Get-EmulatorCounts $emu.Endpoint
+                if ($r) { Write-Note ("throttled, {0}: {1:n1} s, {2} sessions on {3} hosts, {4} errors, {5} requests, {6} 429s" -f $col.Name, $r.seconds, $r.sessions, $r.hosts, $r.errors, $c.requests, $c.throttled) }
+            } finally { Stop-Emulator $emu }
+            $t2rows.Add([pscustomobject]@{ Name = $col.Name; Result = $r; Counts = $c; Floor = (Get-Floor 1000 $col.Concurrency) })
+        }
+        $script:Table2 = $t2rows
         Write-Md @('', '## 2. Under ARM throttling', '',
-            "1,000 hosts × 10 sessions, emulator ``--throttle --latency-ms 50 --polls 1 --retry-after 1``, ``Get-BastionSession -SubscriptionId ...`` with its defaults (-ThrottleLimit 16). $($bucket.explain) The latency floor at concurrency 16 is computed as in table 1; the run cannot beat the larger of the two.", '',
-            '| hosts | wall time | 429s received | hosts answered | hosts failed | errors written | requests | bucket alone | latency floor (C=16) | × max(bucket, floor) |',
-            '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-        if ($r) {
-            Write-Md ('| 1,000 | {0} | {1:n0} | {2:n0} | {3} | {4} | {5:n0} | {6} | {7} | {8} |' -f (Format-Seconds $r.seconds), $c.throttled, $r.hosts, (1000 - $r.hosts), $r.errors, $c.requests,
-                (Format-Seconds $bucket.seconds), (Format-Seconds $floor.seconds), (Format-Ratio ($r.seconds / $limit)))
-        } else {
-            Write-Md ('| 1,000 | not measured (see the notes below) | | | | | | {0} | {1} | |' -f (Format-Seconds $bucket.seconds), (Format-Seconds $floor.seconds))
+            "1,000 hosts × 10 sessions, emulator ``--throttle --latency-ms 50 --polls 1 --retry-after 1`` (a fresh emulator per row, so the buckets start full), ``Get-BastionSession -SubscriptionId ...``. $($bucket.explain) The latency floor is computed as in table 1 at the row's concurrency; no run can beat the larger of the two. Requests include the 429s.", '',
+            '| Get-BastionSession | wall time | 429s received | hosts answered | hosts failed | errors written | requests | bucket alone | latency floor | × bucket alone | × max(bucket, floor) |',
+            '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+        foreach ($row in $t2rows) {
+            $r = $row.Result
+            if ($r) {
+                Write-Md ('| {0} | {1} | {2:n0} | {3:n0} | {4} | {5} | {6:n0} | {7} | {8} | {9} | {10} |' -f $row.Name, (Format-Seconds $r.seconds), $row.Counts.throttled, $r.hosts, (1000 - $r.hosts), $r.errors, $row.Counts.requests,
+                    (Format-Seconds $bucket.seconds), (Format-Seconds $row.Floor.seconds), (Format-Ratio ($r.seconds / $bucket.seconds)), (Format-Ratio ($r.seconds / [math]::Max($bucket.seconds, $row.Floor.seconds))))
+            } else {
+                Write-Md ('| {0} | not measured (see the notes below) | | | | | | {1} | {2} | | |' -f $row.Name, (Format-Seconds $bucket.seconds), (Format-Seconds $row.Floor.seconds))
+            }
         }
     }
 
@@ -763,13 +773,14 @@ try {
             Add-Target '1,000 hosts ≥ 50× faster than the hand-rolled loop' ($y -ge 50) ('{0} (default -ThrottleLimit 16){1}; loop time {2}' -f (Format-Ratio $y), $wide, $h1000.Note)
         } else { Add-Target '1,000 hosts within 1.5× of the floor / ≥ 50× the loop' $null 'module not measured' }
     }
-    if ($Table -contains '2') {
-        $t2 = $script:Table2
-        if ($t2.result) {
-            $bucket = Get-BucketLimit -Hosts 1000
-            Add-Target 'throttled: no host lost' ($t2.result.hosts -eq 1000 -and $t2.result.errors -eq 0) ('{0} of 1,000 hosts answered, {1} errors, {2} 429s received' -f $t2.result.hosts, $t2.result.errors, $t2.counts.throttled)
-            Add-Target 'throttled: within 1.2× of the bucket''s own limit' (($t2.result.seconds / $bucket.seconds) -le 1.2) ('{0} vs {1}: {2}' -f (Format-Seconds $t2.result.seconds), (Format-Seconds $bucket.seconds), (Format-Ratio ($t2.result.seconds / $bucket.seconds)))
-        } else { Add-Target 'throttling' $null 'module not measured' }
+    if ($Table -contains '2' -and $script:Table2) {
+        $bucket = Get-BucketLimit -Hosts 1000
+        foreach ($row in $script:Table2) {
+            $r = $row.Result
+            if (-not $r) { Add-Target "throttled ($($row.Name)): no host lost / within 1.2× of the bucket" $null 'module not measured'; continue }
+            Add-Target "throttled ($($row.Name)): no host lost" ($r.hosts -eq 1000 -and $r.errors -eq 0) ('{0} of 1,000 hosts answered, {1} errors, {2} 429s received' -f $r.hosts, $r.errors, $row.Counts.throttled)
+            Add-Target "throttled ($($row.Name)): within 1.2× of the bucket's own limit" (($r.seconds / $bucket.seconds) -le 1.2) ('{0} vs bucket alone {1}: {2}; latency floor at this concurrency {3}, so {4} of max(bucket, floor)' -f (Format-Seconds $r.seconds), (Format-Seconds $bucket.seconds), (Format-Ratio ($r.seconds / $bucket.seconds)), (Format-Seconds $row.Floor.seconds), (Format-Ratio ($r.seconds / [math]::Max($bucket.seconds, $row.Floor.seconds)))))
+        }
     }
     if ($Table -contains '3') {
         $t3 = $script:Table3
