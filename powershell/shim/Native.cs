@@ -7,7 +7,6 @@ using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Threading;
 
 namespace BastionSession
@@ -98,8 +97,7 @@ namespace BastionSession
 
                     IntPtr v = version();
                     string versionText = v == IntPtr.Zero ? "" : ReadUtf8(v);
-                    Match m = Regex.Match(versionText, @"\(schema (\d+)\)");
-                    if (!m.Success || m.Groups[1].Value != SupportedSchemaVersion.ToString(CultureInfo.InvariantCulture))
+                    if (SchemaOf(versionText) != SupportedSchemaVersion.ToString(CultureInfo.InvariantCulture))
                         throw new BastionNativeLibraryException(NativeLibraryProblem.Mismatch, path, string.Format(CultureInfo.InvariantCulture,
                             "The BastionSession native library '{0}' reports '{1}', but this module needs schema {2}. Install matching versions of the module and its library.",
                             path, versionText, SupportedSchemaVersion), null);
@@ -123,6 +121,17 @@ namespace BastionSession
                         string.Format(CultureInfo.InvariantCulture, "'{0}' is not a compatible BastionSession native library: {1}", path, e.Message), e);
                 }
             }
+        }
+
+        /// <summary>The N of "(schema N)" in a version string, or null. (No Regex: its first use costs import time.)</summary>
+        private static string SchemaOf(string version)
+        {
+            const string marker = "(schema ";
+            int i = version.IndexOf(marker, StringComparison.Ordinal);
+            if (i < 0) return null;
+            int start = i + marker.Length;
+            int end = version.IndexOf(')', start);
+            return end > start ? version.Substring(start, end - start) : null;
         }
 
         /// <summary>A fresh operation id, unique within the process.</summary>
