@@ -779,7 +779,7 @@ try {
             $r = $row.Result
             if (-not $r) { Add-Target "throttled ($($row.Name)): no host lost / within 1.2× of the bucket" $null 'module not measured'; continue }
             Add-Target "throttled ($($row.Name)): no host lost" ($r.hosts -eq 1000 -and $r.errors -eq 0) ('{0} of 1,000 hosts answered, {1} errors, {2} 429s received' -f $r.hosts, $r.errors, $row.Counts.throttled)
-            Add-Target "throttled ($($row.Name)): within 1.2× of the bucket's own limit" (($r.seconds / $bucket.seconds) -le 1.2) ('{0} vs bucket alone {1}: {2}; latency floor at this concurrency {3}, so {4} of max(bucket, floor)' -f (Format-Seconds $r.seconds), (Format-Seconds $bucket.seconds), (Format-Ratio ($r.seconds / $bucket.seconds)), (Format-Seconds $row.Floor.seconds), (Format-Ratio ($r.seconds / [math]::Max($bucket.seconds, $row.Floor.seconds)))))
+            Add-Target "throttled ($($row.Name)): within 1.2× of the bucket's own limit" (($r.seconds / $bucket.seconds) -le 1.2) ('{0} vs bucket alone {1}: {2}; latency floor at this concurrency {3}, so {4} of max(bucket, floor)' -f (Format-Seconds $r.seconds), (Format-Seconds $bucket.seconds), (Format-Ratio ($r.seconds / $bucket.seconds)), (Format-Seconds $row.Floor.seconds), (Format-Ratio ($r.seconds / [math]::Max($bucket.seconds, $row.Floor.seconds))))
         }
     }
     if ($Table -contains '3') {
