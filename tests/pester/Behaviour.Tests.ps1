@@ -82,6 +82,57 @@ Describe 'Error records' {
     }
 }
 
+Describe 'Service errors from the emulator' {
+    BeforeAll {
+        $scenario = @{
+            settings      = @{ polls = 0 }
+            subscriptions = @(@{
+                    subscriptionId = $Sub
+                    resourceGroups = @(@{
+                            name  = 'rg-mixed'
+                            hosts = @(
+                                @{ name = 'bh-ok'; sessions = @(@{ userName = 'alice@contoso.com'; targetHostName = 'vm-1'; protocol = 'SSH'; startedMinutesAgo = 30 }) }
+                                @{ name = 'bh-locked'; behaviour = 'forbidden'; sessions = @(@{ userName = 'bob@contoso.com'; targetHostName = 'vm-2'; protocol = 'RDP'; startedMinutesAgo = 40 }) }
+                            )
+                        })
+                })
+        }
+        $path = Join-Path $TestDrive 'mixed.json'
+        $scenario | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $path -Encoding UTF8
+        $script:Mixed = Start-TestEmulator -Token $Token -ArgumentList @('--scenario', $path)
+    }
+    AfterAll { if ($script:Mixed) { Stop-TestEmulator $script:Mixed } }
+
+    It 'a forbidden host among healthy ones: BastionAuthorizationFailed / PermissionDenied naming the RBAC action, the other host still answers' {
+        $errors = $null
+        $sessions = @(Get-BastionSession -ResourceGroupName 'rg-mixed' -SubscriptionId $Sub -AccessToken $Token -ArmEndpoint $Mixed.BaseUrl -ErrorVariable errors -ErrorAction SilentlyContinue)
+        @($sessions.BastionName | Sort-Object -Unique) | Should -Be 'bh-ok'
+        @($errors).Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthorizationFailed,Get-BastionSession'
+        $errors[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $errors[0].ToString() | Should -Match 'bh-locked'
+        $errors[0].ToString() | Should -Match '(?i)Microsoft\.Network/bastionHosts/.*action|bastionHosts/read'
+        $errors[0].Exception.Error.HttpStatus | Should -Be 403
+    }
+
+    It 'a 429 that clears: -Verbose says it waits for Retry-After, and the call succeeds' {
+        Add-TestEmulatorFault $Mixed -Operation 'getActiveSessions' -Fault '429' -Count 1
+        $all = @(Get-BastionSession -ResourceGroupName 'rg-mixed' -Name 'bh-ok' -SubscriptionId $Sub -AccessToken $Token -ArmEndpoint $Mixed.BaseUrl -Verbose -ErrorAction Stop 4>&1)
+        @($all | Where-Object { $_ -is [BastionSession.Session] }).Count | Should -Be 1
+        (@($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n") | Should -Match 'HTTP 429; retrying in \d+ ms'
+    }
+
+    It '429 past the retry budget: BastionThrottled / LimitsExceeded' {
+        Add-TestEmulatorFault $Mixed -Operation 'getActiveSessions' -Fault '429' -Count 100
+        $errors = $null
+        $null = Get-BastionSession -ResourceGroupName 'rg-mixed' -Name 'bh-ok' -SubscriptionId $Sub -AccessToken $Token -ArmEndpoint $Mixed.BaseUrl -TimeoutSec 60 -ErrorVariable errors -ErrorAction SilentlyContinue
+        Reset-TestEmulator $Mixed
+        @($errors).Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionThrottled,Get-BastionSession'
+        $errors[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
+    }
+}
+
 Describe 'Cancellation' {
     It 'a stopped pipeline returns within a few seconds while the emulator is still polling, and cancels the native work' {
         $emu = Start-TestEmulator -Token $Token -ArgumentList @('--hosts', '3', '--sessions-per-host', '1', '--polls', '100', '--retry-after', '1')
