@@ -188,6 +188,8 @@ impl Response {
 #[derive(Debug)]
 pub(crate) struct TransportFailure {
     pub message: String,
+    /// Retrying cannot help (the server's certificate is not trusted): fail at once.
+    pub permanent: bool,
 }
 
 /// What to send.
@@ -291,9 +293,47 @@ pub(crate) async fn send_once(
         Err(e) => {
             let message = describe_reqwest_error(&e);
             tracing::debug!(elapsed_ms, error = %message, "request failed without an answer");
-            Err(TransportFailure { message })
+            Err(TransportFailure {
+                message,
+                permanent: is_certificate_failure(&e),
+            })
         }
     })
+}
+
+/// Whether the TLS handshake failed because the server's certificate is not trusted (or
+/// absent): the same server will present the same certificate on every retry.
+fn is_certificate_failure(e: &reqwest::Error) -> bool {
+    fn is_cert(e: &rustls::Error) -> bool {
+        matches!(
+            e,
+            rustls::Error::InvalidCertificate(_)
+                | rustls::Error::NoCertificatesPresented
+                | rustls::Error::UnsupportedNameType
+        )
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut depth = 0;
+    while let Some(s) = src {
+        if s.downcast_ref::<rustls::Error>().is_some_and(is_cert) {
+            return true;
+        }
+        // io::Error hides the error it wraps from `source()` (and hyper-rustls wraps the
+        // rustls error in two of them): look inside.
+        let mut io = s.downcast_ref::<std::io::Error>();
+        while let Some(inner) = io.and_then(|e| e.get_ref()) {
+            if inner.downcast_ref::<rustls::Error>().is_some_and(is_cert) {
+                return true;
+            }
+            io = inner.downcast_ref::<std::io::Error>();
+        }
+        src = s.source();
+        depth += 1;
+        if depth > 8 {
+            break;
+        }
+    }
+    false
 }
 
 fn describe_reqwest_error(e: &reqwest::Error) -> String {

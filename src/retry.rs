@@ -151,8 +151,10 @@ pub(crate) async fn send(
             Ok(resp) => return Err(arm_error::from_response(&resp, op, target)),
             Err(tf) => (None, backoff_delay(policy, retries + 1), Ok(tf)),
         };
-        let in_budget =
-            retries < policy.max_retries && started.elapsed() + wait <= policy.total_deadline;
+        let permanent = matches!(&failure, Ok(tf) if tf.permanent);
+        let in_budget = !permanent
+            && retries < policy.max_retries
+            && started.elapsed() + wait <= policy.total_deadline;
         if !in_budget {
             return Err(match failure {
                 Err(resp) => arm_error::from_response(&resp, op, target).context(format!(
