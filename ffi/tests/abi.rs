@@ -1,35 +1,53 @@
-//! The built library driven like a foreign caller (libloading) against the ARM mock:
-//! every export, every error kind the boundary produces, cancellation, progress,
-//! streaming, many threads, calls from inside tokio, panics and secrets.
+//! The built library driven like a foreign caller (libloading) against the ARM emulator
+//! over real HTTP: every export, every error kind the boundary produces, cancellation,
+//! progress, streaming, many threads, calls from inside tokio, panics and secrets.
 
 mod support;
 
 use std::ffi::CString;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bastion_emulator::{EmulatorHandle, HostBehaviour};
 use serde_json::{Value, json};
-use support::arm_mock::{self, Mock};
+use support::arm::{self, closed_port_url, host, host_id};
 use support::{expect_error, expect_ok, lib};
 
 const TOKEN: &str = "SECRET-TOKEN-4f1c9a77";
 
-fn normal_mock() -> (Arc<Mock>, String) {
-    let mock = Mock::new(TOKEN, &[("bh-0", 3), ("bh-1", 5), ("bh-2", 0)]);
-    let url = arm_mock::spawn(Arc::clone(&mock));
-    (mock, url)
+/// Three well-behaved hosts with 3, 5 and 0 sessions.
+fn normal_emulator() -> EmulatorHandle {
+    arm::spawn(
+        TOKEN,
+        vec![
+            host("bh-0", 3, HostBehaviour::Normal),
+            host("bh-1", 5, HostBehaviour::Normal),
+            host("bh-2", 0, HostBehaviour::Normal),
+        ],
+        |_| {},
+    )
 }
 
-fn special_mock() -> String {
-    arm_mock::spawn(Mock::new(
+/// Hosts that fail in their own ways, and one that does not.
+fn failing_emulator() -> EmulatorHandle {
+    arm::spawn(
         TOKEN,
-        &[
-            ("slow-0", 0),
-            ("forbidden-0", 0),
-            ("garbage-0", 0),
-            ("bh-0", 2),
+        vec![
+            host("forbidden-0", 0, HostBehaviour::Forbidden),
+            host("garbage-0", 0, HostBehaviour::MalformedBody),
+            host("broken-0", 1, HostBehaviour::AlwaysFail500),
+            host("bh-0", 2, HostBehaviour::Normal),
         ],
-    ))
+        |_| {},
+    )
+}
+
+/// One host whose getActiveSessions never completes, polled every `retry_after` seconds.
+fn stuck_emulator(retry_after: u64) -> EmulatorHandle {
+    arm::spawn(
+        TOKEN,
+        vec![host("slow-0", 0, HostBehaviour::LroNeverCompletes)],
+        |s| s.retry_after = retry_after,
+    )
 }
 
 fn base(url: &str) -> Value {
@@ -49,7 +67,7 @@ fn with(mut v: Value, extra: Value) -> String {
 }
 
 fn scope() -> Value {
-    json!({"subscriptionIds": [arm_mock::SUB], "resourceGroupName": arm_mock::RG})
+    json!({"subscriptionIds": [arm::SUB], "resourceGroupName": arm::RG})
 }
 
 #[test]
@@ -154,8 +172,7 @@ fn malformed_and_mistyped_requests_name_the_path() {
     );
     let v = l.call(
         l.disconnect_sessions,
-        &json!({"targets":[{"hostResourceId": arm_mock::host_id("bh-0"), "sessionIds": []}]})
-            .to_string(),
+        &json!({"targets":[{"hostResourceId": host_id("bh-0"), "sessionIds": []}]}).to_string(),
     );
     assert_eq!(
         expect_error(&v, "invalidRequest", 1002)["target"],
@@ -181,7 +198,8 @@ fn other_schema_versions_are_unsupported() {
 #[test]
 fn lists_hosts_sessions_and_disconnects() {
     let l = lib();
-    let (_mock, url) = normal_mock();
+    let emu = normal_emulator();
+    let url = emu.base_url();
     let hosts = expect_ok(&l.call(l.list_hosts, &with(base(&url), json!({"scope": scope()}))));
     assert_eq!(hosts["hosts"].as_array().unwrap().len(), 3, "{hosts}");
     assert_eq!(hosts["hosts"][0]["sku"], "Standard");
@@ -199,8 +217,8 @@ fn lists_hosts_sessions_and_disconnects() {
     let req = with(
         base(&url),
         json!({"targets": [
-            {"hostResourceId": arm_mock::host_id("bh-1"), "sessionIds": ["bh-1-s0", "bh-1-s1", "bh-1-s0", "nope"]},
-            {"subscriptionId": arm_mock::SUB, "resourceGroupName": "rg-0", "name": "bh-9", "sessionIds": ["x"]}
+            {"hostResourceId": host_id("bh-1"), "sessionIds": ["bh-1-s0", "bh-1-s1", "bh-1-s0", "nope"]},
+            {"subscriptionId": arm::SUB, "resourceGroupName": "rg-0", "name": "bh-9", "sessionIds": ["x"]}
         ]}),
     );
     let d = expect_ok(&l.call(l.disconnect_sessions, &req));
@@ -232,7 +250,7 @@ fn lists_hosts_sessions_and_disconnects() {
     assert_eq!(d["results"][1]["error"]["kind"], "notFound");
     assert_eq!(d["results"][1]["error"]["code"], 2004);
 
-    let hosts = json!([{"resourceId": arm_mock::host_id("bh-1")}]);
+    let hosts = json!([{"resourceId": host_id("bh-1")}]);
     let data = expect_ok(&l.call(l.get_sessions, &with(base(&url), json!({"hosts": hosts}))));
     assert_eq!(data["stats"]["sessions"], 3, "{data}");
 }
@@ -240,8 +258,9 @@ fn lists_hosts_sessions_and_disconnects() {
 #[test]
 fn service_and_client_errors_map_to_their_kinds() {
     let l = lib();
-    let (_mock, url) = normal_mock();
-    let special = special_mock();
+    let emu = normal_emulator();
+    let url = emu.base_url();
+    let failing = failing_emulator();
     // auth: a token the service refuses.
     let mut b = base(&url);
     b["credential"]["token"] = json!("wrong-token");
@@ -255,19 +274,36 @@ fn service_and_client_errors_map_to_their_kinds() {
         l.list_hosts,
         &with(
             base(&url),
-            json!({"scope": {"subscriptionIds": [arm_mock::SUB], "resourceGroupName": "rg-x"}}),
+            json!({"scope": {"subscriptionIds": [arm::SUB], "resourceGroupName": "rg-x"}}),
         ),
     );
     let e = expect_error(&v, "notFound", 2004);
     assert_eq!(e["httpStatus"], 404);
     assert_eq!(e["armCode"], "ResourceGroupNotFound");
+    // notFound: so does a subscription that does not exist.
+    let v = l.call(
+        l.list_hosts,
+        &with(
+            base(&url),
+            json!({"scope": {"subscriptionIds": ["00000000-0000-0000-0000-0000000000ff"]}}),
+        ),
+    );
+    let e = expect_error(&v, "notFound", 2004);
+    assert_eq!(e["httpStatus"], 404);
+    assert_eq!(e["armCode"], "SubscriptionNotFound");
+    // notFound: and a host that does not exist is an error for that host.
+    let hosts = json!([{"resourceId": host_id("bh-9")}, {"resourceId": host_id("bh-0")}]);
+    let d = expect_ok(&l.call(l.get_sessions, &with(base(&url), json!({"hosts": hosts}))));
+    assert_eq!(d["hosts"][0]["error"]["kind"], "notFound", "{d}");
+    assert_eq!(d["hosts"][0]["error"]["code"], 2004);
+    assert_eq!(d["hosts"][1]["ok"], true, "{d}");
     // forbidden / invalidResponse: per-host entries.
-    let hosts = json!([{"resourceId": arm_mock::host_id("forbidden-0")},
-                       {"resourceId": arm_mock::host_id("garbage-0")},
-                       {"resourceId": arm_mock::host_id("bh-0")}]);
+    let hosts = json!([{"resourceId": host_id("forbidden-0")},
+                       {"resourceId": host_id("garbage-0")},
+                       {"resourceId": host_id("bh-0")}]);
     let d = expect_ok(&l.call(
         l.get_sessions,
-        &with(base(&special), json!({"hosts": hosts})),
+        &with(base(&failing.base_url()), json!({"hosts": hosts})),
     ));
     assert_eq!(d["hosts"][0]["error"]["kind"], "forbidden", "{d}");
     assert_eq!(d["hosts"][0]["error"]["code"], 2002);
@@ -275,6 +311,16 @@ fn service_and_client_errors_map_to_their_kinds() {
     assert_eq!(d["hosts"][1]["error"]["code"], 3004);
     assert_eq!(d["hosts"][2]["ok"], true);
     assert_eq!(d["stats"]["hostsFailed"], 2);
+    // server: a host that answers 500 to everything.
+    let hosts = json!([{"resourceId": host_id("broken-0")}]);
+    let d = expect_ok(&l.call(
+        l.get_sessions,
+        &with(base(&failing.base_url()), json!({"hosts": hosts})),
+    ));
+    assert_eq!(d["hosts"][0]["error"]["kind"], "server", "{d}");
+    assert_eq!(d["hosts"][0]["error"]["code"], 2050);
+    assert_eq!(d["hosts"][0]["error"]["httpStatus"], 500, "{d}");
+    assert_eq!(d["stats"]["hostsFailed"], 1);
     // insecureEndpoint: plain HTTP to a host that is not loopback (never contacted).
     let v = l.call(
         l.list_hosts,
@@ -284,18 +330,35 @@ fn service_and_client_errors_map_to_their_kinds() {
         ),
     );
     expect_error(&v, "insecureEndpoint", 3005);
+    // ... and to an address, refused before any connection (this machine has no route
+    // there: a connection attempt would hang).
+    let started = Instant::now();
+    let v = l.call(
+        l.list_hosts,
+        &with(base("http://203.0.113.1"), json!({"scope": scope()})),
+    );
+    expect_error(&v, "insecureEndpoint", 3005);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
     // transport: nobody listens.
     let v = l.call(
         l.list_hosts,
-        &with(base("http://127.0.0.1:9"), json!({"scope": scope()})),
+        &with(base(&closed_port_url()), json!({"scope": scope()})),
     );
     expect_error(&v, "transport", 3003);
     // timeout: a host whose operation never ends, with a 1 s deadline.
-    let hosts = json!([{"resourceId": arm_mock::host_id("slow-0")}]);
+    let stuck = stuck_emulator(1);
+    let hosts = json!([{"resourceId": host_id("slow-0")}]);
     let started = Instant::now();
     let v = l.call(
         l.get_sessions,
-        &with(base(&special), json!({"hosts": hosts, "timeoutSec": 1})),
+        &with(
+            base(&stuck.base_url()),
+            json!({"hosts": hosts, "timeoutSec": 1}),
+        ),
     );
     expect_error(&v, "timeout", 3001);
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -304,10 +367,11 @@ fn service_and_client_errors_map_to_their_kinds() {
 #[test]
 fn cancel_from_another_thread_ends_a_long_poll_quickly() {
     let l = lib();
-    let special = special_mock();
-    let hosts = json!([{"resourceId": arm_mock::host_id("slow-0")}]);
+    // A Retry-After far longer than the test: only the cancellation can end the call.
+    let stuck = stuck_emulator(30);
+    let hosts = json!([{"resourceId": host_id("slow-0")}]);
     let req = with(
-        base(&special),
+        base(&stuck.base_url()),
         json!({"hosts": hosts, "operationId": "op-cancel-1"}),
     );
     let worker = std::thread::spawn(move || l.call(l.get_sessions, &req));
@@ -345,10 +409,10 @@ fn cancel_from_another_thread_ends_a_long_poll_quickly() {
 #[test]
 fn operation_ids_in_use_are_refused() {
     let l = lib();
-    let special = special_mock();
-    let hosts = json!([{"resourceId": arm_mock::host_id("slow-0")}]);
+    let stuck = stuck_emulator(30);
+    let hosts = json!([{"resourceId": host_id("slow-0")}]);
     let req = with(
-        base(&special),
+        base(&stuck.base_url()),
         json!({"hosts": hosts, "operationId": "op-dup"}),
     );
     let r2 = req.clone();
@@ -370,7 +434,8 @@ fn operation_ids_in_use_are_refused() {
 #[test]
 fn stream_results_arrive_as_host_result_events() {
     let l = lib();
-    let (_mock, url) = normal_mock();
+    let emu = normal_emulator();
+    let url = emu.base_url();
     let req = with(
         base(&url),
         json!({"scope": scope(), "operationId": "op-stream", "streamResults": true}),
@@ -409,7 +474,8 @@ fn stream_results_arrive_as_host_result_events() {
 #[test]
 fn many_threads_at_once() {
     let l = lib();
-    let (_mock, url) = normal_mock();
+    let emu = normal_emulator();
+    let url = emu.base_url();
     let threads: Vec<_> = (0..16)
         .map(|t| {
             let url = url.clone();
@@ -439,7 +505,8 @@ fn many_threads_at_once() {
 #[tokio::test(flavor = "current_thread")]
 async fn works_from_inside_a_current_thread_runtime() {
     let l = lib();
-    let (_mock, url) = normal_mock();
+    let emu = normal_emulator();
+    let url = emu.base_url();
     let v = l.call(l.get_sessions, &with(base(&url), json!({"scope": scope()})));
     assert_eq!(expect_ok(&v)["stats"]["sessions"], 8);
 }
@@ -447,7 +514,8 @@ async fn works_from_inside_a_current_thread_runtime() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_from_inside_a_multi_thread_runtime() {
     let l = lib();
-    let (_mock, url) = normal_mock();
+    let emu = normal_emulator();
+    let url = emu.base_url();
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
@@ -465,7 +533,8 @@ async fn works_from_inside_a_multi_thread_runtime() {
 #[test]
 fn panics_become_internal_envelopes() {
     let l = lib();
-    let (_mock, url) = normal_mock();
+    let emu = normal_emulator();
+    let url = emu.base_url();
     for (f, what) in [
         (l.get_sessions, "sync"),
         (l.list_hosts, "async"),
@@ -488,8 +557,10 @@ fn panics_become_internal_envelopes() {
 #[test]
 fn the_token_is_never_echoed() {
     let l = lib();
-    let (_mock, url) = normal_mock();
-    let special = special_mock();
+    let emu = normal_emulator();
+    let url = emu.base_url();
+    let failing = failing_emulator();
+    let unreachable = closed_port_url();
     let mut answers = Vec::new();
     let mut b = base(&url);
     b["credential"]["token"] = json!(TOKEN);
@@ -503,9 +574,9 @@ fn the_token_is_never_echoed() {
         with(b.clone(), json!({"scope": scope(), "armEndpoint": TOKEN})),
         json!({"credential": {"type": TOKEN}, "scope": scope()}).to_string(),
         json!({"credential": TOKEN, "scope": scope()}).to_string(),
-        json!({"credential": {"type": "clientSecret", "tenantId": "t", "clientId": "c", "clientSecret": TOKEN, "authorityHost": "http://127.0.0.1:9"}, "scope": scope(), "armEndpoint": url, "maxRetries": 0}).to_string(),
+        json!({"credential": {"type": "clientSecret", "tenantId": "t", "clientId": "c", "clientSecret": TOKEN, "authorityHost": unreachable}, "scope": scope(), "armEndpoint": url, "maxRetries": 0}).to_string(),
         with(b.clone(), json!({"scope": scope()})),
-        with(b.clone(), json!({"hosts": [{"resourceId": arm_mock::host_id("forbidden-0")}], "armEndpoint": special})),
+        with(b.clone(), json!({"hosts": [{"resourceId": host_id("forbidden-0")}], "armEndpoint": failing.base_url()})),
     ] {
         answers.push(l.call_raw(l.get_sessions, CString::new(req.clone()).unwrap().as_ptr()));
         answers.push(l.call_raw(l.list_hosts, CString::new(req).unwrap().as_ptr()));

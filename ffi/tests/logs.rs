@@ -4,8 +4,9 @@
 
 mod support;
 
+use bastion_emulator::HostBehaviour;
 use serde_json::json;
-use support::arm_mock::{self, Mock};
+use support::arm::{self, host, host_id};
 use support::{expect_error, expect_ok, lib};
 
 const TOKEN: &str = "LOGGED-TOKEN-8d2e61b0";
@@ -21,11 +22,12 @@ fn logs_never_carry_the_token() {
         std::env::set_var("BASTION_SESSION_LOG_FILE", &file);
     }
     let l = lib();
-    let url = arm_mock::spawn(Mock::new(TOKEN, &[("bh-0", 2)]));
+    let emu = arm::spawn(TOKEN, vec![host("bh-0", 2, HostBehaviour::Normal)], |_| {});
+    let url = emu.base_url();
     let base = json!({"credential": {"type": "accessToken", "token": TOKEN},
                       "armEndpoint": url, "pollIntervalMinSec": 0, "maxRetries": 0});
     let mut ok = base.clone();
-    ok["scope"] = json!({"subscriptionIds": [arm_mock::SUB]});
+    ok["scope"] = json!({"subscriptionIds": [arm::SUB]});
     ok["operationId"] = json!("log-op");
     expect_ok(&l.call(l.get_sessions, &ok.to_string()));
     let mut bad = base.clone();
@@ -41,8 +43,7 @@ fn logs_never_carry_the_token() {
         9001,
     );
     let mut targets = base.clone();
-    targets["targets"] =
-        json!([{"hostResourceId": arm_mock::host_id("bh-0"), "sessionIds": ["bh-0-s0"]}]);
+    targets["targets"] = json!([{"hostResourceId": host_id("bh-0"), "sessionIds": ["bh-0-s0"]}]);
     expect_ok(&l.call(l.disconnect_sessions, &targets.to_string()));
 
     let log = std::fs::read_to_string(&file).expect("the log file was written");

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds tests/c/smoke.c against the committed include/bastion_session.h, starts the ARM
-# emulator (target/debug/bastion-emulator --port 0; falls back to the ffi crate's
-# mock_arm example when the emulator is not built or does not start), runs the smoke test,
-# then runs it again under valgrind with a loop of >= 10,000 calls.
+# emulator (target/debug/bastion-emulator --port 0, real HTTP on 127.0.0.1), runs the smoke
+# test, then runs it again under valgrind with a loop of >= 10,000 calls. There is no
+# stand-in: if the library or the emulator does not build, or the emulator does not start,
+# the script fails.
 #
 # Environment: SMOKE_LOOPS (default 1700 rounds = 10,200+ calls), SKIP_VALGRIND=1.
 set -euo pipefail
@@ -15,9 +16,15 @@ TOKEN=emulator-token
 LOOPS=${SMOKE_LOOPS:-1700}
 mkdir -p "$OUT"
 
+fail() {
+    echo "run.sh: FAILED: $*" >&2
+    exit 1
+}
+
 cd "$ROOT"
-cargo build -p bastion_session_ffi --example mock_arm
-cargo build -p bastion-emulator || echo "run.sh: bastion-emulator did not build; using mock_arm"
+cargo build -p bastion_session_ffi || fail "the C library (bastion_session_ffi) did not build"
+cargo build -p bastion-emulator || fail "the ARM emulator (bastion-emulator) did not build"
+[[ -x $DEBUG/bastion-emulator ]] || fail "$DEBUG/bastion-emulator is missing after the build"
 
 gcc -std=c11 -Wall -Wextra -Werror -O1 -g -I "$ROOT/include" "$ROOT/tests/c/smoke.c" \
     -L "$DEBUG" -lbastion_session_ffi -Wl,-rpath,"$DEBUG" -o "$OUT/smoke"
@@ -59,19 +66,23 @@ start_server() {
     return 1
 }
 
-if [[ -x $DEBUG/bastion-emulator ]] &&
-    start_server "$DEBUG/bastion-emulator" --port 0 --token "$TOKEN" --hosts 3 --sessions-per-host 5; then
-    echo "run.sh: emulator at $URL"
-else
-    start_server "$DEBUG/examples/mock_arm" "$TOKEN" 3 5
-    echo "run.sh: mock_arm at $URL"
+if ! start_server "$DEBUG/bastion-emulator" --port 0 --token "$TOKEN" --hosts 3 --sessions-per-host 5; then
+    echo "run.sh: the emulator's stderr:" >&2
+    cat "$OUT/server.err" >&2 || true
+    fail "the ARM emulator did not start (it printed no 'listening on' line within 10 s)"
 fi
+echo "run.sh: emulator at $URL"
 
-"$OUT/smoke" "$URL" "$TOKEN"
+"$OUT/smoke" "$URL" "$TOKEN" || fail "the smoke test failed against the emulator at $URL"
 
 if [[ ${SKIP_VALGRIND:-0} != 1 ]]; then
+    command -v valgrind >/dev/null || fail "valgrind is not installed (set SKIP_VALGRIND=1 to skip that run on purpose)"
+    status=0
     valgrind --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite \
-        --log-file="$OUT/valgrind.log" "$OUT/smoke" "$URL" "$TOKEN" "$LOOPS"
-    grep -E 'Command:|total heap usage|ERROR SUMMARY|definitely lost:|indirectly lost:|possibly lost:|still reachable:' "$OUT/valgrind.log" | sed 's/^==[0-9]*== /valgrind: /'
+        --log-file="$OUT/valgrind.log" "$OUT/smoke" "$URL" "$TOKEN" "$LOOPS" || status=$?
+    grep -E 'Command:|total heap usage|ERROR SUMMARY|definitely lost:|indirectly lost:|possibly lost:|still reachable:' "$OUT/valgrind.log" | sed 's/^==[0-9]*== /valgrind: /' || true
+    ((status == 0)) || fail "the smoke test under valgrind exited $status (log: $OUT/valgrind.log)"
+else
+    echo "run.sh: SKIPPED the valgrind run (SKIP_VALGRIND=1)" >&2
 fi
 echo "run.sh: C smoke test passed"

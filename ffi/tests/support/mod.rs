@@ -1,12 +1,12 @@
 //! Test support: the built `libbastion_session_ffi.so` loaded with libloading and driven
-//! like a foreign caller, plus the ARM mock.
+//! like a foreign caller, plus the ARM emulator set up for those tests ([`arm`]).
 //!
 //! The library is looked up next to the test executable's directory
 //! (`target/debug/libbastion_session_ffi.so`); `cargo test -p bastion_session_ffi` builds
 //! it (the crate is `cdylib` + `rlib`, and both are produced for the tests).
 #![allow(dead_code)]
 
-pub mod arm_mock;
+pub mod arm;
 
 use std::ffi::{CStr, CString, c_char};
 use std::path::PathBuf;
