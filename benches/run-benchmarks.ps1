@@ -228,6 +228,23 @@ if ($Worker) {
             $sw.Restart()
             for ($i = 0; $i -lt $n; $i++) { [void][BastionSession.Native]::Cancel('bench-op') }
             $out.cancelNs = $sw.Elapsed.TotalMilliseconds * 1e6 / $n
+            # the same calls from a compiled C# loop: the shim's cost without PowerShell's per-statement cost
+            Add-Type -ReferencedAssemblies ([BastionSession.Native].Assembly.Location) -TypeDefinition @'
+public static class BastionBenchLoop {
+    public static double PollNs(int n) {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < n; i++) BastionSession.Native.PollProgress("bench-op");
+        return sw.Elapsed.TotalMilliseconds * 1e6 / n;
+    }
+    public static double CancelNs(int n) {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < n; i++) BastionSession.Native.Cancel("bench-op");
+        return sw.Elapsed.TotalMilliseconds * 1e6 / n;
+    }
+}
+'@
+            $out.csPollNs = [BastionBenchLoop]::PollNs($n)
+            $out.csCancelNs = [BastionBenchLoop]::CancelNs($n)
             # the PowerShell loop itself, to subtract
             $sw.Restart()
             for ($i = 0; $i -lt $n; $i++) { [void][Math]::Abs($i) }
@@ -560,10 +577,11 @@ try {
     $cpuModel = if (Test-Path /proc/cpuinfo) { ([regex]::Match((Get-Content -Raw /proc/cpuinfo), 'model name\s*:\s*([^\n]+)')).Groups[1].Value.Trim() } else { $env:PROCESSOR_IDENTIFIER }
     $memTotal = if (Test-Path /proc/meminfo) { '{0:n1} GiB' -f ([long]([regex]::Match((Get-Content -Raw /proc/meminfo), 'MemTotal:\s+(\d+)').Groups[1].Value) / 1MB) } else { '?' }
     $commit = (git -C $RepoRoot rev-parse --short HEAD 2>$null)
+    $script:LoadStart = if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ' } else { '?' }
     Write-Md @(
         '# BastionSession benchmark run', '',
         ("- date: {0:u}; commit {1}" -f [DateTime]::UtcNow, $commit),
-        ("- machine: {0} logical cores ({1}), {2} RAM, {3}" -f [Environment]::ProcessorCount, $cpuModel, $memTotal, [Runtime.InteropServices.RuntimeInformation]::OSDescription),
+        ("- machine: {0} logical cores ({1}), {2} RAM, {3}; load average at the start: {4} (the machine is shared)" -f [Environment]::ProcessorCount, $cpuModel, $memTotal, [Runtime.InteropServices.RuntimeInformation]::OSDescription, $script:LoadStart),
         ("- pwsh {0}; {1}; python {2}" -f $PSVersionTable.PSVersion, ((rustc --version) 2>$null), ((& (Get-Python) --version) 2>&1)),
         ('- emulator: {2} × 202 per getActiveSessions at `--polls 1` (probed); defaults read from --help: session page size {0}, host list page size {1}' -f $(if ($SessionPageSize) { $SessionPageSize } else { 'unknown (1 page assumed)' }), $(if ($ListPageSize) { $ListPageSize } else { 'unknown (1 page assumed)' }), $Answers202),
         '')
@@ -700,7 +718,7 @@ try {
     if ($Table -contains '4') {
         Write-Host "`n== 4. the boundary ==" -ForegroundColor Cyan
         $rust = Invoke-RustBoundaryBench
-        $emu = Start-Emulator @('--hosts', 100, '--sessions-per-host', 1000, '--latency-ms', 0, '--polls', 0)
+        $emu = Start-Emulator @('--hosts', 100, '--sessions-per-host', 1000, '--latency-ms', 0, '--polls', 0, '--page-size', 1000)
         try {
             $b = Invoke-WorkerOrNote Boundary @{ endpoint = $emu.Endpoint; subscription = $Subscription; token = $Token; trivialCalls = 100000 }
         } finally { Stop-Emulator $emu }
@@ -712,8 +730,10 @@ try {
                 ('| PowerShell → shim (P/Invoke) | `[BastionSession.Native]::PollProgress(id)`: UTF-8 request in, envelope out, copied, freed | {0:n0} ns ({1:n0} ns net of the PowerShell loop) |' -f $b.pollNs, ($b.pollNs - $b.loopNs)),
                 ('| PowerShell → shim (P/Invoke) | `[BastionSession.Native]::Cancel(id)`: UTF-8 request in, int out | {0:n0} ns ({1:n0} ns net of the PowerShell loop) |' -f $b.cancelNs, ($b.cancelNs - $b.loopNs)),
                 ('| PowerShell loop alone, for reference | `[Math]::Abs($i)` | {0:n0} ns |' -f $b.loopNs),
+                ('| C# loop → shim (P/Invoke), no PowerShell | `Native.PollProgress(id)` | {0:n0} ns |' -f $b.csPollNs),
+                ('| C# loop → shim (P/Invoke), no PowerShell | `Native.Cancel(id)` | {0:n0} ns |' -f $b.csCancelNs),
                 '', '### 100,000 sessions from the native library to PowerShell objects', '',
-                "Emulator ``--hosts 100 --sessions-per-host 1000 --latency-ms 0 --polls 0``; one non-streamed ``bastion_get_sessions`` call (``scope``: the subscription) through the shim, timed step by step in a fresh pwsh; then the same sessions through ``Get-BastionSession``.", '',
+                "Emulator ``--hosts 100 --sessions-per-host 1000 --latency-ms 0 --polls 0 --page-size 1000``; one non-streamed ``bastion_get_sessions`` call (``scope``: the subscription) through the shim, timed step by step in a fresh pwsh; then the same sessions through ``Get-BastionSession``.", '',
                 '| step | time |', '| --- | ---: |',
                 ('| native work (Rust: discovery, 100 × getActiveSessions over loopback, parsing): the envelope''s `stats.elapsedMs` | {0:n0} ms |' -f $b.nativeMs),
                 ('| transfer: envelope serialised in Rust, copied across the boundary, UTF-8 decoded ({0:n1} MB; call wall time {1:n0} ms − native work) | {2:n0} ms |' -f ($b.envelopeBytes / 1MB), $b.callMs, $b.transferMs),
@@ -808,7 +828,8 @@ try {
         Write-Md @('', '## Not measured in this run', '')
         foreach ($f in $script:Failures) { Write-Md ('- ' + ($f -replace '\|', '/')) }
     }
-    Write-Md @('', ('Suite wall time: {0:n0} s.' -f $suiteWatch.Elapsed.TotalSeconds))
+    $loadEnd = if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ' } else { '?' }
+    Write-Md @('', ('Suite wall time: {0:n0} s; load average at the end: {1}.' -f $suiteWatch.Elapsed.TotalSeconds, $loadEnd))
     Set-Content -Path $OutFile -Value $script:Markdown -Encoding utf8
     Write-Host "`nMarkdown written to $OutFile" -ForegroundColor Green
 } finally {
