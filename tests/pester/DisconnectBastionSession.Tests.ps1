@@ -213,3 +213,19 @@ Describe 'Disconnect-BastionSession by name and id' {
         $r.Count | Should -Be 1
     }
 }
+
+Describe 'A large pipeline' {
+    BeforeAll {
+        $script:Big = Start-TestEmulator -ArgumentList @('--hosts', '1', '--sessions-per-host', '2500', '--polls', '0', '--page-size', '1000')
+    }
+    AfterAll { if ($script:Big) { Stop-TestEmulator $script:Big } }
+
+    It '2500 sessions of one host go out as 3 disconnect requests (chunks of 1000), one result each' {
+        $c = @{ AccessToken = $Big.Token; ArmEndpoint = $Big.BaseUrl }
+        $results = @(Get-BastionSession -SubscriptionId $Sub @c | Disconnect-BastionSession -Force @c -ErrorAction Stop)
+        $results.Count | Should -Be 2500
+        @($results | Where-Object State -ne 'Disconnected') | Should -BeNullOrEmpty
+        Get-StatCount (Get-EmulatorStats $Big) 'disconnectActiveSessions' | Should -Be 3
+        @(Get-EmulatorSession $Big) | Should -BeNullOrEmpty
+    }
+}

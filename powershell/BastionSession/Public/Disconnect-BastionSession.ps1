@@ -124,9 +124,10 @@ function Disconnect-BastionSession {
         [ValidateNotNullOrEmpty()]
         [string[]] $SessionId,
 
+        # Validated in process{} once per distinct host rather than by [ValidateScript] on every
+        # piped session (which cost ~1 ms per object on 100,000-session pipelines).
         [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true)]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionResourceId $_ })]
         [string] $BastionResourceId,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName')]
@@ -181,17 +182,25 @@ function Disconnect-BastionSession {
             $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message '-All disconnects every session of the host; do not combine it with -SessionId.' -ErrorId 'BastionAllWithSessionId' -Category InvalidArgument -TargetObject 'All'))
         }
         if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
-            $parsed = ConvertFrom-BastionResourceId $BastionResourceId
-            $key = $parsed.ResourceId
-            $ref = @{ ResourceId = $parsed.ResourceId; SubscriptionId = $parsed.SubscriptionId; ResourceGroupName = $parsed.ResourceGroupName; Name = $parsed.Name }
+            $key = $BastionResourceId.TrimEnd('/')
         } else {
             $key = 'byname|{0}|{1}|{2}' -f $SubscriptionId, $ResourceGroupName, $Name
-            $ref = @{ ResourceId = $null; SubscriptionId = $SubscriptionId; ResourceGroupName = $ResourceGroupName; Name = $Name }
-        }
-        if (-not $targets.Contains($key)) {
-            $targets[$key] = @{ Ref = $ref; Ids = New-Object 'System.Collections.Generic.List[string]'; Seen = New-Object 'System.Collections.Generic.HashSet[string]'; All = $false }
         }
         $entry = $targets[$key]
+        if ($null -eq $entry) {
+            if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
+                $parsed = ConvertFrom-BastionResourceId $key
+                if ($null -eq $parsed) {
+                    $message = "Cannot validate argument on parameter 'BastionResourceId'. '{0}' is not a Bastion host resource id: expected /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>." -f $BastionResourceId
+                    $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message $message -ErrorId 'ParameterArgumentValidationError' -Category InvalidData -TargetObject $BastionResourceId))
+                }
+                $ref = @{ ResourceId = $parsed.ResourceId; SubscriptionId = $parsed.SubscriptionId; ResourceGroupName = $parsed.ResourceGroupName; Name = $parsed.Name }
+            } else {
+                $ref = @{ ResourceId = $null; SubscriptionId = $SubscriptionId; ResourceGroupName = $ResourceGroupName; Name = $Name }
+            }
+            $entry = @{ Ref = $ref; Ids = New-Object 'System.Collections.Generic.List[string]'; Seen = New-Object 'System.Collections.Generic.HashSet[string]'; All = $false }
+            $targets[$key] = $entry
+        }
         if ($All) { $entry.All = $true }
         if ($hasIds) {
             foreach ($id in $SessionId) { if ($entry.Seen.Add($id)) { $entry.Ids.Add($id) } }
