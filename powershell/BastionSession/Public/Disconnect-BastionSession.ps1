@@ -191,8 +191,8 @@ function Disconnect-BastionSession {
             if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
                 $parsed = ConvertFrom-BastionResourceId $key
                 if ($null -eq $parsed) {
-                    $message = "Cannot validate argument on parameter 'BastionResourceId'. '{0}' is not a Bastion host resource id: expected /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>." -f $BastionResourceId
-                    $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message $message -ErrorId 'ParameterArgumentValidationError' -Category InvalidData -TargetObject $BastionResourceId))
+                    $message = "Cannot validate argument on parameter 'BastionResourceId'. {0} is not a Bastion host resource id: expected /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>, with a valid group and host name." -f (Format-BastionArgumentValue $BastionResourceId)
+                    $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message $message -ErrorId 'ParameterArgumentValidationError' -Category InvalidData -TargetObject 'BastionResourceId'))
                 }
                 $ref = @{ ResourceId = $parsed.ResourceId; SubscriptionId = $parsed.SubscriptionId; ResourceGroupName = $parsed.ResourceGroupName; Name = $parsed.Name }
             } else {
