@@ -55,6 +55,10 @@
 .PARAMETER TimeoutSec
     Deadline for each module call.
 
+.PARAMETER ReportOnly
+    Same as -WhatIf, for places that cannot pass common parameters (the Azure Automation
+    portal's Start dialog and schedules show only the runbook's own parameters).
+
 .PARAMETER PassThru
     Also write one result object per disconnected session (before the summary).
 
@@ -83,6 +87,7 @@ param(
     [int] $ThrottleLimit,
     [ValidateRange(1, 86400)]
     [int] $TimeoutSec,
+    [switch] $ReportOnly,
     [switch] $PassThru
 )
 
@@ -128,6 +133,7 @@ function Get-ErrorHost {
     return '(unknown host)'
 }
 
+if ($ReportOnly) { $WhatIfPreference = $true }
 $age = ConvertTo-MaxAge $MaxAge
 if ($age -le [TimeSpan]::Zero) { throw "MaxAge must be positive (got '$MaxAge')." }
 $started = [DateTime]::UtcNow

@@ -278,6 +278,19 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
         }
     }
 
+    Context '-ReportOnly (for the Automation portal, which cannot pass -WhatIf)' {
+        It 'disconnects nothing and reports like -WhatIf' {
+            Reset-TestEmulator $Emulator
+            $before = @(Get-EmulatorSession $Emulator)
+            $run = Invoke-Runbook 'Disconnect-StaleBastionSessions.ps1' @{ MaxAge = '02:00:00'; ReportOnly = $true }
+            @((Get-EmulatorSession $Emulator).SessionId | Sort-Object) | Should -Be @($before.SessionId | Sort-Object)
+            (Get-StatCount (Get-EmulatorStats $Emulator) 'disconnectActiveSessions') | Should -Be 0
+            $summary = @($run.Output)[-1]
+            $summary.WhatIf | Should -BeTrue
+            $summary.WouldDisconnect | Should -Be @($before | Where-Object { $_.AgeMinutes -gt 120 }).Count
+        }
+    }
+
     Context 'for real, with an excluded user' {
         BeforeAll {
             Reset-TestEmulator $Emulator
