@@ -453,7 +453,14 @@ function Format-Ratio([double] $r) { if ($r -ge 10) { '{0:n0}×' -f $r } else { 
 $LatencySec = 0.050
 $RetryAfterSec = 1
 $SessionsPerHost = 10
-$ModuleDefaultConcurrency = 16     # ffi/CONTRACT.md `concurrency` default; Get-BastionSession -ThrottleLimit default
+# Get-BastionSession's default -ThrottleLimit is the C ABI's `concurrency` default: read it from
+# ffi/CONTRACT.md (or the core crate's DEFAULT_CONCURRENCY) so the floors follow the code.
+$ModuleDefaultConcurrency = 16
+$contractText = Get-Content -Raw (Join-Path $RepoRoot 'ffi/CONTRACT.md') -ErrorAction SilentlyContinue
+$optionsText = Get-Content -Raw (Join-Path $RepoRoot 'src/options.rs') -ErrorAction SilentlyContinue
+if ($optionsText -and $optionsText -match 'DEFAULT_CONCURRENCY\s*:\s*usize\s*=\s*(\d+)') { $ModuleDefaultConcurrency = [int]$Matches[1] }
+elseif ($contractText -and $contractText -match '\|\s*`concurrency`\s*\|\s*int\s*\|\s*(\d+)') { $ModuleDefaultConcurrency = [int]$Matches[1] }
+$WideConcurrency = 256              # the most -ThrottleLimit allows: an extra column where it differs from the default
 $ListPageSize = 0                   # hosts per page of the ARM list API in the emulator; read from --help below
 $SessionPageSize = 0                # sessions per page by default; read from --help below
 $Answers202 = 1                     # 202 answers per getActiveSessions at --polls 1; probed below
@@ -592,8 +599,8 @@ try {
         $rows = [System.Collections.Generic.List[object]]::new()
         $measured = @{}
         $moduleColumns = @(
-            @{ Name = 'Get-BastionSession (default -ThrottleLimit 16)'; Concurrency = $ModuleDefaultConcurrency; Args = @{}; MinHosts = 1 }
-            @{ Name = 'Get-BastionSession -ThrottleLimit 64'; Concurrency = 64; Args = @{ throttleLimit = 64 }; MinHosts = 100 }
+            @{ Name = "Get-BastionSession (default -ThrottleLimit $ModuleDefaultConcurrency)"; Concurrency = $ModuleDefaultConcurrency; Args = @{}; MinHosts = 1 }
+            @{ Name = "Get-BastionSession -ThrottleLimit $WideConcurrency"; Concurrency = $WideConcurrency; Args = @{ throttleLimit = $WideConcurrency }; MinHosts = 100 }
         )
         foreach ($hosts in 1, 10, 100, 1000) {
             $emu = Start-Emulator @('--hosts', $hosts, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1)
@@ -633,7 +640,7 @@ try {
             } finally { Stop-Emulator $emu }
         }
         Write-Md @('', '## 1. Listing across many hosts', '',
-            ("10 sessions per host; emulator ``--latency-ms 50 --polls 1 --retry-after 1``, which answers each getActiveSessions with {0} × 202 (Retry-After: 1) before the 200 (probed at the start of this table). **Floor** = ceil(hosts / 100) discovery pages × 50 ms + ceil(hosts / concurrency) × per-host time, per host = POST 50 ms + {0} × (Retry-After 1 s + poll GET 50 ms) = {1:n2} s, at" -f $Answers202, (Get-Floor 1 1).perHost) + " the approach's own concurrency (16 for the cmdlet's default, 64 with -ThrottleLimit 64, 1 for the sequential baselines). **Faster by** = that row's time / Get-BastionSession's default time for the same hosts. **CPU** = CPU time of the measuring process (all threads) during the work; the emulator's own CPU is not counted. The Azure SDK for Python GETs the Location once at once after the POST's 202, without waiting for its Retry-After (azure-core's LRO poller waits only before later polls), so against this emulator, which counts 202 answers rather than time, it saves one Retry-After per host and can come in under the floor.", '',
+            ("10 sessions per host; emulator ``--latency-ms 50 --polls 1 --retry-after 1``, which answers each getActiveSessions with {0} × 202 (Retry-After: 1) before the 200 (probed at the start of the run). **Floor** = ceil(hosts / 100) discovery pages × 50 ms + ceil(hosts / concurrency) × per-host time, per host = POST 50 ms + {0} × (Retry-After 1 s + poll GET 50 ms) = {1:n2} s, at" -f $Answers202, (Get-Floor 1 1).perHost) + " the approach's own concurrency ($ModuleDefaultConcurrency for the cmdlet's default, $WideConcurrency with -ThrottleLimit $WideConcurrency, 1 for the sequential baselines). **Faster by** = that row's time / Get-BastionSession's default time for the same hosts. **CPU** = CPU time of the measuring process (all threads) during the work; the emulator's own CPU is not counted. The Azure SDK for Python GETs the Location immediately after the POST's 202, without waiting for its Retry-After (azure-core's LRO poller waits only before later polls), so against this emulator, which counts 202 answers rather than time, it saves one Retry-After per host and can come in under the floor.", '',
             '| hosts | approach | wall time | × its floor (floor) | Get-BastionSession faster by | requests (floor) | CPU | sessions | note |',
             '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
         foreach ($row in $rows) {
@@ -654,7 +661,7 @@ try {
         Write-Host "`n== 2. under ARM throttling ==" -ForegroundColor Cyan
         $bucket = Get-BucketLimit -Hosts 1000
         $t2rows = [System.Collections.Generic.List[object]]::new()
-        foreach ($col in @(@{ Name = 'default (-ThrottleLimit 16)'; Concurrency = $ModuleDefaultConcurrency; Args = @{} }, @{ Name = '-ThrottleLimit 64'; Concurrency = 64; Args = @{ throttleLimit = 64 } })) {
+        foreach ($col in @(@{ Name = "default (-ThrottleLimit $ModuleDefaultConcurrency)"; Concurrency = $ModuleDefaultConcurrency; Args = @{} }, @{ Name = "-ThrottleLimit $WideConcurrency"; Concurrency = $WideConcurrency; Args = @{ throttleLimit = $WideConcurrency } })) {
             # a fresh emulator per row: the buckets start full
             $emu = Start-Emulator @('--hosts', 1000, '--sessions-per-host', $SessionsPerHost, '--latency-ms', 50, '--polls', 1, '--retry-after', 1, '--throttle')
             try {
@@ -782,15 +789,15 @@ try {
     if ($script:Table1) {
         $m1000 = $script:Table1 | Where-Object { $_.Hosts -eq 1000 -and $_.Approach -like 'Get-BastionSession (default*' } | Select-Object -First 1
         $h1000 = $script:Table1 | Where-Object { $_.Hosts -eq 1000 -and $_.Approach -like 'hand-rolled*' } | Select-Object -First 1
-        $w1000 = $script:Table1 | Where-Object { $_.Hosts -eq 1000 -and $_.Approach -like '*ThrottleLimit 64' } | Select-Object -First 1
+        $w1000 = $script:Table1 | Where-Object { $_.Hosts -eq 1000 -and $_.Approach -like "*-ThrottleLimit $WideConcurrency" } | Select-Object -First 1
         if ($m1000 -and $null -ne $m1000.Seconds -and $m1000.Sessions -ne 10000) {
             Add-Target '1,000 hosts within 1.5× of the floor / ≥ 50× the loop' $false ('Get-BastionSession returned {0} of 10,000 sessions: {1}' -f $m1000.Sessions, $m1000.Note)
         } elseif ($m1000 -and $null -ne $m1000.Seconds) {
             $x = $m1000.Seconds / $m1000.Floor.seconds
-            Add-Target '1,000 hosts within 1.5× of the floor' ($x -le 1.5) ('{0} vs floor {1} at concurrency 16: {2}' -f (Format-Seconds $m1000.Seconds), (Format-Seconds $m1000.Floor.seconds), (Format-Ratio $x))
+            Add-Target '1,000 hosts within 1.5× of the floor' ($x -le 1.5) ('{0} vs floor {1} at the default concurrency {3}: {2}' -f (Format-Seconds $m1000.Seconds), (Format-Seconds $m1000.Floor.seconds), (Format-Ratio $x), $ModuleDefaultConcurrency)
             $y = $h1000.Seconds / $m1000.Seconds
-            $wide = if ($w1000 -and $null -ne $w1000.Seconds) { '; with -ThrottleLimit 64: {0}' -f (Format-Ratio ($h1000.Seconds / $w1000.Seconds)) } else { '' }
-            Add-Target '1,000 hosts ≥ 50× faster than the hand-rolled loop' ($y -ge 50) ('{0} (default -ThrottleLimit 16){1}; loop time {2}' -f (Format-Ratio $y), $wide, $h1000.Note)
+            $wide = if ($w1000 -and $null -ne $w1000.Seconds) { '; with -ThrottleLimit {1}: {0}' -f (Format-Ratio ($h1000.Seconds / $w1000.Seconds)), $WideConcurrency } else { '' }
+            Add-Target '1,000 hosts ≥ 50× faster than the hand-rolled loop' ($y -ge 50) ('{0} (default -ThrottleLimit {3}){1}; loop time {2}' -f (Format-Ratio $y), $wide, $h1000.Note, $ModuleDefaultConcurrency)
         } else { Add-Target '1,000 hosts within 1.5× of the floor / ≥ 50× the loop' $null 'module not measured' }
     }
     if ($Table -contains '2' -and $script:Table2) {
