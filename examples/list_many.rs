@@ -6,9 +6,9 @@
 //! cargo run --release --example list_many -- --endpoint http://127.0.0.1:PORT [--concurrency 16]
 //! ```
 //!
-//! Without the emulator, `--self-hosted N` serves N hosts from an in-process loopback
-//! stand-in with the same shape (50 ms latency on every answer, one 202 poll per host
-//! with `Retry-After: 1`, 5 sessions per host, 100 hosts per discovery page):
+//! Or in one command, `--self-hosted N` runs the same emulator in this process, with the
+//! same knobs (50 ms latency on every answer, one 202 poll per host with `Retry-After: 1`,
+//! 5 sessions per host):
 //!
 //! ```text
 //! cargo run --release --example list_many -- --self-hosted 200
@@ -25,57 +25,15 @@ use bastion_session::{
 };
 use futures::StreamExt;
 
-#[path = "../tests/common/mod.rs"]
-#[allow(unused_imports)]
-mod common;
-
-/// The in-process stand-in for `--self-hosted`.
-fn self_hosted(hosts: usize) -> common::ScriptServer {
-    use common::{Reply, SUB, session};
-    use serde_json::json;
-    common::ScriptServer::start_with_latency(
-        std::time::Duration::from_millis(50),
-        move |r, base| {
-            if r.header("authorization") != Some("Bearer emulator-token") {
-                return Reply::empty(401);
-            }
-            let path = r.path().to_string();
-            if r.method == "GET" && path.ends_with("/bastionHosts") {
-                let skip: usize = r
-                    .target
-                    .split("skip=")
-                    .nth(1)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                let page: Vec<_> = (skip..hosts.min(skip + 100))
-                .map(|i| {
-                    json!({"id": format!("/subscriptions/{SUB}/resourceGroups/rg-{}/providers/Microsoft.Network/bastionHosts/bh-{i}", i % 10),
-                           "name": format!("bh-{i}"), "location": "westeurope", "sku": {"name": "Standard"}})
-                })
-                .collect();
-                let next = (skip + 100 < hosts)
-                    .then(|| format!("{base}{path}?api-version=2025-07-01&skip={}", skip + 100));
-                return Reply::json(200, json!({"value": page, "nextLink": next}));
-            }
-            let name = path
-                .split('/')
-                .find(|s| s.starts_with("bh-"))
-                .unwrap_or("bh")
-                .to_string();
-            if r.method == "POST" && path.ends_with("/getActiveSessions") {
-                return Reply::empty(202)
-                    .header("Location", format!("{base}/op/{name}"))
-                    .header("Retry-After", "1");
-            }
-            if path.starts_with("/op/") {
-                return Reply::json(
-                    200,
-                    json!({"value": (0..5).map(|i| session(&format!("{name}-{i}"))).collect::<Vec<_>>()}),
-                );
-            }
-            Reply::empty(404)
-        },
-    )
+/// `--self-hosted N`: the ARM emulator itself, in this process (its own thread and
+/// runtime), with the issue's shape: 50 ms latency on every answer, one 202 poll per host
+/// with `Retry-After: 1`, 5 sessions per host.
+fn self_hosted(hosts: usize) -> bastion_emulator::EmulatorHandle {
+    let mut config = bastion_emulator::EmulatorConfig::generated(hosts, 5);
+    config.settings.latency_ms = 50;
+    config.settings.polls = 1;
+    config.settings.retry_after = 1;
+    bastion_emulator::spawn(config)
 }
 
 #[tokio::main]
@@ -93,7 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--endpoint" => endpoint = Some(value()?),
             "--self-hosted" => {
                 let s = self_hosted(value()?.parse()?);
-                endpoint = Some(s.base.clone());
+                endpoint = Some(s.base_url());
                 server = Some(s);
             }
             "--token" => token = value()?,
