@@ -43,7 +43,7 @@
     Which tables to run (1-5; default all).
 
 .PARAMETER SkipBuild
-    Use the binaries and module already built (target/release, out/BastionSession).
+    Use the binaries and module already built (target/release, out/bench/BastionSession).
 
 .PARAMETER BaselineMaxHosts
     The hand-rolled and Python baselines are measured in full up to this many hosts and
@@ -82,7 +82,10 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $RepoRoot = Split-Path -Parent $PSScriptRoot
-$ModuleManifest = Join-Path $RepoRoot 'out/BastionSession/BastionSession.psd1'
+# The module is laid out in out/bench/BastionSession, not out/BastionSession: other tasks (the
+# Pester suite builds a Debug layout into out/) must not swap the library under a running benchmark.
+$ModuleRoot = Join-Path $RepoRoot 'out/bench'
+$ModuleManifest = Join-Path $ModuleRoot 'BastionSession/BastionSession.psd1'
 $Subscription = '00000000-0000-0000-0000-000000000001'
 $Token = 'emulator-token'
 $ApiVersion = '2025-07-01'
@@ -229,7 +232,7 @@ if ($Worker) {
             for ($i = 0; $i -lt $n; $i++) { [void][BastionSession.Native]::Cancel('bench-op') }
             $out.cancelNs = $sw.Elapsed.TotalMilliseconds * 1e6 / $n
             # the same calls from a compiled C# loop: the shim's cost without PowerShell's per-statement cost
-            Add-Type -ReferencedAssemblies ([BastionSession.Native].Assembly.Location) -TypeDefinition @'
+            Add-Type -ReferencedAssemblies ([BastionSession.Native].Assembly.Location), ([Reflection.Assembly]::Load('netstandard').Location) -TypeDefinition @'
 public static class BastionBenchLoop {
     public static double PollNs(int n) {
         var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -573,9 +576,10 @@ Push-Location $RepoRoot
 try {
     if (-not $SkipBuild) {
         Invoke-Native cargo @('build', '--release', '-p', 'bastion_session_ffi', '-p', 'bastion-emulator')
-        & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration Release -OutputRoot (Join-Path $RepoRoot 'out') -SkipCargo
+        & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration Release -OutputRoot $ModuleRoot -SkipCargo
     }
     if (-not (Test-Path $EmulatorExe)) { throw "emulator not built: $EmulatorExe" }
+    if (-not (Test-Path $ModuleManifest)) { throw "module not built: $ModuleManifest (run without -SkipBuild)" }
     Read-EmulatorDefaults
     $probe = Start-Emulator @('--hosts', 1, '--sessions-per-host', 1, '--polls', 1, '--retry-after', 1)
     try { $script:Answers202 = Measure-PollSemantics $probe.Endpoint } finally { Stop-Emulator $probe }
@@ -764,18 +768,25 @@ try {
             $bare += (Invoke-Worker Bare @{}).bareKb
         }
         $median = { param($xs) $s = @($xs | Sort-Object); $s[[int][math]::Floor(($s.Count - 1) / 2)] }
-        $lib = Get-Item (Join-Path $RepoRoot 'out/BastionSession/bin/*/*bastion_session_ffi*')
-        $shim = Get-Item (Join-Path $RepoRoot 'out/BastionSession/bin/BastionSession.Native.dll')
-        $moduleBytes = (Get-ChildItem -Recurse -File (Join-Path $RepoRoot 'out/BastionSession') | Measure-Object Length -Sum).Sum
+        $lib = Get-Item (Join-Path $ModuleRoot 'BastionSession/bin/*/*bastion_session_ffi*')
+        $shim = Get-Item (Join-Path $ModuleRoot 'BastionSession/bin/BastionSession.Native.dll')
+        $strippedBytes = $null
+        if (Get-Command strip -ErrorAction SilentlyContinue) {
+            $tmp = Join-Path $LogDir 'stripped-lib'
+            & strip -o $tmp $lib.FullName 2>$null
+            if ($LASTEXITCODE -eq 0 -and (Test-Path $tmp)) { $strippedBytes = (Get-Item $tmp).Length; Remove-Item $tmp }
+        }
+        $moduleBytes = (Get-ChildItem -Recurse -File (Join-Path $ModuleRoot 'BastionSession') | Measure-Object Length -Sum).Sum
         $script:Table5 = @{ firsts = $firsts; laters = $laters }
         Write-Md @('', '## 5. Footprint', '',
-            'Five fresh `pwsh -NoProfile` processes; in each, the first `Import-Module` of out/BastionSession, then five `Remove-Module` + `Import-Module` (later imports in the same session). Memory: resident set (VmRSS) after a full GC.', '',
+            'Five fresh `pwsh -NoProfile` processes; in each, the first `Import-Module` of the release module (out/bench/BastionSession), then five `Remove-Module` + `Import-Module` (later imports in the same session). Memory: resident set (VmRSS) after a full GC.', '',
             '| measure | value |', '| --- | ---: |',
             ('| first `Import-Module` in a session (median of 5; min–max) | {0:n0} ms ({1:n0}–{2:n0}) |' -f ((& $median $firsts) * 1000), (($firsts | Measure-Object -Minimum).Minimum * 1000), (($firsts | Measure-Object -Maximum).Maximum * 1000)),
             ('| later `Import-Module` in the same session (median of 25; min–max) | {0:n0} ms ({1:n0}–{2:n0}) |' -f ((& $median $laters) * 1000), (($laters | Measure-Object -Minimum).Minimum * 1000), (($laters | Measure-Object -Maximum).Maximum * 1000)),
-            ('| release native library `{0}` | {1:n0} KiB |' -f $lib.Name, ($lib.Length / 1KB)),
+            ('| release native library `{0}`, as built | {1:n0} KiB |' -f $lib.Name, ($lib.Length / 1KB)),
+            $(if ($strippedBytes) { '| the same, stripped (`strip`), for comparison | {0:n0} KiB |' -f ($strippedBytes / 1KB) } else { '| the same, stripped | `strip` not available |' }),
             ('| interop shim `{0}` | {1:n0} KiB |' -f $shim.Name, ($shim.Length / 1KB)),
-            ('| whole module folder out/BastionSession | {0:n0} KiB |' -f ($moduleBytes / 1KB)),
+            ('| whole module folder (out/bench/BastionSession) | {0:n0} KiB |' -f ($moduleBytes / 1KB)),
             ('| pwsh session, bare (median) | {0:n0} MiB |' -f ((& $median $bare) / 1KB)),
             ('| pwsh session after import (median) | {0:n0} MiB (+{1:n0} MiB) |' -f ((& $median $afterImport) / 1KB), (((& $median $afterImport) - (& $median $bare)) / 1KB)))
     }
