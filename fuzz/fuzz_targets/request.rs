@@ -34,6 +34,11 @@ unsafe extern "C" {
 const DEAD_END: &str = "http://127.0.0.1:9";
 /// A token the answers must never contain.
 const CANARY: &str = "fuzz-canary-token-7f3e9c1d";
+/// Canaries for the other secret fields of a credential.
+const SECRET_FIELDS: &[(&str, &str)] = &[
+    ("clientSecret", "fuzz-canary-client-secret-2a6b"),
+    ("certificatePassword", "fuzz-canary-cert-password-9d4e"),
+];
 
 static INIT: Once = Once::new();
 
@@ -81,8 +86,14 @@ fn pin_to_loopback(mut request: Map<String, Value>) -> Map<String, Value> {
     let credential = match request.remove("credential") {
         Some(Value::Object(mut fields)) => {
             fields.insert("type".into(), json!("accessToken"));
-            if !fields.get("token").is_some_and(Value::is_string) {
-                fields.insert("token".into(), json!(CANARY));
+            fields.insert("token".into(), json!(CANARY));
+            // Secret fields keep their place (so validation sees them) but carry canaries:
+            // a fuzzer-chosen value could legitimately appear elsewhere in the answer (as
+            // an unknown field's name, say), which would not be a leak.
+            for (key, canary) in SECRET_FIELDS {
+                if fields.contains_key(*key) {
+                    fields.insert((*key).into(), json!(canary));
+                }
             }
             Value::Object(fields)
         }
@@ -153,13 +164,13 @@ fn check_envelope(ptr: *mut c_char, secrets: &[&str]) {
     }
 }
 
-/// Secrets that the request carries, which the answer must not repeat.
+/// Secrets that the request carries, which the answer must not repeat (all canaries).
 fn secrets_of(request: &Map<String, Value>) -> Vec<String> {
     let mut found = vec![CANARY.to_owned()];
     if let Some(Value::Object(credential)) = request.get("credential") {
-        for key in ["token", "clientSecret", "certificatePassword"] {
-            if let Some(Value::String(s)) = credential.get(key) {
-                found.push(s.clone());
+        for (key, canary) in SECRET_FIELDS {
+            if credential.contains_key(*key) {
+                found.push((*canary).to_owned());
             }
         }
     }
