@@ -5,7 +5,10 @@
 .DESCRIPTION
     The Build task's module part (the top-level build.ps1 calls it):
       1. cargo build -p bastion_session_ffi (debug or --release);
-      2. dotnet build -c Release of the interop shim (powershell/shim, netstandard2.0);
+      2. dotnet build -c Release of the interop shim (powershell/shim, netstandard2.0), or,
+         on a machine without the .NET SDK, Add-Type -OutputAssembly with PowerShell's own
+         compiler (the shim then targets the running .NET: fine for PowerShell 7 on this
+         machine, but build with the SDK for a package that Windows PowerShell 5.1 loads);
       3. assembles <OutputRoot>/BastionSession/: the manifest, .psm1, format file, Public/,
          Private/, en-US/ (if any), bin/BastionSession.Native.dll and
          bin/<rid>/<native library> for the running platform.
@@ -64,8 +67,18 @@ if (-not (Test-Path $nativeLib)) { throw "native library not found at $nativeLib
 
 # 2. shim
 $shimProject = Join-Path $PSScriptRoot 'shim/BastionSession.Native.csproj'
-Invoke-BuildCommand dotnet @('build', $shimProject, '-c', 'Release', '--nologo', '-v', 'quiet')
-$shimDll = Join-Path $PSScriptRoot 'shim/bin/Release/netstandard2.0/BastionSession.Native.dll'
+if (Get-Command dotnet -CommandType Application -ErrorAction SilentlyContinue) {
+    Invoke-BuildCommand dotnet @('build', $shimProject, '-c', 'Release', '--nologo', '-v', 'quiet')
+    $shimDll = Join-Path $PSScriptRoot 'shim/bin/Release/netstandard2.0/BastionSession.Native.dll'
+} else {
+    Write-Warning 'The .NET SDK (dotnet) is not installed: compiling the interop shim with Add-Type. The module then runs on this PowerShell only; install the SDK to build the portable netstandard2.0 shim.'
+    $shimDir = Join-Path ([IO.Path]::GetTempPath()) "bastionsession-shim-$PID"
+    New-Item -ItemType Directory -Force -Path $shimDir | Out-Null
+    $shimDll = Join-Path $shimDir 'BastionSession.Native.dll'
+    if (Test-Path $shimDll) { Remove-Item -Force $shimDll }
+    $sources = Get-ChildItem -Path (Join-Path $PSScriptRoot 'shim') -Filter '*.cs' | ForEach-Object { $_.FullName }
+    Add-Type -Path $sources -OutputAssembly $shimDll -OutputType Library -CompilerOptions '/unsafe'
+}
 if (-not (Test-Path $shimDll)) { throw "shim not found at $shimDll" }
 
 # 3. layout
