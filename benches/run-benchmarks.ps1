@@ -37,7 +37,7 @@
 
     Needs: cargo, dotnet (the module's shim), python3 (a venv with azure-mgmt-network is made
     from ../shared/wheels when $env:BASTION_PYTHON and ~/.cache/bastionsession/venv are
-    missing). Takes about 15 minutes on 2 cores.
+    missing). Takes about 12 minutes on 2 cores, plus the build.
 
 .PARAMETER Table
     Which tables to run (1-5; default all).
@@ -48,12 +48,12 @@
 .PARAMETER BaselineMaxHosts
     The hand-rolled and Python baselines are measured in full up to this many hosts and
     extrapolated linearly from the largest measured row above it (default 100; 1000 measures
-    everything, which adds about 40 minutes).
+    everything, which adds about 55 minutes).
 
 .PARAMETER DisconnectBaselineSessions
     How many of the 10,000 sessions the per-session Invoke-RestMethod loop disconnects for
     real; the time and requests for 10,000 are extrapolated linearly (default 1000; 10000
-    measures it in full, about 10 minutes).
+    measures it in full, about 8 minutes more).
 
 .PARAMETER OutFile
     Also write the Markdown to this file (default out/bench/results.md).
