@@ -22,6 +22,8 @@
 //!   rule for plain HTTP, request ids, redacted logging.
 //! - `retry`: which failures are retried, backoff with jitter, `Retry-After` parsing,
 //!   slowing down on low `x-ms-ratelimit-remaining-*`.
+//! - `throttle_gate`: a 429 pauses every request of the process to that subscription's
+//!   bucket for its `Retry-After`, so a fan-out queues behind ARM instead of giving up.
 //! - `lro`: polling `getActiveSessions` (Azure-AsyncOperation, Location, and a 202
 //!   without either).
 //! - `paging`: `{value,nextLink}` or bare-array answers, loop detection.
@@ -48,6 +50,7 @@ mod http;
 mod lro;
 mod paging;
 mod retry;
+mod throttle_gate;
 
 pub use client::BastionClient;
 pub use cloud::AzureEnvironment;

@@ -3,7 +3,10 @@
 //! refresh on a 401, and slowing down when ARM says its rate-limit budget is nearly spent.
 //!
 //! Retried: 408, 429, 500, 502, 503, 504 and failures without an answer (connection
-//! refused or dropped, timeouts). Other 4xx are never retried.
+//! refused or dropped, timeouts). Other 4xx are never retried. A 429 is ARM saying "not
+//! yet", not a failure: it closes the subscription's [`throttle_gate`](crate::throttle_gate)
+//! for every request of the process, and it does not count against `max_retries`; only
+//! the request's total deadline and the caller's deadline bound how long it waits.
 //!
 //! Retrying a `disconnectActiveSessions` POST is safe because disconnecting is
 //! idempotent: if the first attempt did reach the service, the second one reports the
@@ -20,6 +23,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, RequestSpec, Response};
 use crate::options::RetryPolicy;
 use crate::progress::ProgressEvent;
+use crate::throttle_gate::{self, bucket_of};
 
 /// Statuses worth another attempt.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
@@ -108,9 +112,22 @@ pub(crate) async fn send(
     let started = tokio::time::Instant::now();
     // The same client request id on every attempt, as the Azure SDK guidelines ask.
     let client_request_id = new_client_request_id();
+    let bucket = bucket_of(&spec.url, spec.method != reqwest::Method::GET);
     let mut retries = 0u32;
+    // Retries that count against `max_retries`: every one but those after a 429.
+    let mut budgeted_retries = 0u32;
     let mut refreshed = false;
     loop {
+        if let Some(wait) = bucket
+            .as_ref()
+            .and_then(|b| throttle_gate::gate().wait_for(b))
+        {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "ARM throttled this subscription; waiting for its Retry-After"
+            );
+            ctx.sleep(wait).await?;
+        }
         let token = ctx.run(arm.tokens.token()).await??;
         let outcome = http::send_once(
             &arm.http,
@@ -145,15 +162,21 @@ pub(crate) async fn send(
             Ok(resp) if is_retryable_status(resp.status) => {
                 let wait = parse_retry_after(&resp.headers, SystemTime::now())
                     .map(|d| d.min(policy.max_delay))
-                    .unwrap_or_else(|| backoff_delay(policy, retries + 1));
+                    .unwrap_or_else(|| backoff_delay(policy, budgeted_retries + 1));
+                if resp.status == 429 {
+                    if let Some(b) = &bucket {
+                        throttle_gate::gate().close(b, wait);
+                    }
+                }
                 (Some(resp.status), wait, Err(resp))
             }
             Ok(resp) => return Err(arm_error::from_response(&resp, op, target)),
-            Err(tf) => (None, backoff_delay(policy, retries + 1), Ok(tf)),
+            Err(tf) => (None, backoff_delay(policy, budgeted_retries + 1), Ok(tf)),
         };
         let permanent = matches!(&failure, Ok(tf) if tf.permanent);
+        let throttled = status == Some(429);
         let in_budget = !permanent
-            && retries < policy.max_retries
+            && (throttled || budgeted_retries < policy.max_retries)
             && started.elapsed() + wait <= policy.total_deadline;
         if !in_budget {
             return Err(match failure {
@@ -176,6 +199,9 @@ pub(crate) async fn send(
             });
         }
         retries += 1;
+        if !throttled {
+            budgeted_retries += 1;
+        }
         ctx.stats.add_retry();
         tracing::debug!(
             status,
