@@ -160,9 +160,17 @@ pub(crate) async fn send(
                 continue;
             }
             Ok(resp) if is_retryable_status(resp.status) => {
+                // A 429 backs off on its own count, and a `Retry-After: 0` never turns into
+                // a tight loop: the wait is Retry-After when positive, else the backoff.
+                let attempt = if resp.status == 429 {
+                    retries - budgeted_retries + 1
+                } else {
+                    budgeted_retries + 1
+                };
                 let wait = parse_retry_after(&resp.headers, SystemTime::now())
+                    .filter(|d| !d.is_zero())
                     .map(|d| d.min(policy.max_delay))
-                    .unwrap_or_else(|| backoff_delay(policy, budgeted_retries + 1));
+                    .unwrap_or_else(|| backoff_delay(policy, attempt));
                 if resp.status == 429 {
                     if let Some(b) = &bucket {
                         throttle_gate::gate().close(b, wait);

@@ -14,8 +14,8 @@ use url::Url;
 /// The most jitter added after the gate opens, so waiters do not all fire at once.
 const RELEASE_JITTER: Duration = Duration::from_millis(500);
 
-/// Which bucket a request is charged to: the endpoint's host, the subscription, and
-/// whether it is a write (POST) or a read (GET).
+/// Which bucket a request is charged to: the endpoint's host and port, the subscription,
+/// and whether it is a write (POST) or a read (GET).
 type BucketKey = (String, String, bool);
 
 /// Closed-until instants per bucket, shared by every client in the process.
@@ -38,7 +38,11 @@ pub(crate) fn bucket_of(url: &Url, is_write: bool) -> Option<BucketKey> {
         return None;
     }
     let subscription = segments.next()?.to_ascii_lowercase();
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let host = format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default().to_ascii_lowercase(),
+        url.port_or_known_default().unwrap_or_default()
+    );
     Some((host, subscription, is_write))
 }
 
@@ -88,7 +92,15 @@ mod tests {
             &url("https://management.azure.com/subscriptions/ABC/resourceGroups/x"),
             true,
         );
-        assert_eq!(a, Some(("management.azure.com".into(), "abc".into(), true)));
+        assert_eq!(
+            a,
+            Some(("management.azure.com:443".into(), "abc".into(), true))
+        );
+        let other_port = bucket_of(&url("http://127.0.0.1:8080/subscriptions/abc/x"), true);
+        assert_ne!(
+            other_port,
+            bucket_of(&url("http://127.0.0.1:8081/subscriptions/abc/x"), true)
+        );
         assert_eq!(
             bucket_of(&url("https://management.azure.com/providers/x"), true),
             None

@@ -257,7 +257,10 @@ async fn throttling_and_server_errors_are_retried() {
 }
 
 #[tokio::test]
-async fn throttling_past_the_budget_is_throttled() {
+async fn throttling_past_the_deadline_is_throttled_without_a_tight_loop() {
+    // A 429 is ARM saying "not yet": it does not use up max_retries (a fan-out must not
+    // lose hosts to throttling), only the request's total deadline bounds it; and a
+    // `Retry-After: 0` falls back to the growing backoff instead of hammering ARM.
     let srv = ScriptServer::start(|_, _| {
         Reply::json(
             429,
@@ -268,6 +271,7 @@ async fn throttling_past_the_budget_is_throttled() {
     });
     let mut o = fast_options(&srv.base, "t");
     o.retry.max_retries = 2;
+    o.retry.total_deadline = Duration::from_millis(400);
     let e = BastionClient::new(o)
         .unwrap()
         .list_sessions(&host("bh-0"), &OperationContext::new())
@@ -276,7 +280,15 @@ async fn throttling_past_the_budget_is_throttled() {
     assert_eq!(e.kind(), ErrorKind::Throttled);
     assert_eq!(e.http_status(), Some(429));
     assert_eq!(e.request_id(), Some("rid-429"));
-    assert_eq!(srv.requests().len(), 3);
+    let sent = srv.requests().len();
+    assert!(
+        sent > 3,
+        "429s must not stop at max_retries: {sent} requests"
+    );
+    assert!(
+        sent < 12,
+        "Retry-After 0 must back off, not loop: {sent} requests"
+    );
 }
 
 #[tokio::test]
