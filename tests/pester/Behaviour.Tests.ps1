@@ -122,14 +122,20 @@ Describe 'Service errors from the emulator' {
         (@($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n") | Should -Match 'HTTP 429; retrying in \d+ ms'
     }
 
-    It '429 past the retry budget: BastionThrottled / LimitsExceeded' {
+    It '429 until -TimeoutSec: throttling never gives up early, the call ends as BastionRequestTimeout' {
+        # 429s do not use up the retry budget (a fan-out must not lose hosts to ARM's
+        # bucket); persistent throttling is bounded by -TimeoutSec.
         Add-TestEmulatorFault $Mixed -Operation 'getActiveSessions' -Fault '429' -Count 100
         $errors = $null
-        $null = Get-BastionSession -ResourceGroupName 'rg-mixed' -Name 'bh-ok' -SubscriptionId $Sub -AccessToken $Token -ArmEndpoint $Mixed.BaseUrl -TimeoutSec 60 -ErrorVariable errors -ErrorAction SilentlyContinue
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $null = Get-BastionSession -ResourceGroupName 'rg-mixed' -Name 'bh-ok' -SubscriptionId $Sub -AccessToken $Token -ArmEndpoint $Mixed.BaseUrl -TimeoutSec 5 -ErrorVariable errors -ErrorAction SilentlyContinue
+        $watch.Stop()
         Reset-TestEmulator $Mixed
         @($errors).Count | Should -Be 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionThrottled,Get-BastionSession'
-        $errors[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,Get-BastionSession'
+        $errors[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 4.5
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 15
     }
 }
 
