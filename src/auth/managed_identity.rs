@@ -85,6 +85,45 @@ impl ManagedIdentitySource {
             imds_url: Url::parse(IMDS).expect("static URL"),
         }
     }
+
+    /// The token URL of an endpoint named by environment variable `name`.
+    fn endpoint_url(
+        &self,
+        name: &str,
+        raw: &str,
+        api_version: &str,
+        client_id_param: &str,
+    ) -> Result<Url> {
+        let mut url = parse_endpoint(name, raw)?;
+        self.append_identity_query(&mut url, api_version, client_id_param, "mi_res_id");
+        Ok(url)
+    }
+
+    /// Adds `resource`, `api-version` and the user-assigned id (whose parameter names
+    /// differ between the endpoint kinds) to a token URL.
+    fn append_identity_query(
+        &self,
+        url: &mut Url,
+        api_version: &str,
+        client_id_param: &str,
+        resource_id_param: &str,
+    ) {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("resource", self.audience)
+            .append_pair("api-version", api_version);
+        match &self.id {
+            UserAssigned::System => {}
+            UserAssigned::ClientId(v) => {
+                q.append_pair(client_id_param, v);
+            }
+            UserAssigned::ObjectId(v) => {
+                q.append_pair("object_id", v);
+            }
+            UserAssigned::ResourceId(v) => {
+                q.append_pair(resource_id_param, v);
+            }
+        }
+    }
 }
 
 /// A client that never uses a proxy (these endpoints are local) and connects fast.
@@ -111,24 +150,7 @@ impl TokenSource for ManagedIdentitySource {
         let (url, headers, source) = if let (Some(ep), Some(header)) =
             (env("IDENTITY_ENDPOINT"), env("IDENTITY_HEADER"))
         {
-            let mut url = parse_endpoint("IDENTITY_ENDPOINT", &ep)?;
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("resource", self.audience)
-                    .append_pair("api-version", "2019-08-01");
-                match &self.id {
-                    UserAssigned::System => {}
-                    UserAssigned::ClientId(v) => {
-                        q.append_pair("client_id", v);
-                    }
-                    UserAssigned::ObjectId(v) => {
-                        q.append_pair("object_id", v);
-                    }
-                    UserAssigned::ResourceId(v) => {
-                        q.append_pair("mi_res_id", v);
-                    }
-                }
-            }
+            let url = self.endpoint_url("IDENTITY_ENDPOINT", &ep, "2019-08-01", "client_id")?;
             (
                 url,
                 vec![
@@ -138,24 +160,7 @@ impl TokenSource for ManagedIdentitySource {
                 "IDENTITY_ENDPOINT",
             )
         } else if let (Some(ep), Some(secret)) = (env("MSI_ENDPOINT"), env("MSI_SECRET")) {
-            let mut url = parse_endpoint("MSI_ENDPOINT", &ep)?;
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("resource", self.audience)
-                    .append_pair("api-version", "2017-09-01");
-                match &self.id {
-                    UserAssigned::System => {}
-                    UserAssigned::ClientId(v) => {
-                        q.append_pair("clientid", v);
-                    }
-                    UserAssigned::ObjectId(v) => {
-                        q.append_pair("object_id", v);
-                    }
-                    UserAssigned::ResourceId(v) => {
-                        q.append_pair("mi_res_id", v);
-                    }
-                }
-            }
+            let url = self.endpoint_url("MSI_ENDPOINT", &ep, "2017-09-01", "clientid")?;
             (
                 url,
                 vec![("secret", secret), ("Metadata", "true".to_string())],
@@ -168,23 +173,7 @@ impl TokenSource for ManagedIdentitySource {
             ));
         } else {
             let mut url = self.imds_url.clone();
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("api-version", "2018-02-01")
-                    .append_pair("resource", self.audience);
-                match &self.id {
-                    UserAssigned::System => {}
-                    UserAssigned::ClientId(v) => {
-                        q.append_pair("client_id", v);
-                    }
-                    UserAssigned::ObjectId(v) => {
-                        q.append_pair("object_id", v);
-                    }
-                    UserAssigned::ResourceId(v) => {
-                        q.append_pair("msi_res_id", v);
-                    }
-                }
-            }
+            self.append_identity_query(&mut url, "2018-02-01", "client_id", "msi_res_id");
             (url, vec![("Metadata", "true".to_string())], "IMDS")
         };
         let mut req = client.get(url.clone());
