@@ -130,11 +130,16 @@ impl BastionClient {
 
     /// Disconnects sessions on one host (`disconnectActiveSessions`).
     ///
-    /// Duplicates are removed; one request is sent per chunk of at most `chunk_size` ids
-    /// (0 means [`DEFAULT_DISCONNECT_CHUNK`]); every page of
-    /// each answer is read. The result has exactly one entry per distinct requested id, in
-    /// request order; an id ARM did not mention gets state
+    /// Duplicates are removed; one request
+    /// is sent per chunk of at most `chunk_size` ids (0 means [`DEFAULT_DISCONNECT_CHUNK`]);
+    /// every page of each answer is read. The result has exactly one entry per distinct
+    /// requested id, in request order; an id ARM did not mention gets state
     /// [`NotReported`](SessionDisconnectResult::NOT_REPORTED). No id, no request.
+    ///
+    /// When a chunk fails (or the deadline passes, or the call is cancelled) this returns
+    /// the error alone; [`disconnect_sessions_many`](Self::disconnect_sessions_many) also
+    /// reports what happened to every id in that case
+    /// ([`HostDisconnectOutcome::partial`]).
     pub async fn disconnect_sessions(
         &self,
         host: &HostRef,
@@ -142,68 +147,124 @@ impl BastionClient {
         chunk_size: usize,
         ctx: &OperationContext,
     ) -> Result<Vec<SessionDisconnectResult>> {
-        ctx.check()?;
+        let (out, error) = self
+            .disconnect_accounted(host, session_ids, chunk_size, ctx)
+            .await;
+        match error {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Disconnects sessions on one host and accounts for every distinct requested id, also
+    /// when a chunk fails or the operation ends early: the ids of chunks ARM answered keep
+    /// ARM's states, the failing chunk's ids are `Failed` (or `Unknown` when the request
+    /// was in flight at a deadline or cancel), and the ids of chunks never sent are
+    /// `NotAttempted`. The error, if any, is returned beside the full list.
+    pub(crate) async fn disconnect_accounted(
+        &self,
+        host: &HostRef,
+        session_ids: &[String],
+        chunk_size: usize,
+        ctx: &OperationContext,
+    ) -> (Vec<SessionDisconnectResult>, Option<Error>) {
         let target = host.resource_id();
         let mut seen = HashSet::new();
         let ids: Vec<&String> = session_ids
             .iter()
-            .filter(|id| seen.insert(id.as_str()))
+            .filter(|id| seen.insert(id.to_string()))
             .collect();
+        let mut out = Vec::with_capacity(ids.len());
         if let Some(bad) = ids.iter().find(|id| id.trim().is_empty()) {
-            return Err(
-                Error::invalid_request(format!("a session id is empty ({bad:?})"))
-                    .with_target(&target),
-            );
+            let e = Error::invalid_request(format!("a session id is empty ({bad:?})"))
+                .with_target(&target);
+            mark(&mut out, &ids, SessionDisconnectResult::NOT_ATTEMPTED, &e);
+            return (out, Some(e));
         }
         let chunk = if chunk_size == 0 {
             DEFAULT_DISCONNECT_CHUNK
         } else {
             chunk_size
         };
-        let url = self
+        let url = match self
             .arm
-            .url_for(&format!("{target}/disconnectActiveSessions"))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for part in ids.chunks(chunk) {
-            let body =
-                serde_json::to_vec(&serde_json::json!({ "sessionIds": part })).map_err(|e| {
-                    Error::invalid_request(format!("cannot encode the session ids: {e}"))
-                })?;
-            let spec = RequestSpec {
-                method: reqwest::Method::POST,
-                url: url.clone(),
-                body: Some(Bytes::from(body)),
+            .url_for(&format!("{target}/disconnectActiveSessions"))
+        {
+            Ok(u) => u,
+            Err(e) => {
+                mark(&mut out, &ids, SessionDisconnectResult::NOT_ATTEMPTED, &e);
+                return (out, Some(e));
+            }
+        };
+        let mut parts = ids.chunks(chunk);
+        while let Some(part) = parts.next() {
+            let failure = match ctx.check() {
+                // Nothing of this chunk left the process: it was not attempted.
+                Err(e) => Some((SessionDisconnectResult::NOT_ATTEMPTED, e)),
+                Ok(()) => match self.disconnect_chunk(&url, &target, part, ctx).await {
+                    Ok(states) => {
+                        account_chunk(&mut out, part, states, &target);
+                        None
+                    }
+                    Err(failure) => Some(failure),
+                },
             };
-            let first = retry::send(&self.arm, &spec, Operation::Disconnect, &target, ctx).await?;
-            let states = paging::collect_all(
-                &self.arm,
-                first,
-                Operation::Disconnect,
-                &target,
-                ctx,
-                parse_state,
-            )
-            .await?;
-            let mut reported: HashMap<String, SessionDisconnectResult> = HashMap::new();
-            for s in states.into_iter().flatten() {
-                reported.entry(s.session_id.clone()).or_insert(s);
-            }
-            for id in part {
-                out.push(
-                    reported
-                        .remove(id.as_str())
-                        .unwrap_or_else(|| SessionDisconnectResult {
-                            session_id: (*id).clone(),
-                            state: SessionDisconnectResult::NOT_REPORTED.to_string(),
-                            message: Some("the service did not report this session".to_string()),
-                        }),
-                );
-            }
-            if !reported.is_empty() {
-                tracing::debug!(extra = reported.len(), host = %target, "the service reported sessions that were not asked for; ignored");
+            if let Some((state, e)) = failure {
+                mark(&mut out, part, state, &e);
+                let rest: Vec<&String> = parts.flatten().copied().collect();
+                mark(&mut out, &rest, SessionDisconnectResult::NOT_ATTEMPTED, &e);
+                return (out, Some(e));
             }
         }
-        Ok(out)
+        (out, None)
+    }
+
+    /// Sends one chunk and reads every page of its answer. On failure, says what the
+    /// chunk's ids became: `Failed` when ARM refused the request (or it failed past the
+    /// retry budget), `Unknown` when it may have been applied but its answer was lost
+    /// (deadline, cancel, or a later page that could not be read).
+    async fn disconnect_chunk(
+        &self,
+        url: &Url,
+        target: &str,
+        part: &[&String],
+        ctx: &OperationContext,
+    ) -> std::result::Result<Vec<Option<SessionDisconnectResult>>, (&'static str, Error)> {
+        let interrupted = |e: &Error| {
+            matches!(
+                e.kind(),
+                crate::ErrorKind::Cancelled | crate::ErrorKind::Timeout
+            )
+        };
+        let body = serde_json::to_vec(&serde_json::json!({ "sessionIds": part }))
+            .map_err(|e| Error::invalid_request(format!("cannot encode the session ids: {e}")))
+            .map_err(|e| (SessionDisconnectResult::NOT_ATTEMPTED, e))?;
+        let spec = RequestSpec {
+            method: reqwest::Method::POST,
+            url: url.clone(),
+            body: Some(Bytes::from(body)),
+        };
+        let first = retry::send(&self.arm, &spec, Operation::Disconnect, target, ctx)
+            .await
+            .map_err(|e| {
+                let state = if interrupted(&e) {
+                    SessionDisconnectResult::UNKNOWN
+                } else {
+                    SessionDisconnectResult::FAILED
+                };
+                (state, e)
+            })?;
+        // ARM accepted the chunk: from here a failure leaves its outcome unknown.
+        paging::collect_all(
+            &self.arm,
+            first,
+            Operation::Disconnect,
+            target,
+            ctx,
+            parse_state,
+        )
+        .await
+        .map_err(|e| (SessionDisconnectResult::UNKNOWN, e))
     }
 
     /// Discovers the Bastion hosts in each subscription of `scope` (or in its resource
@@ -317,6 +378,61 @@ impl BastionClient {
     ) -> BoxStream<'static, HostDisconnectOutcome> {
         fanout::disconnects(self.clone(), targets, chunk_size, concurrency, ctx.clone())
     }
+}
+
+/// Appends one result per id of an answered chunk: ARM's state for the ids it reported,
+/// `NotReported` for the others.
+fn account_chunk(
+    out: &mut Vec<SessionDisconnectResult>,
+    part: &[&String],
+    states: Vec<Option<SessionDisconnectResult>>,
+    target: &str,
+) {
+    let mut reported: HashMap<String, SessionDisconnectResult> = HashMap::new();
+    for s in states.into_iter().flatten() {
+        reported
+            .entry(s.session_id.to_ascii_lowercase())
+            .or_insert(s);
+    }
+    for id in part {
+        let result = match reported.remove(id.as_str()) {
+            Some(r) => SessionDisconnectResult {
+                session_id: (*id).clone(),
+                ..r
+            },
+            None => SessionDisconnectResult {
+                session_id: (*id).clone(),
+                state: SessionDisconnectResult::NOT_REPORTED.to_string(),
+                message: Some("the service did not report this session".to_string()),
+            },
+        };
+        out.push(result);
+    }
+    if !reported.is_empty() {
+        tracing::debug!(extra = reported.len(), host = %target, "the service reported sessions that were not asked for; ignored");
+    }
+}
+
+/// Appends `state` for each of `ids`, with a message saying why.
+fn mark(out: &mut Vec<SessionDisconnectResult>, ids: &[&String], state: &str, why: &Error) {
+    let message = match state {
+        SessionDisconnectResult::NOT_ATTEMPTED => {
+            format!(
+                "not attempted: no request was sent for this session ({})",
+                why.message()
+            )
+        }
+        SessionDisconnectResult::UNKNOWN => format!(
+            "unknown: the request was sent but its answer was not received ({}); the session may or may not have been disconnected",
+            why.message()
+        ),
+        _ => why.message().to_string(),
+    };
+    out.extend(ids.iter().map(|id| SessionDisconnectResult {
+        session_id: (*id).clone(),
+        state: state.to_string(),
+        message: Some(message.clone()),
+    }));
 }
 
 /// One `BastionSessionState` of a disconnect answer; items without a session id are dropped.

@@ -70,10 +70,13 @@ pub(crate) fn disconnects(
             async move {
                 let id = t.host.resource_id();
                 ctx.emit(ProgressEvent::HostStarted { host: id.clone() });
-                let result = client
-                    .disconnect_sessions(&t.host, &t.session_ids, chunk_size, &ctx)
-                    .await
-                    .map_err(|e| e.or_target(&id));
+                let (sessions, error) = client
+                    .disconnect_accounted(&t.host, &t.session_ids, chunk_size, &ctx)
+                    .await;
+                let (result, partial) = match error {
+                    None => (Ok(sessions), Vec::new()),
+                    Some(e) => (Err(e.or_target(&id)), sessions),
+                };
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 ctx.emit(ProgressEvent::HostDone {
                     host: id,
@@ -85,6 +88,7 @@ pub(crate) fn disconnects(
                 HostDisconnectOutcome {
                     host: t.host,
                     result,
+                    partial,
                 }
             }
         })

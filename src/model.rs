@@ -386,6 +386,15 @@ pub struct SessionDisconnectResult {
 impl SessionDisconnectResult {
     /// The state given to a requested id that ARM's answer did not mention.
     pub const NOT_REPORTED: &'static str = "NotReported";
+    /// The state of an id whose request was never sent (an earlier chunk failed, or the
+    /// deadline passed or the call was cancelled first): the session was not touched.
+    pub const NOT_ATTEMPTED: &'static str = "NotAttempted";
+    /// The state of an id whose request was sent but not answered (the deadline passed or
+    /// the call was cancelled while it was in flight, or its answer could not be read):
+    /// the session may or may not have been disconnected.
+    pub const UNKNOWN: &'static str = "Unknown";
+    /// The state of an id whose request ARM refused or that failed past the retry budget.
+    pub const FAILED: &'static str = "Failed";
 }
 
 /// Where to discover Bastion hosts: each subscription, optionally one resource group.
@@ -423,6 +432,13 @@ pub struct HostDisconnectOutcome {
     pub host: HostRef,
     /// One result per distinct requested id, or why the host failed.
     pub result: Result<Vec<SessionDisconnectResult>>,
+    /// When `result` is an error: the outcome of every distinct requested id all the same,
+    /// in request order. Chunks ARM answered keep ARM's states; the chunk that failed is
+    /// [`FAILED`](SessionDisconnectResult::FAILED) (or
+    /// [`UNKNOWN`](SessionDisconnectResult::UNKNOWN) when it was in flight at a deadline
+    /// or cancel); chunks never sent are
+    /// [`NOT_ATTEMPTED`](SessionDisconnectResult::NOT_ATTEMPTED). Empty when `result` is `Ok`.
+    pub partial: Vec<SessionDisconnectResult>,
 }
 
 #[cfg(test)]
