@@ -130,7 +130,7 @@ impl BastionClient {
 
     /// Disconnects sessions on one host (`disconnectActiveSessions`).
     ///
-    /// Duplicates are removed; one request
+    /// Duplicates are removed (ids compare case-insensitively: they are GUIDs); one request
     /// is sent per chunk of at most `chunk_size` ids (0 means [`DEFAULT_DISCONNECT_CHUNK`]);
     /// every page of each answer is read. The result has exactly one entry per distinct
     /// requested id, in request order; an id ARM did not mention gets state
@@ -172,7 +172,7 @@ impl BastionClient {
         let mut seen = HashSet::new();
         let ids: Vec<&String> = session_ids
             .iter()
-            .filter(|id| seen.insert(id.to_string()))
+            .filter(|id| seen.insert(id.to_ascii_lowercase()))
             .collect();
         let mut out = Vec::with_capacity(ids.len());
         if let Some(bad) = ids.iter().find(|id| id.trim().is_empty()) {
@@ -380,8 +380,8 @@ impl BastionClient {
     }
 }
 
-/// Appends one result per id of an answered chunk: ARM's state for the ids it reported,
-/// `NotReported` for the others.
+/// Appends one result per id of an answered chunk: ARM's state for the ids it reported
+/// (matched case-insensitively), `NotReported` for the others.
 fn account_chunk(
     out: &mut Vec<SessionDisconnectResult>,
     part: &[&String],
@@ -395,7 +395,8 @@ fn account_chunk(
             .or_insert(s);
     }
     for id in part {
-        let result = match reported.remove(id.as_str()) {
+        let result = match reported.remove(&id.to_ascii_lowercase()) {
+            // Report the id as the caller spelled it.
             Some(r) => SessionDisconnectResult {
                 session_id: (*id).clone(),
                 ..r

@@ -143,3 +143,34 @@ async fn a_cancel_before_anything_is_sent_marks_every_id_not_attempted() {
     );
     assert_eq!(srv.count(is_post), 0);
 }
+
+#[tokio::test]
+async fn session_ids_from_arm_match_case_insensitively() {
+    // ARM answers with the GUID upper-cased: the id is still Disconnected, not NotReported.
+    let srv = ScriptServer::start(|r, _| {
+        let ids: Vec<String> = serde_json::from_value(r.json()["sessionIds"].clone()).unwrap();
+        let value: Vec<_> = ids
+            .iter()
+            .map(|id| json!({"sessionId": id.to_ascii_uppercase(), "state": "Disconnected"}))
+            .collect();
+        Reply::json(200, json!({ "value": value }))
+    });
+    let ids = vec![
+        "1f0c2a7e-9d7b-4a55-8f3a-0d6a3c1f2b9e".to_string(),
+        // The same GUID in another case is the same session: asked once.
+        "1F0C2A7E-9D7B-4A55-8F3A-0D6A3C1F2B9E".to_string(),
+        "abcdef00-0000-4000-8000-000000000000".to_string(),
+    ];
+    let out = client(&srv.base)
+        .disconnect_sessions(&host("bh-0"), &ids, 0, &OperationContext::new())
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].session_id, ids[0]);
+    assert_eq!(out[1].session_id, ids[2]);
+    assert!(out.iter().all(|r| r.state == "Disconnected"), "{out:?}");
+    assert_eq!(
+        srv.requests()[0].json()["sessionIds"],
+        json!([ids[0], ids[2]])
+    );
+}
