@@ -56,7 +56,9 @@ int32_t bastion_cancel(const char *operation_id);
  * `ffi/CONTRACT.md`, `bastion_disconnect_sessions`). The library sends one
  * `disconnectActiveSessions` request per host per `chunkSize` ids. Every requested id
  * appears exactly once per host in the answer; a failing host is an entry with
- * `"ok":false`. Blocks until done, cancelled or past `timeoutSec`.
+ * `"ok":false`. Blocks until done, cancelled or past `timeoutSec`; a cancelled or timed
+ * out call answers the `cancelled`/`timeout` error envelope with the results known so
+ * far as its `data` (ids never sent are `NotAttempted`, ids in flight `Unknown`).
  *
  * - Ownership: the caller owns the returned envelope and frees it with
  *   `bastion_string_free`. `request_json` is borrowed for the call only.

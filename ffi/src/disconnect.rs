@@ -6,12 +6,14 @@ use bastion_session::{HostDisconnectOutcome, SessionDisconnectResult};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::envelope::{self, FfiError, from_core};
+use crate::envelope::{self, ErrorKind, FfiError, from_core};
 use crate::operations::{self, Work};
 use crate::request::{self, Call};
 use crate::{boundary, test_hooks};
 
-/// One host's entry in `data.results`.
+/// One host's entry in `data.results`. A failed host (`ok: false`) still lists every
+/// requested id in `sessions` when it got as far as knowing them (see
+/// `HostDisconnectOutcome::partial`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct HostResult {
@@ -28,7 +30,11 @@ impl From<HostDisconnectOutcome> for HostResult {
     fn from(o: HostDisconnectOutcome) -> Self {
         let (ok, sessions, error) = match o.result {
             Ok(s) => (true, Some(s), None),
-            Err(e) => (false, None, Some(from_core(&e))),
+            Err(e) => (
+                false,
+                (!o.partial.is_empty()).then_some(o.partial),
+                Some(from_core(&e)),
+            ),
         };
         HostResult {
             host_resource_id: o.host.resource_id(),
@@ -55,6 +61,10 @@ struct Stats {
 struct DisconnectData {
     results: Vec<HostResult>,
     stats: Stats,
+    /// Set when the call was cancelled or passed its deadline: the answer is then this
+    /// error, with the results known so far as its `data`.
+    #[serde(skip)]
+    interrupted: Option<FfiError>,
 }
 
 /// Disconnects the sessions; returns the success envelope.
@@ -78,7 +88,13 @@ pub(crate) fn disconnect_json(text: &str) -> Result<String, FfiError> {
             .map(HostResult::from)
             .collect()
             .await;
-        w.ctx.check().map_err(|e| from_core(&e))?;
+        // Only a host that the cancel or the deadline cut short makes the call interrupted.
+        let cut_short = results.iter().any(|r| {
+            r.error
+                .as_ref()
+                .is_some_and(|e| matches!(e.kind, ErrorKind::Timeout | ErrorKind::Cancelled))
+        });
+        let interrupted = if cut_short { w.interruption() } else { None };
         results.sort_by_key(|r| {
             let id = r.host_resource_id.to_ascii_lowercase();
             order.iter().position(|o| *o == id).unwrap_or(usize::MAX)
@@ -92,9 +108,13 @@ pub(crate) fn disconnect_json(text: &str) -> Result<String, FfiError> {
                 elapsed_ms: w.started.elapsed().as_millis() as u64,
             },
             results,
+            interrupted,
         })
     })?;
-    envelope::success(&data)
+    match &data.interrupted {
+        Some(e) => envelope::failure_with_data(e, &data),
+        None => envelope::success(&data),
+    }
 }
 
 /// Disconnects Bastion sessions by id.
@@ -103,7 +123,9 @@ pub(crate) fn disconnect_json(text: &str) -> Result<String, FfiError> {
 /// `ffi/CONTRACT.md`, `bastion_disconnect_sessions`). The library sends one
 /// `disconnectActiveSessions` request per host per `chunkSize` ids. Every requested id
 /// appears exactly once per host in the answer; a failing host is an entry with
-/// `"ok":false`. Blocks until done, cancelled or past `timeoutSec`.
+/// `"ok":false`. Blocks until done, cancelled or past `timeoutSec`; a cancelled or timed
+/// out call answers the `cancelled`/`timeout` error envelope with the results known so
+/// far as its `data` (ids never sent are `NotAttempted`, ids in flight `Unknown`).
 ///
 /// - Ownership: the caller owns the returned envelope and frees it with
 ///   `bastion_string_free`. `request_json` is borrowed for the call only.

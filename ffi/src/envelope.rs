@@ -224,6 +224,27 @@ pub fn failure(error: &FfiError) -> String {
     .unwrap_or_else(|_| FALLBACK_FAILURE.to_owned())
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PartialFailure<'a, T: Serialize> {
+    schema_version: u32,
+    ok: bool,
+    error: &'a FfiError,
+    data: &'a T,
+}
+
+/// Serialises a failure envelope that also carries the `data` known when the call was
+/// interrupted (a `timeout` or `cancelled` call answers what it already knows).
+pub fn failure_with_data<T: Serialize>(error: &FfiError, data: &T) -> Result<String, FfiError> {
+    serde_json::to_string(&PartialFailure {
+        schema_version: SCHEMA_VERSION,
+        ok: false,
+        error,
+        data,
+    })
+    .map_err(|e| FfiError::internal(format!("could not serialise the answer: {e}")))
+}
+
 /// The envelope used when nothing else can be produced.
 pub const FALLBACK_FAILURE: &str = r#"{"schemaVersion":1,"ok":false,"error":{"kind":"internal","code":9001,"expected":false,"message":"internal error: the answer could not be serialised"}}"#;
 

@@ -264,10 +264,40 @@ pub(crate) struct Work {
     pub op: Arc<Operation>,
     /// When the call started.
     pub started: Instant,
+    /// The call's `timeoutSec`.
+    pub timeout: Duration,
 }
 
-/// Registers the operation, runs `work` on the library runtime and blocks until it ends,
-/// is cancelled (answers `cancelled` at once) or passes its deadline (`timeout`).
+impl Work {
+    /// The error to answer with when the call was cancelled or passed its deadline, else
+    /// `None`. Work that returns data after an interruption answers this error with that
+    /// data (see [`envelope::failure_with_data`](crate::envelope::failure_with_data)).
+    pub(crate) fn interruption(&self) -> Option<FfiError> {
+        if self.ctx.cancel.is_cancelled() {
+            return Some(FfiError::cancelled());
+        }
+        self.ctx.check().err().map(|_| timeout_error(self.timeout))
+    }
+}
+
+/// How long an interrupted call's work may take to hand back what it already knows (every
+/// wait in the core ends at once on cancel or deadline; this only bounds bookkeeping).
+const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
+
+fn timeout_error(timeout: Duration) -> FfiError {
+    FfiError::new(
+        ErrorKind::Timeout,
+        format!(
+            "the call did not finish within timeoutSec ({} s)",
+            timeout.as_secs()
+        ),
+    )
+}
+
+/// Registers the operation, runs `work` on the library runtime and blocks until it ends.
+/// On a cancel or at the deadline the work gets [`INTERRUPT_GRACE`] to return what it
+/// already knows (see [`Work::interruption`]); past that the call answers `cancelled` or
+/// `timeout` alone.
 pub(crate) fn execute<T, F, Fut>(common: Common, work: F) -> Result<T, FfiError>
 where
     F: FnOnce(Work) -> Fut + Send + 'static,
@@ -289,20 +319,26 @@ where
             .with_progress(Arc::new(QueueSink(Arc::clone(&op))))
             .with_timeout(timeout);
         let cancel = op.cancel.clone();
+        let deadline = ctx
+            .deadline
+            .unwrap_or_else(|| tokio::time::Instant::now() + timeout);
         let fut = work(Work {
             client,
             ctx,
             op,
             started,
+            timeout,
         });
-        tokio::select! {
+        tokio::pin!(fut);
+        let interrupted = tokio::select! {
             biased;
-            _ = cancel.cancelled() => Err(FfiError::cancelled()),
-            _ = tokio::time::sleep(timeout) => Err(FfiError::new(
-                ErrorKind::Timeout,
-                format!("the call did not finish within timeoutSec ({} s)", timeout.as_secs()),
-            )),
-            r = fut => r,
+            _ = cancel.cancelled() => FfiError::cancelled(),
+            _ = tokio::time::sleep_until(deadline) => timeout_error(timeout),
+            r = &mut fut => return r,
+        };
+        match tokio::time::timeout(INTERRUPT_GRACE, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(interrupted),
         }
     });
     drop(handle);

@@ -7,7 +7,7 @@ use bastion_session::{BastionHost, BastionSession, HostSessionsOutcome};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::envelope::{self, FfiError, from_core};
+use crate::envelope::{self, ErrorKind, FfiError, from_core};
 use crate::operations::{self, Priority, Work};
 use crate::request::{self, Call, HostSelection};
 use crate::{boundary, test_hooks};
@@ -62,6 +62,10 @@ struct Stats {
 pub struct SessionsData {
     hosts: Vec<HostEntry>,
     stats: Stats,
+    /// Set when the call was cancelled or passed its deadline: the answer is then this
+    /// error, with the hosts known so far as its `data`.
+    #[serde(skip)]
+    interrupted: Option<FfiError>,
 }
 
 impl SessionsData {
@@ -82,7 +86,11 @@ impl SessionsData {
             retries,
             elapsed_ms,
         };
-        SessionsData { hosts, stats }
+        SessionsData {
+            hosts,
+            stats,
+            interrupted: None,
+        }
     }
 }
 
@@ -141,17 +149,29 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
                 .unwrap_or(usize::MAX);
             entries.push((i, entry));
         }
-        w.ctx.check().map_err(|e| from_core(&e))?;
         entries.sort_by_key(|(i, _)| *i);
-        Ok(SessionsData::new(
+        let mut data = SessionsData::new(
             entries.into_iter().map(|(_, e)| e).collect(),
             sessions,
             w.ctx.stats.requests(),
             w.ctx.stats.retries(),
             w.started.elapsed().as_millis() as u64,
-        ))
+        );
+        // Only a host that the cancel or the deadline cut short makes the call interrupted.
+        let cut_short = data.hosts.iter().any(|h| {
+            h.error
+                .as_ref()
+                .is_some_and(|e| matches!(e.kind, ErrorKind::Timeout | ErrorKind::Cancelled))
+        });
+        if cut_short {
+            data.interrupted = w.interruption();
+        }
+        Ok(data)
     })?;
-    envelope::success(&data)
+    match &data.interrupted {
+        Some(e) => envelope::failure_with_data(e, &data),
+        None => envelope::success(&data),
+    }
 }
 
 /// Lists the active sessions of Bastion hosts.

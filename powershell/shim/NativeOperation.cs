@@ -75,10 +75,36 @@ namespace BastionSession
             return Envelope.Data(GetEnvelope());
         }
 
+        /// <summary>
+        /// The error of a call that was cut short (timeout, cancelled) but still answered what
+        /// it knew; set by the Get*Results methods, null otherwise.
+        /// </summary>
+        public BastionError InterruptedError { get; private set; }
+
+        /// <summary>
+        /// The envelope's data, also when ok is false but the error envelope carries the data
+        /// known when the call was interrupted (then <see cref="InterruptedError"/> is set).
+        /// Throws <see cref="BastionNativeException"/> for an error without data.
+        /// </summary>
+        private Dictionary<string, object> GetDataOrPartial()
+        {
+            try { return GetData(); }
+            catch (BastionNativeException e)
+            {
+                Dictionary<string, object> envelope = null;
+                try { envelope = Json.Parse(GetEnvelope()) as Dictionary<string, object>; }
+                catch (FormatException) { }
+                Dictionary<string, object> partial = Envelope.GetDict(envelope, "data");
+                if (partial == null) throw;
+                InterruptedError = e.Error;
+                return partial;
+            }
+        }
+
         /// <summary>The per-host entries of a bastion_get_sessions answer (without sessions when streamed).</summary>
         public HostSessionResult[] GetHostResults()
         {
-            List<object> hosts = Envelope.GetList(GetData(), "hosts");
+            List<object> hosts = Envelope.GetList(GetDataOrPartial(), "hosts");
             var result = new List<HostSessionResult>();
             if (hosts != null)
                 foreach (object h in hosts)
@@ -92,7 +118,7 @@ namespace BastionSession
         /// <summary>The per-host results of a bastion_disconnect_sessions answer.</summary>
         public DisconnectHostResult[] GetDisconnectResults()
         {
-            List<object> results = Envelope.GetList(GetData(), "results");
+            List<object> results = Envelope.GetList(GetDataOrPartial(), "results");
             var list = new List<DisconnectHostResult>();
             if (results != null)
                 foreach (object r in results)
@@ -120,7 +146,7 @@ namespace BastionSession
         /// <summary>The envelope's data.stats object, or null.</summary>
         public Dictionary<string, object> GetStats()
         {
-            return Envelope.GetDict(GetData(), "stats");
+            return Envelope.GetDict(InterruptedError != null ? GetDataOrPartial() : GetData(), "stats");
         }
 
         /// <inheritdoc />

@@ -229,3 +229,33 @@ Describe 'A large pipeline' {
         @(Get-EmulatorSession $Big) | Should -BeNullOrEmpty
     }
 }
+
+Describe 'A deadline mid-disconnect' {
+    BeforeAll {
+        # Every answer takes 700 ms; one host at a time; a 1 s deadline: the first host is
+        # answered, the second is in flight, the third is never sent.
+        $script:Slow = Start-TestEmulator -ArgumentList @('--hosts', '3', '--sessions-per-host', '2', '--hosts-per-group', '3', '--polls', '0', '--latency-ms', '700')
+    }
+    AfterAll { if ($script:Slow) { Stop-TestEmulator $script:Slow } }
+
+    It 'writes every id once in a truthful state (answered, Unknown, NotAttempted), then the timeout error' {
+        $c = @{ AccessToken = $Slow.Token; ArmEndpoint = $Slow.BaseUrl }
+        $all = @(Get-EmulatorSession $Slow | ForEach-Object { [pscustomobject]@{ SessionId = $_.SessionId; BastionResourceId = $_.BastionResourceId } })
+        $all.Count | Should -Be 6
+        $mixed = @($all | Disconnect-BastionSession -Force -ThrottleLimit 1 -TimeoutSec 1 @c -ErrorAction Continue 2>&1)
+        $errors = @($mixed | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $results = @($mixed | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+        $errors.Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,Disconnect-BastionSession'
+        $mixed[-1] | Should -BeOfType ([System.Management.Automation.ErrorRecord])
+        $results.Count | Should -Be 6
+        @($results.SessionId | Sort-Object -Unique).Count | Should -Be 6
+        @($results | Where-Object State -eq 'Disconnected').Count | Should -BeGreaterThan 0
+        @($results | Where-Object State -eq 'NotAttempted').Count | Should -BeGreaterThan 0
+        $left = @(Get-EmulatorSession $Slow | ForEach-Object { $_.SessionId })
+        foreach ($r in $results) {
+            if ($r.State -eq 'Disconnected') { $left | Should -Not -Contain $r.SessionId }
+            if ($r.State -eq 'NotAttempted') { $left | Should -Contain $r.SessionId }
+        }
+    }
+}

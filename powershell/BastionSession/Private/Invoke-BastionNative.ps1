@@ -168,6 +168,8 @@ function Invoke-BastionNative {
                 'bastion_list_hosts' { $completion.Hosts = $op.GetHosts() }
             }
             $completion.Stats = $op.GetStats()
+            # Cut short (timeout, Ctrl+C) with what was already known: results, then the error.
+            if ($null -ne $op.InterruptedError) { $completion.Error = $op.InterruptedError }
         } catch {
             $inner = Get-BastionInnerException $_.Exception
             if ($inner -is [BastionSession.BastionNativeException]) {

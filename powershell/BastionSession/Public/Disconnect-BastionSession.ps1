@@ -277,10 +277,18 @@ function Disconnect-BastionSession {
         Write-Verbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2}, with credentials from {3}" -f $sessionCount, $approved.Count, $endpoint, $auth.Source)
         $completion = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
             Select-Object -Last 1
+        $interruptedKind = if ($null -ne $completion.Error) { $completion.Error.Kind } else { $null }
         foreach ($hostResult in $completion.DisconnectResults) {
             if ($hostResult.Ok) {
                 $hostResult.Results
-            } else {
+                continue
+            }
+            # A host cut short, or failing after some of its chunks were applied, still
+            # accounts for every id (Disconnected ..., Failed, Unknown, NotAttempted).
+            $cutShort = $null -ne $interruptedKind -and $null -ne $hostResult.Error -and $hostResult.Error.Kind -eq $interruptedKind
+            $applied = @($hostResult.Results | Where-Object { $_.State -ne 'Failed' -and $_.State -ne 'NotAttempted' }).Count -gt 0
+            if ($cutShort -or $applied) { $hostResult.Results }
+            if (-not $cutShort) {
                 $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context ("Bastion host '{0}'" -f $hostResult.HostName) -Secret $secrets))
             }
         }

@@ -330,6 +330,8 @@ function Get-BastionSession {
             if ($null -eq $completion) { continue }
             foreach ($hostResult in $completion.HostResults) {
                 if ($null -ne $hostResult.Host -and $hostResult.Host.Id -and $reported.Contains($hostResult.Host.Id)) { continue }
+                # Hosts the timeout or Ctrl+C cut short are covered by the call's own error below.
+                if ($null -ne $completion.Error -and $null -ne $hostResult.Error -and $hostResult.Error.Kind -eq $completion.Error.Kind) { continue }
                 if (-not $hostResult.Ok -and $null -ne $hostResult.Error) {
                     $hostLabel = if ($null -ne $hostResult.Host) { "Bastion host '{0}' ({1})" -f $hostResult.Host.Name, $hostResult.Host.ResourceGroupName } else { 'Bastion host' }
                     $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context $hostLabel -Secret $secrets))
