@@ -54,12 +54,23 @@ namespace BastionSession
             return events;
         }
 
-        /// <summary>Asks the library to cancel the call; it then returns a 'cancelled' error promptly.</summary>
+        /// <summary>
+        /// Asks the library to cancel the call; it then returns a 'cancelled' error promptly.
+        /// The library registers an operation only once it has parsed the request, so until
+        /// then bastion_cancel answers 0: as ffi/CONTRACT.md asks, this retries every few
+        /// milliseconds until the library answers 1 or the call returns, so a Ctrl+C that
+        /// lands before registration is not lost.
+        /// </summary>
         /// <returns>1 cancelled, 0 not running (already finished), -1 bad argument.</returns>
         public int Cancel()
         {
-            if (_task.IsCompleted) return 0;
-            return Native.Cancel(OperationId);
+            while (true)
+            {
+                if (_task.IsCompleted) return 0;
+                int answer = Native.Cancel(OperationId);
+                if (answer != 0) return answer;
+                if (Wait(5)) return 0;
+            }
         }
 
         /// <summary>The raw envelope text (blocks until the call returns).</summary>

@@ -173,6 +173,47 @@ Describe 'Cancellation' {
     }
 }
 
+Describe 'Cancelling at any moment of a native call' {
+    BeforeAll {
+        # Many hosts (a request that takes a while to parse) on an emulator that answers slowly.
+        $script:CancelEmu = Start-TestEmulator -Token $Token -ArgumentList @('--hosts', '2', '--sessions-per-host', '1', '--latency-ms', '300')
+        function script:New-BigRequest {
+            param([string] $OperationId)
+            $hosts = @(foreach ($i in 1..20000) { @{ subscriptionId = $Sub; resourceGroupName = 'rg-0'; name = "bh-$i" } })
+            @{ operationId = $OperationId; credential = @{ type = 'accessToken'; token = $Token }; armEndpoint = $CancelEmu.BaseUrl; timeoutSec = 20; hosts = $hosts }
+        }
+    }
+    AfterAll { if ($script:CancelEmu) { Stop-TestEmulator $script:CancelEmu } }
+
+    It 'a cancel sent before the library registered the operation still cancels it' {
+        $request = New-BigRequest -OperationId ('early-' + [guid]::NewGuid().ToString('N'))
+        $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
+        # At once: the worker thread has not even finished parsing the request.
+        $op.Cancel() | Should -Be 1
+        $op.Wait(10000) | Should -BeTrue
+        { $op.GetData() } | Should -Throw -ExpectedMessage '*cancel*'
+    }
+
+    It 'a cancel sent while the call runs cancels it' {
+        $request = @{ operationId = ('during-' + [guid]::NewGuid().ToString('N')); credential = @{ type = 'accessToken'; token = $Token }; armEndpoint = $CancelEmu.BaseUrl; timeoutSec = 20; hosts = @(foreach ($s in Get-EmulatorSession $CancelEmu) { @{ resourceId = $s.BastionResourceId } }) }
+        $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ([DateTime]::UtcNow -lt $deadline -and @($op.Poll() | Where-Object Type -eq 'hostStarted').Count -eq 0) { Start-Sleep -Milliseconds 20 }
+        $op.Cancel() | Should -Be 1
+        $op.Wait(10000) | Should -BeTrue
+        { $op.GetData() } | Should -Throw -ExpectedMessage '*cancel*'
+    }
+
+    It 'a cancel sent after the call returned answers 0 and changes nothing' {
+        $request = @{ credential = @{ type = 'accessToken'; token = $Token }; armEndpoint = $CancelEmu.BaseUrl; hosts = @(@{ resourceId = (Get-EmulatorSession $CancelEmu)[0].BastionResourceId }) }
+        $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
+        $op.Wait(20000) | Should -BeTrue
+        $op.Cancel() | Should -Be 0
+        @($op.GetHostResults()).Count | Should -Be 1
+        $op.InterruptedError | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Credential order' {
     BeforeAll {
         $script:MsiEnv = @{
