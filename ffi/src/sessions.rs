@@ -108,6 +108,14 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
     let common = req.common(Call::GetSessions)?;
     let selection = req.host_list()?;
     let stream_results = req.stream_results.unwrap_or(false);
+    if stream_results && common.operation_id.is_none() {
+        // Streamed results go only to bastion_poll_progress(operationId): without an id
+        // nobody could ever read them, and the sessions would be lost.
+        return Err(FfiError::invalid_request(
+            "streamResults",
+            "needs an operationId: streamed results are read with bastion_poll_progress(operationId)",
+        ));
+    }
     let concurrency = common.concurrency;
     let async_panic = test_hooks::async_panic(&req);
     drop(req);

@@ -472,6 +472,25 @@ fn stream_results_arrive_as_host_result_events() {
 }
 
 #[test]
+fn stream_results_without_an_operation_id_is_refused() {
+    // Streamed sessions can only be read with bastion_poll_progress(operationId): without
+    // an id they would be lost, so the request is refused before any network work.
+    let l = lib();
+    let emu = normal_emulator();
+    let req = with(
+        base(&emu.base_url()),
+        json!({"scope": scope(), "streamResults": true}),
+    );
+    let e = expect_error(&l.call(l.get_sessions, &req), "invalidRequest", 1002);
+    assert_eq!(e["target"], "streamResults", "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("operationId"),
+        "{e}"
+    );
+    assert_eq!(emu.count_all("getActiveSessions"), 0);
+}
+
+#[test]
 fn many_threads_at_once() {
     let l = lib();
     let emu = normal_emulator();
