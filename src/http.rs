@@ -139,23 +139,38 @@ pub(crate) fn check_endpoint(url: &Url) -> Result<()> {
 }
 
 /// Checks that a URL the service handed us (nextLink, Location, Azure-AsyncOperation)
-/// may receive our token: same host as the endpoint (or both loopback), and secure.
+/// may receive our token: the same scheme, host and port as the endpoint, exactly (the
+/// host's case aside). Another port of the same host, or HTTP where the endpoint is HTTPS,
+/// may be another service, and the token must not go there.
 pub(crate) fn check_followup(endpoint: &Url, url: &Url) -> Result<()> {
     check_endpoint(url)?;
-    let same = match (endpoint.host(), url.host()) {
+    let same_host = match (endpoint.host(), url.host()) {
         (Some(Host::Domain(a)), Some(Host::Domain(b))) => a.eq_ignore_ascii_case(b),
         (Some(a), Some(b)) => a == b,
         _ => false,
     };
-    if same || (is_loopback(endpoint) && is_loopback(url)) {
+    let same = same_host
+        && endpoint.scheme() == url.scheme()
+        && endpoint.port_or_known_default() == url.port_or_known_default();
+    if same {
         Ok(())
     } else {
         Err(Error::invalid_response(format!(
-            "the service pointed to '{}', another host than the ARM endpoint '{}'; not sending the token there",
-            url.host_str().unwrap_or_default(),
-            endpoint.host_str().unwrap_or_default()
+            "the service pointed to '{}', another origin than the ARM endpoint '{}' (scheme, host and port must match); not sending the token there",
+            origin(url),
+            origin(endpoint)
         )))
     }
+}
+
+/// `scheme://host:port` of a URL, for messages (no path or query: they may carry secrets).
+fn origin(url: &Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    )
 }
 
 /// An answer read in full.
@@ -457,8 +472,27 @@ mod tests {
         assert!(check_followup(&ep, &u("https://MANAGEMENT.azure.com/x?a=1")).is_ok());
         assert!(check_followup(&ep, &u("https://evil.example/x")).is_err());
         let lo = u("http://127.0.0.1:5/");
-        assert!(check_followup(&lo, &u("http://localhost:5/x")).is_ok());
+        assert!(check_followup(&lo, &u("http://127.0.0.1:5/x")).is_ok());
         assert!(check_followup(&lo, &u("http://203.0.113.1/x")).is_err());
+    }
+
+    #[test]
+    fn followups_match_scheme_host_and_port_exactly() {
+        let ep = u("https://management.azure.com/");
+        assert!(check_followup(&ep, &u("https://management.azure.com:443/x")).is_ok());
+        // Another port of the same host may be another service.
+        let e = check_followup(&ep, &u("https://management.azure.com:8443/x")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+        assert!(e.message().contains(":8443"), "{e}");
+        let lo = u("http://127.0.0.1:5/");
+        for other in [
+            "http://127.0.0.1:6/x",
+            "http://localhost:5/x",
+            "http://127.0.0.2:5/x",
+            "https://127.0.0.1:5/x",
+        ] {
+            assert!(check_followup(&lo, &u(other)).is_err(), "{other}");
+        }
     }
 
     #[test]
