@@ -86,7 +86,7 @@ impl BastionClient {
             return Err(Error::invalid_request("the api-version is empty"));
         }
         let http = http::shared_client(
-            options.proxy.as_deref(),
+            &http::ProxySettings::from_process(options.proxy.as_deref()),
             options.extra_ca_pem.as_deref(),
             options.connect_timeout,
         )?;

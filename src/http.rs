@@ -22,12 +22,56 @@ use crate::progress::ProgressEvent;
 /// Largest answer body read (a page of sessions is far smaller).
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
-/// Key of the client cache: proxy and extra CA (and timeouts) decide the client.
-type ClientKey = (Option<String>, Option<String>, Duration);
+/// Key of the client cache: proxy settings and extra CA (and timeouts) decide the client.
+type ClientKey = (ProxySettings, Option<String>, Duration);
+
+/// At most this many HTTP clients are cached (one per distinct proxy / CA / timeout); past
+/// it the cache starts over, so changing settings cannot grow it without bound.
+pub(crate) const MAX_CACHED_CLIENTS: usize = 16;
 
 fn client_cache() -> &'static Mutex<HashMap<ClientKey, reqwest::Client>> {
     static CACHE: OnceLock<Mutex<HashMap<ClientKey, reqwest::Client>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The proxies a client uses, resolved once from the explicit proxy option and the proxy
+/// variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper or lower case).
+/// Loopback destinations never go through a proxy, whatever these say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct ProxySettings {
+    /// Proxy for `https://` URLs.
+    pub https: Option<String>,
+    /// Proxy for `http://` URLs.
+    pub http: Option<String>,
+    /// Hosts that bypass the proxy (`NO_PROXY` syntax).
+    pub no_proxy: Option<String>,
+}
+
+impl ProxySettings {
+    /// The settings for an explicit proxy (if any), else from the variables `lookup` gives.
+    pub(crate) fn resolve(explicit: Option<&str>, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let first = |names: &[&str]| names.iter().find_map(|n| lookup(n));
+        let no_proxy = first(&["NO_PROXY", "no_proxy"]);
+        match explicit.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => ProxySettings {
+                https: Some(p.to_string()),
+                http: Some(p.to_string()),
+                no_proxy,
+            },
+            None => ProxySettings {
+                https: first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
+                http: first(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]),
+                no_proxy,
+            },
+        }
+    }
+
+    /// The settings from the process environment (for callers that name none).
+    pub(crate) fn from_process(explicit: Option<&str>) -> Self {
+        Self::resolve(explicit, |n| {
+            std::env::var(n).ok().filter(|v| !v.trim().is_empty())
+        })
+    }
 }
 
 /// Installs rustls' `ring` provider as the process default (reqwest is built without one).
@@ -39,14 +83,14 @@ pub(crate) fn install_crypto_provider() {
     });
 }
 
-/// The shared client for this proxy / extra CA, built on first use.
+/// The shared client for these proxy settings / extra CA, built on first use.
 pub(crate) fn shared_client(
-    proxy: Option<&str>,
+    proxy: &ProxySettings,
     extra_ca_pem: Option<&str>,
     connect_timeout: Duration,
 ) -> Result<reqwest::Client> {
     let key = (
-        proxy.map(str::to_string),
+        proxy.clone(),
         extra_ca_pem.map(str::to_string),
         connect_timeout,
     );
@@ -55,12 +99,30 @@ pub(crate) fn shared_client(
         return Ok(c.clone());
     }
     let client = build_client(proxy, extra_ca_pem, connect_timeout)?;
+    if cache.len() >= MAX_CACHED_CLIENTS {
+        cache.clear();
+    }
     cache.insert(key, client.clone());
     Ok(client)
 }
 
+/// The proxy for `url` under `settings`: none for loopback hosts (a token sent over plain
+/// HTTP to loopback must not cross a proxy in clear), none for `NO_PROXY` hosts (applied
+/// by reqwest), else the proxy for the URL's scheme.
+fn proxy_for(settings: &ProxySettings, url: &Url) -> Option<Url> {
+    if is_loopback(url) {
+        return None;
+    }
+    let p = match url.scheme() {
+        "https" => settings.https.as_deref(),
+        "http" => settings.http.as_deref(),
+        _ => None,
+    }?;
+    Url::parse(p).ok()
+}
+
 fn build_client(
-    proxy: Option<&str>,
+    proxy: &ProxySettings,
     extra_ca_pem: Option<&str>,
     connect_timeout: Duration,
 ) -> Result<reqwest::Client> {
@@ -70,11 +132,25 @@ fn build_client(
         .pool_idle_timeout(Duration::from_secs(60))
         // ARM never redirects these calls; following one could carry the token elsewhere.
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("bastion_session/", env!("CARGO_PKG_VERSION")));
-    if let Some(p) = proxy {
-        let p = reqwest::Proxy::all(p)
-            .map_err(|e| Error::invalid_request(format!("the proxy URL is not valid: {e}")))?
-            .no_proxy(reqwest::NoProxy::from_env());
+        .user_agent(concat!("bastion_session/", env!("CARGO_PKG_VERSION")))
+        // Proxies come only from `proxy` (resolved by the caller), never read again here.
+        .no_proxy();
+    for p in [&proxy.https, &proxy.http].into_iter().flatten() {
+        Url::parse(p).map_err(|e| {
+            Error::invalid_request(format!(
+                "the proxy URL '{}' is not valid: {e}",
+                redact_proxy(p)
+            ))
+        })?;
+    }
+    if proxy.https.is_some() || proxy.http.is_some() {
+        let settings = proxy.clone();
+        let p = reqwest::Proxy::custom(move |url| proxy_for(&settings, url)).no_proxy(
+            proxy
+                .no_proxy
+                .as_deref()
+                .and_then(reqwest::NoProxy::from_string),
+        );
         b = b.proxy(p);
     }
     if let Some(pem) = extra_ca_pem {
@@ -98,6 +174,14 @@ fn build_client(
             format!("the HTTP client could not be built: {e}"),
         )
     })
+}
+
+/// A proxy URL for messages, without any user name or password in it.
+fn redact_proxy(p: &str) -> String {
+    match p.rsplit_once('@') {
+        Some((_, host)) => format!("[credentials]@{host}"),
+        None => p.to_string(),
+    }
 }
 
 /// True for loopback hosts: `localhost`, 127.0.0.0/8, `::1`.
@@ -496,9 +580,50 @@ mod tests {
     }
 
     #[test]
+    fn loopback_never_goes_through_a_proxy() {
+        let p = ProxySettings::resolve(Some("http://proxy.example:3128"), |_| None);
+        assert_eq!(proxy_for(&p, &u("http://127.0.0.1:5/x")), None);
+        assert_eq!(proxy_for(&p, &u("http://localhost:5/x")), None);
+        assert_eq!(proxy_for(&p, &u("http://[::1]:5/x")), None);
+        assert_eq!(
+            proxy_for(&p, &u("https://management.azure.com/x")),
+            Some(u("http://proxy.example:3128"))
+        );
+        let from_vars = ProxySettings::resolve(None, |n| match n {
+            "https_proxy" => Some("http://a:1".into()),
+            "ALL_PROXY" => Some("http://b:2".into()),
+            "NO_PROXY" => Some("internal".into()),
+            _ => None,
+        });
+        assert_eq!(from_vars.https.as_deref(), Some("http://a:1"));
+        assert_eq!(from_vars.http.as_deref(), Some("http://b:2"));
+        assert_eq!(from_vars.no_proxy.as_deref(), Some("internal"));
+    }
+
+    #[test]
+    fn the_client_cache_is_keyed_by_proxy_settings_and_bounded() {
+        let a = ProxySettings::resolve(Some("http://proxy-a.example:1"), |_| None);
+        let b = ProxySettings::resolve(Some("http://proxy-b.example:1"), |_| None);
+        let t = Duration::from_secs(7);
+        shared_client(&a, None, t).unwrap();
+        shared_client(&b, None, t).unwrap();
+        {
+            let cache = client_cache().lock().unwrap();
+            assert!(cache.contains_key(&(a.clone(), None, t)));
+            assert!(cache.contains_key(&(b.clone(), None, t)));
+        }
+        for i in 0..(3 * MAX_CACHED_CLIENTS) {
+            let p = ProxySettings::resolve(Some(&format!("http://p{i}.example:1")), |_| None);
+            shared_client(&p, None, t).unwrap();
+        }
+        assert!(client_cache().lock().unwrap().len() <= MAX_CACHED_CLIENTS);
+    }
+
+    #[test]
     fn builds_a_client_with_an_extra_ca_and_rejects_bad_pem() {
-        assert!(shared_client(None, None, Duration::from_secs(5)).is_ok());
-        let e = shared_client(None, Some("not a pem"), Duration::from_secs(5)).unwrap_err();
+        let none = ProxySettings::default();
+        assert!(shared_client(&none, None, Duration::from_secs(5)).is_ok());
+        let e = shared_client(&none, Some("not a pem"), Duration::from_secs(5)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidRequest);
     }
 }

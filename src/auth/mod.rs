@@ -363,8 +363,12 @@ mod tests {
 
     #[test]
     fn empty_access_token_is_rejected() {
-        let http =
-            crate::http::shared_client(None, None, std::time::Duration::from_secs(5)).unwrap();
+        let http = crate::http::shared_client(
+            &Default::default(),
+            None,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
         let e = provider_for(
             &CredentialSpec::AccessToken("  ".into()),
             AzureEnvironment::AzureCloud,
