@@ -162,7 +162,7 @@ async fn wait_poll(
     polls: &mut u32,
     ctx: &OperationContext,
 ) -> Result<()> {
-    let delay = poll_delay(&arm.poll, &resp.headers);
+    let delay = retry::floored(&arm.retry, *polls + 1, poll_delay(&arm.poll, &resp.headers));
     if Instant::now() + delay > lro_deadline {
         return Err(Error::timeout(format!(
             "getActiveSessions on '{target}' did not finish within {} s (the LRO timeout)",

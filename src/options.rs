@@ -104,6 +104,11 @@ pub struct RetryPolicy {
     /// When `x-ms-ratelimit-remaining-subscription-*` falls below this, requests slow
     /// down before ARM throttles (default 20).
     pub ratelimit_threshold: u32,
+    /// The floor of every wait between attempts and between LRO polls (default 250 ms),
+    /// doubled with each consecutive wait up to 8 times itself, so a `retry-after-ms: 1`
+    /// or a `pollIntervalMinSec` of 0 can never become a busy loop. The C ABI always uses
+    /// the default.
+    pub min_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -114,6 +119,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(60),
             total_deadline: Duration::from_secs(300),
             ratelimit_threshold: 20,
+            min_delay: Duration::from_millis(250),
         }
     }
 }

@@ -39,6 +39,13 @@ pub(crate) fn backoff_delay(policy: &RetryPolicy, attempt: u32) -> Duration {
     Duration::from_secs_f64(secs.min(policy.max_delay.as_secs_f64()))
 }
 
+/// `wait`, raised to the floor for the `attempt`-th consecutive wait (from 1):
+/// `min_delay · 2^(attempt-1)`, at most `8 · min_delay`.
+pub(crate) fn floored(policy: &RetryPolicy, attempt: u32, wait: Duration) -> Duration {
+    let exp = attempt.saturating_sub(1).min(3);
+    wait.max(policy.min_delay * (1u32 << exp))
+}
+
 /// The wait the service asked for: `retry-after-ms`, `x-ms-retry-after-ms` (milliseconds)
 /// or `Retry-After` (seconds, possibly fractional, or an HTTP date).
 pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
@@ -171,6 +178,7 @@ pub(crate) async fn send(
                     .filter(|d| !d.is_zero())
                     .map(|d| d.min(policy.max_delay))
                     .unwrap_or_else(|| backoff_delay(policy, attempt));
+                let wait = floored(policy, attempt, wait);
                 if resp.status == 429 {
                     if let Some(b) = &bucket {
                         throttle_gate::gate().close(b, wait);
@@ -179,7 +187,15 @@ pub(crate) async fn send(
                 (Some(resp.status), wait, Err(resp))
             }
             Ok(resp) => return Err(arm_error::from_response(&resp, op, target)),
-            Err(tf) => (None, backoff_delay(policy, budgeted_retries + 1), Ok(tf)),
+            Err(tf) => (
+                None,
+                floored(
+                    policy,
+                    budgeted_retries + 1,
+                    backoff_delay(policy, budgeted_retries + 1),
+                ),
+                Ok(tf),
+            ),
         };
         let permanent = matches!(&failure, Ok(tf) if tf.permanent);
         let throttled = status == Some(429);
@@ -297,6 +313,17 @@ mod tests {
             assert!((2.56..4.16).contains(&d3), "{d3}");
             assert!(backoff_delay(&p, 20) <= p.max_delay);
         }
+    }
+
+    #[test]
+    fn every_wait_has_a_growing_floor() {
+        let p = RetryPolicy::default();
+        let ms = Duration::from_millis;
+        assert_eq!(floored(&p, 1, ms(1)), ms(250));
+        assert_eq!(floored(&p, 2, ms(1)), ms(500));
+        assert_eq!(floored(&p, 3, Duration::ZERO), ms(1000));
+        assert_eq!(floored(&p, 9, ms(1)), ms(2000));
+        assert_eq!(floored(&p, 1, ms(3000)), ms(3000));
     }
 
     #[test]

@@ -29,3 +29,49 @@ async fn plain_http_to_loopback_never_goes_through_a_proxy() {
     assert_eq!(proxy.requests().len(), 0, "the proxy saw the request");
     assert_eq!(arm.requests().len(), 1);
 }
+
+/// Options as a C ABI caller gets them: the default wait floor, no poll minimum.
+fn floor_options(base: &str) -> bastion_session::ClientOptions {
+    let mut o = fast_options(base, "t");
+    o.retry.min_delay = bastion_session::RetryPolicy::default().min_delay;
+    o.poll.min_interval = Duration::ZERO;
+    o.poll.default_interval = Duration::ZERO;
+    o
+}
+
+#[tokio::test]
+async fn a_retry_after_of_one_millisecond_is_not_a_busy_loop() {
+    let srv = ScriptServer::start(|_, _| {
+        Reply::json(
+            429,
+            json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+        )
+        .header("retry-after-ms", "1")
+    });
+    let c = BastionClient::new(floor_options(&srv.base)).unwrap();
+    let ctx = OperationContext::new().with_timeout(Duration::from_millis(1500));
+    let e = c.get_host(&host("bh-0"), &ctx).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    // 250 + 500 + 1000 ms of floors: at most 4 attempts in 1.5 s (a busy loop makes hundreds).
+    let n = srv.requests().len();
+    assert!(n <= 4, "{n} requests in 1.5 s");
+}
+
+#[tokio::test]
+async fn a_zero_poll_interval_is_not_a_busy_loop() {
+    let srv = ScriptServer::start(|r, base| {
+        if r.method == "POST" {
+            Reply::empty(202).header("Location", format!("{base}/op"))
+        } else {
+            Reply::empty(202)
+                .header("Location", format!("{base}/op"))
+                .header("Retry-After", "0")
+        }
+    });
+    let c = BastionClient::new(floor_options(&srv.base)).unwrap();
+    let ctx = OperationContext::new().with_timeout(Duration::from_millis(1500));
+    let e = c.list_sessions(&host("bh-0"), &ctx).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    let polls = srv.count(|r| r.method == "GET");
+    assert!(polls <= 4, "{polls} polls in 1.5 s");
+}

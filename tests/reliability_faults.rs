@@ -93,6 +93,7 @@ fn client(emulator: &EmulatorHandle, default_client: bool) -> BastionClient {
     if !default_client {
         o.retry.base_delay = Duration::from_millis(10);
         o.retry.max_delay = Duration::from_millis(200);
+        o.retry.min_delay = Duration::from_millis(10);
         o.poll.min_interval = Duration::from_millis(5);
         o.poll.default_interval = Duration::from_millis(10);
         o.poll.max_interval = Duration::from_millis(100);

@@ -93,6 +93,7 @@ fn options(base: &str, credential: CredentialSpec) -> ClientOptions {
     o.credential = credential;
     o.retry.base_delay = Duration::from_millis(10);
     o.retry.max_delay = Duration::from_millis(50);
+    o.retry.min_delay = Duration::from_millis(10);
     o.poll.min_interval = Duration::from_millis(10);
     o.poll.default_interval = Duration::from_millis(10);
     o

@@ -265,6 +265,7 @@ pub fn fast_options(base: &str, token: &str) -> ClientOptions {
     o.credential = CredentialSpec::AccessToken(token.into());
     o.retry.base_delay = Duration::from_millis(20);
     o.retry.max_delay = Duration::from_millis(200);
+    o.retry.min_delay = Duration::from_millis(10);
     o.poll.min_interval = Duration::from_millis(10);
     o.poll.default_interval = Duration::from_millis(20);
     o.poll.max_interval = Duration::from_millis(200);
