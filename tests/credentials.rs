@@ -173,6 +173,35 @@ async fn managed_identity_via_msi_endpoint_and_secret() {
 
 #[tokio::test]
 #[serial]
+async fn an_oversized_managed_identity_answer_is_refused_not_buffered() {
+    // A valid token answer padded to 1 MiB: the library must stop reading at its cap.
+    let padding = "x".repeat(1024 * 1024);
+    let srv = ScriptServer::start(move |r, _| {
+        if r.path() == "/msi/token" {
+            return Reply::json(
+                200,
+                json!({"access_token":"mi-token","expires_on": 4_102_444_800u64,
+                    "resource":"https://management.azure.com","token_type":"Bearer",
+                    "padding": padding.clone()}),
+            );
+        }
+        Reply::json(200, json!({"value":[session("a")]}))
+    });
+    set_env(&[
+        ("IDENTITY_ENDPOINT", &format!("{}/msi/token", srv.base)),
+        ("IDENTITY_HEADER", "id-header-secret"),
+    ]);
+    let e = mi_client(&srv.base, system_mi())
+        .list_sessions(&host("bh-0"), &OperationContext::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth);
+    assert!(e.message().contains("limit"), "{e}");
+    set_env(&[]);
+}
+
+#[tokio::test]
+#[serial]
 async fn managed_identity_errors_are_auth_errors_without_secrets() {
     let srv = ScriptServer::start(|_, _| {
         Reply::json(

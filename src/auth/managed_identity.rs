@@ -196,8 +196,7 @@ impl TokenSource for ManagedIdentitySource {
             )
         })?;
         let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
+        let body = read_capped(resp, MAX_TOKEN_BODY_BYTES)
             .await
             .map_err(|e| auth_error(NAME, format!("reading the answer of {source}: {e}")))?;
         if !(200..300).contains(&status) {
@@ -224,6 +223,34 @@ impl TokenSource for ManagedIdentitySource {
     fn name(&self) -> String {
         NAME.into()
     }
+}
+
+/// The largest managed-identity answer read (a token answer is a few KiB); a larger one
+/// is refused instead of being buffered whole.
+pub(crate) const MAX_TOKEN_BODY_BYTES: usize = 64 * 1024;
+
+/// Reads an answer body, refusing one larger than `max` bytes as soon as it passes it.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    max: usize,
+) -> std::result::Result<Vec<u8>, String> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(format!(
+            "the answer is larger than the {} KiB limit",
+            max / 1024
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > max {
+            return Err(format!(
+                "the answer is larger than the {} KiB limit",
+                max / 1024
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn parse_endpoint(var: &str, value: &str) -> Result<Url> {
