@@ -32,6 +32,7 @@ pub(crate) struct Arm {
     pub poll: PollOptions,
     pub request_timeout: Duration,
     pub max_pages: usize,
+    pub max_items: u64,
 }
 
 impl Arm {
@@ -100,6 +101,7 @@ impl BastionClient {
             poll: options.poll.clone(),
             request_timeout: options.request_timeout,
             max_pages: options.max_pages.max(1),
+            max_items: options.max_items_per_call.max(1) as u64,
         };
         Ok(BastionClient {
             arm: Arc::new(arm),

@@ -20,6 +20,7 @@ use crate::progress::{NoProgress, ProgressEvent, ProgressSink};
 pub struct OperationStats {
     requests: AtomicU64,
     retries: AtomicU64,
+    items: AtomicU64,
 }
 
 impl OperationStats {
@@ -39,6 +40,11 @@ impl OperationStats {
 
     pub(crate) fn add_retry(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts `n` more items read (across every page and host); returns the new total.
+    pub(crate) fn add_items(&self, n: usize) -> u64 {
+        self.items.fetch_add(n as u64, Ordering::Relaxed) + n as u64
     }
 }
 

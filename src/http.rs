@@ -19,8 +19,9 @@ use crate::context::OperationContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::ProgressEvent;
 
-/// Largest answer body read (a page of sessions is far smaller).
-pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest answer body read (a page of 100 sessions is about 50 KB). With at most 256
+/// hosts worked on at once this bounds the raw answers one call holds in flight.
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Key of the client cache: proxy settings and extra CA (and timeouts) decide the client.
 type ClientKey = (ProxySettings, Option<String>, Duration);

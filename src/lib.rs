@@ -62,8 +62,8 @@ pub use model::{
     HostSessionsOutcome, SessionDisconnectResult,
 };
 pub use options::{
-    ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONCURRENCY, DEFAULT_DISCONNECT_CHUNK, PollOptions,
-    RetryPolicy,
+    ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONCURRENCY, DEFAULT_DISCONNECT_CHUNK,
+    DEFAULT_MAX_ITEMS_PER_CALL, PollOptions, RetryPolicy,
 };
 pub use progress::{NoProgress, ProgressEvent, ProgressSink};
 pub use tokio_util::sync::CancellationToken;

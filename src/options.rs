@@ -33,6 +33,9 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 /// Session ids per `disconnectActiveSessions` request unless told otherwise.
 pub const DEFAULT_DISCONNECT_CHUNK: usize = 1000;
 
+/// Default of [`ClientOptions::max_items_per_call`].
+pub const DEFAULT_MAX_ITEMS_PER_CALL: usize = 500_000;
+
 /// Options for [`BastionClient::new`](crate::BastionClient::new).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -56,6 +59,11 @@ pub struct ClientOptions {
     pub proxy: Option<String>,
     /// Most pages read for one answer before giving up (protects against endless paging).
     pub max_pages: usize,
+    /// Most items (sessions, disconnect results, hosts) one operation reads across all its
+    /// pages and hosts (default 500,000); past it the host being read fails with
+    /// `InvalidResponse`. With the 16 MiB cap on one answer this bounds the memory of one
+    /// call (see RELIABILITY.md).
+    pub max_items_per_call: usize,
     /// Connect timeout of the HTTP client.
     pub connect_timeout: Duration,
     /// Timeout of one HTTP request (headers and body).
@@ -74,6 +82,7 @@ impl Default for ClientOptions {
             extra_ca_pem: None,
             proxy: None,
             max_pages: 1000,
+            max_items_per_call: DEFAULT_MAX_ITEMS_PER_CALL,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(100),
         }

@@ -94,6 +94,13 @@ pub(crate) async fn collect_all<T>(
         page_no += 1;
         let page = parse_page(resp.status, &resp.body)
             .map_err(|e| e.context(format!("page {page_no}")).or_target(target))?;
+        if ctx.stats.add_items(page.items.len()) > arm.max_items {
+            return Err(Error::invalid_response(format!(
+                "this call has read more than {} items across its pages and hosts, the limit that bounds its memory; narrow the scope (fewer hosts or subscriptions per call)",
+                arm.max_items
+            ))
+            .with_target(target));
+        }
         ctx.emit(ProgressEvent::PageRead {
             host: target.to_string(),
             page: page_no,

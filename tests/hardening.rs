@@ -75,3 +75,42 @@ async fn a_zero_poll_interval_is_not_a_busy_loop() {
     let polls = srv.count(|r| r.method == "GET");
     assert!(polls <= 4, "{polls} polls in 1.5 s");
 }
+
+#[tokio::test]
+async fn one_call_reads_at_most_its_item_budget_across_pages_and_hosts() {
+    // Every host answers 3 pages of 100 sessions; the call may hold 500 items.
+    let srv = ScriptServer::start(|r, base| {
+        let page: usize = r
+            .target
+            .split("page=")
+            .nth(1)
+            .and_then(|p| p.split('&').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let value: Vec<_> = (0..100).map(|i| session(&format!("p{page}-{i}"))).collect();
+        let next = if page < 2 {
+            json!(format!("{base}{}?page={}", r.path(), page + 1))
+        } else {
+            json!(null)
+        };
+        Reply::json(200, json!({"value": value, "nextLink": next}))
+    });
+    let mut o = fast_options(&srv.base, "t");
+    o.max_items_per_call = 500;
+    let c = BastionClient::new(o).unwrap();
+    let ctx = OperationContext::new();
+    let first = c.list_sessions(&host("bh-0"), &ctx).await.unwrap();
+    assert_eq!(first.len(), 300);
+    // The same operation (context): the second host passes the budget.
+    let e = c.list_sessions(&host("bh-1"), &ctx).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
+    assert!(e.message().contains("500 items"), "{e}");
+    // A new operation starts with a full budget.
+    assert_eq!(
+        c.list_sessions(&host("bh-1"), &OperationContext::new())
+            .await
+            .unwrap()
+            .len(),
+        300
+    );
+}
