@@ -259,3 +259,41 @@ Describe 'A deadline mid-disconnect' {
         }
     }
 }
+
+Describe '-All with a listed session that has no sessionId' {
+    BeforeAll {
+        $script:ScenarioFile = Join-Path ([System.IO.Path]::GetTempPath()) ('bastion-noid-{0}.json' -f [guid]::NewGuid().ToString('N'))
+        @{
+            settings      = @{ polls = 0 }
+            subscriptions = @(@{
+                    subscriptionId = $Sub
+                    resourceGroups = @(@{
+                            name  = 'rg-0'
+                            hosts = @(
+                                @{ name = 'bh-a'; location = 'westeurope'; sku = 'Standard'; sessions = @(@{ sessionId = $null; userName = 'ghost@contoso.com'; targetHostName = 'vm-ghost' }, @{ userName = 'alice@contoso.com' }) }
+                                @{ name = 'bh-b'; location = 'westeurope'; sku = 'Standard'; sessions = @(@{ userName = 'bob@contoso.com' }) }
+                            )
+                        })
+                })
+        } | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $ScenarioFile -Encoding utf8
+        $script:NoId = Start-TestEmulator -ArgumentList @('--scenario', $ScenarioFile)
+    }
+    AfterAll {
+        if ($script:NoId) { Stop-TestEmulator $script:NoId }
+        Remove-Item -LiteralPath $script:ScenarioFile -ErrorAction SilentlyContinue
+    }
+
+    It 'skips that session with a warning and disconnects every other session of every host' {
+        $c = @{ AccessToken = $NoId.Token; ArmEndpoint = $NoId.BaseUrl }
+        $ids = @('bh-a', 'bh-b' | ForEach-Object { '/subscriptions/{0}/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/{1}' -f $Sub, $_ })
+        $warnings = $null; $errors = $null
+        $r = @($ids | ForEach-Object { [pscustomobject]@{ BastionResourceId = $_ } } |
+                Disconnect-BastionSession -All -Force @c -WarningVariable warnings -WarningAction SilentlyContinue -ErrorVariable errors -ErrorAction SilentlyContinue)
+        @($errors).Count | Should -Be 0
+        @($warnings).Count | Should -Be 1
+        "$($warnings[0])" | Should -Match 'without a sessionId'
+        "$($warnings[0])" | Should -Match 'bh-a'
+        $r.Count | Should -Be 2
+        $r | ForEach-Object { $_.State | Should -Be 'Disconnected' }
+    }
+}

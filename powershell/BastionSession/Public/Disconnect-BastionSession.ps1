@@ -251,7 +251,15 @@ function Disconnect-BastionSession {
                     $entry.Failed = $true
                     continue
                 }
-                foreach ($s in $hostResult.Sessions) { if ($entry.Seen.Add($s.SessionId)) { $entry.Ids.Add($s.SessionId) } }
+                foreach ($s in $hostResult.Sessions) {
+                    # A listed session without an id cannot be disconnected by id: skip it
+                    # (and say so) rather than fail the request of every host.
+                    if ([string]::IsNullOrWhiteSpace($s.SessionId)) {
+                        Write-Warning ("Bastion host '{0}' listed a session without a sessionId (user '{1}', target '{2}'); it cannot be disconnected by id and is skipped." -f $entry.Ref.Name, $s.UserName, $s.TargetHostName)
+                        continue
+                    }
+                    if ($entry.Seen.Add($s.SessionId)) { $entry.Ids.Add($s.SessionId) }
+                }
             }
         }
 
