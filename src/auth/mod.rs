@@ -108,9 +108,36 @@ impl TokenSource for StaticToken {
     }
 }
 
-fn provider_cache() -> &'static Mutex<HashMap<String, Arc<TokenProvider>>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<TokenProvider>>>> = OnceLock::new();
+/// At most this many token providers are cached; past it the cache starts over (the next
+/// call of each identity fetches a new token).
+pub(crate) const MAX_CACHED_PROVIDERS: usize = 32;
+
+/// One cached provider: the identity it serves (its key without secrets or environment)
+/// and the provider.
+struct CachedProvider {
+    identity: String,
+    provider: Arc<TokenProvider>,
+}
+
+/// Providers by full key: identity plus everything that decides the token (a hash of the
+/// secret, the certificate file's size and time, the environment's fingerprint).
+fn provider_cache() -> &'static Mutex<HashMap<String, CachedProvider>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, CachedProvider>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// What distinguishes a certificate file's content without reading it: size and time.
+fn file_stamp(path: &std::path::Path) -> String {
+    match std::fs::metadata(path) {
+        Ok(m) => format!(
+            "{}@{:?}",
+            m.len(),
+            m.modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        ),
+        Err(_) => "missing".to_string(),
+    }
 }
 
 pub(crate) fn hash_secret(s: &str) -> String {
@@ -161,7 +188,7 @@ pub(crate) fn provider_for(
     http: &reqwest::Client,
 ) -> Result<Arc<TokenProvider>> {
     let scope = environment.scope();
-    let (key, build): (Option<String>, SourceBuilder) = match spec {
+    let (identity, key, build): (String, String, SourceBuilder) = match spec {
         CredentialSpec::AccessToken(t) => {
             let token = t.expose().trim();
             if token.is_empty() {
@@ -187,11 +214,11 @@ pub(crate) fn provider_for(
             secret,
             authority_host,
         } => {
-            let key = format!(
-                "cs|{tenant_id}|{client_id}|{}|{}",
-                hash_secret(secret.expose()),
+            let identity = format!(
+                "cs|{tenant_id}|{client_id}|{}",
                 authority_host.as_ref().map(|u| u.as_str()).unwrap_or("")
             );
+            let key = format!("{identity}|{}", hash_secret(secret.expose()));
             let (t, c, s, a, h) = (
                 tenant_id.clone(),
                 client_id.clone(),
@@ -200,7 +227,8 @@ pub(crate) fn provider_for(
                 http.clone(),
             );
             (
-                Some(key),
+                identity,
+                key,
                 Box::new(move || {
                     Ok((
                         identity::client_secret(&t, &c, &s, a.as_ref(), environment, &h)?,
@@ -215,7 +243,16 @@ pub(crate) fn provider_for(
             certificate_path,
             password,
         } => {
-            let key = format!("cc|{tenant_id}|{client_id}|{}", certificate_path.display());
+            let identity = format!("cc|{tenant_id}|{client_id}|{}", certificate_path.display());
+            // A replaced certificate file (or password) is a new key, not the old token.
+            let key = format!(
+                "{identity}|{}|{}",
+                file_stamp(certificate_path),
+                password
+                    .as_ref()
+                    .map(|p| hash_secret(p.expose()))
+                    .unwrap_or_default()
+            );
             let (t, c, p, pw, h) = (
                 tenant_id.clone(),
                 client_id.clone(),
@@ -224,7 +261,8 @@ pub(crate) fn provider_for(
                 http.clone(),
             );
             (
-                Some(key),
+                identity,
+                key,
                 Box::new(move || {
                     Ok((
                         identity::client_certificate(&t, &c, &p, pw, environment, &h)?,
@@ -238,10 +276,8 @@ pub(crate) fn provider_for(
             client_id,
             token_file_path,
         } => {
-            let key = format!(
-                "wi|{tenant_id:?}|{client_id:?}|{token_file_path:?}|{}",
-                env_fingerprint()
-            );
+            let identity = format!("wi|{tenant_id:?}|{client_id:?}|{token_file_path:?}");
+            let key = format!("{identity}|{}", env_fingerprint());
             let (t, c, p, h) = (
                 tenant_id.clone(),
                 client_id.clone(),
@@ -249,7 +285,8 @@ pub(crate) fn provider_for(
                 http.clone(),
             );
             (
-                Some(key),
+                identity,
+                key,
                 Box::new(move || {
                     Ok((identity::workload_identity(t, c, p, environment, &h)?, true))
                 }),
@@ -260,17 +297,16 @@ pub(crate) fn provider_for(
             object_id,
             resource_id,
         } => {
-            let key = format!(
-                "mi|{client_id:?}|{object_id:?}|{resource_id:?}|{}",
-                env_fingerprint()
-            );
+            let identity = format!("mi|{client_id:?}|{object_id:?}|{resource_id:?}");
+            let key = format!("{identity}|{}", env_fingerprint());
             let id = managed_identity::UserAssigned::from_parts(
                 client_id.clone(),
                 object_id.clone(),
                 resource_id.clone(),
             )?;
             (
-                Some(key),
+                identity,
+                key,
                 Box::new(move || {
                     Ok((
                         Arc::new(managed_identity::ManagedIdentitySource::new(
@@ -283,30 +319,47 @@ pub(crate) fn provider_for(
             )
         }
         CredentialSpec::AzureCli { tenant_id } => {
-            let key = format!("cli|{tenant_id:?}");
+            let identity = format!("cli|{tenant_id:?}");
+            let key = identity.clone();
             let t = tenant_id.clone();
             (
-                Some(key),
+                identity,
+                key,
                 Box::new(move || Ok((identity::azure_cli(t)?, true))),
             )
         }
         CredentialSpec::Default => {
-            let key = format!("default|{}", env_fingerprint());
+            let identity = "default".to_string();
+            let key = format!("{identity}|{}", env_fingerprint());
             let h = http.clone();
             (
-                Some(key),
+                identity,
+                key,
                 Box::new(move || Ok((chain::default_chain(environment, &h)?, true))),
             )
         }
     };
-    let key = format!("{}|{scope}", key.unwrap_or_default());
+    let identity = format!("{identity}|{scope}");
+    let key = format!("{key}|{scope}");
     let mut cache = provider_cache().lock().unwrap_or_else(|p| p.into_inner());
     if let Some(p) = cache.get(&key) {
-        return Ok(p.clone());
+        return Ok(p.provider.clone());
     }
     let (source, refreshable) = build()?;
     let p = Arc::new(TokenProvider::new(source, scope, refreshable));
-    cache.insert(key, p.clone());
+    // A rotated secret, replaced certificate or changed environment for the same identity
+    // replaces the old provider (and drops the old secret) instead of living beside it.
+    cache.retain(|_, c| c.identity != identity);
+    if cache.len() >= MAX_CACHED_PROVIDERS {
+        cache.clear();
+    }
+    cache.insert(
+        key,
+        CachedProvider {
+            identity,
+            provider: p.clone(),
+        },
+    );
     Ok(p)
 }
 
@@ -359,6 +412,49 @@ mod tests {
             2,
             "a token within 5 min of expiry is refreshed"
         );
+    }
+
+    fn client_secret(client_id: &str, secret: &str) -> CredentialSpec {
+        CredentialSpec::ClientSecret {
+            tenant_id: "00000000-0000-0000-0000-00000000000a".into(),
+            client_id: client_id.into(),
+            secret: SecretString::new(secret.to_string()),
+            authority_host: None,
+        }
+    }
+
+    #[test]
+    fn a_rotated_secret_replaces_the_cached_provider_and_the_cache_is_bounded() {
+        let http = crate::http::shared_client(
+            &Default::default(),
+            None,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+        let env = AzureEnvironment::AzureCloud;
+        let old = provider_for(&client_secret("rotating-app", "old-secret"), env, &http).unwrap();
+        let again = provider_for(&client_secret("rotating-app", "old-secret"), env, &http).unwrap();
+        assert!(Arc::ptr_eq(&old, &again), "same secret, same provider");
+        let new = provider_for(&client_secret("rotating-app", "new-secret"), env, &http).unwrap();
+        assert!(!Arc::ptr_eq(&old, &new));
+        // The cache no longer holds the provider of the old secret.
+        drop(again);
+        assert_eq!(
+            Arc::strong_count(&old),
+            1,
+            "the old secret's provider is still cached"
+        );
+        let holders = provider_cache()
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|c| c.identity.contains("rotating-app"))
+            .count();
+        assert_eq!(holders, 1);
+        for i in 0..(3 * MAX_CACHED_PROVIDERS) {
+            provider_for(&client_secret(&format!("app-{i}"), "s"), env, &http).unwrap();
+        }
+        assert!(provider_cache().lock().unwrap().len() <= MAX_CACHED_PROVIDERS);
     }
 
     #[test]
