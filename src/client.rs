@@ -86,12 +86,18 @@ impl BastionClient {
         if options.api_version.trim().is_empty() {
             return Err(Error::invalid_request("the api-version is empty"));
         }
-        let http = http::shared_client(
-            &http::ProxySettings::from_process(options.proxy.as_deref()),
-            options.extra_ca_pem.as_deref(),
-            options.connect_timeout,
+        let settings = options.env_settings.as_deref();
+        let proxy = http::ProxySettings::resolve(options.proxy.as_deref(), |n| {
+            crate::options::env_var(settings, n)
+        });
+        let extra_ca = extra_ca_with_cert_file(options.extra_ca_pem.as_deref(), settings)?;
+        let http = http::shared_client(&proxy, extra_ca.as_deref(), options.connect_timeout)?;
+        let tokens = auth::provider_for(
+            &options.credential,
+            options.environment,
+            &http,
+            options.env_settings.clone(),
         )?;
-        let tokens = auth::provider_for(&options.credential, options.environment, &http)?;
         let arm = Arm {
             http,
             tokens,
@@ -436,6 +442,26 @@ fn mark(out: &mut Vec<SessionDisconnectResult>, ids: &[&String], state: &str, wh
         state: state.to_string(),
         message: Some(message.clone()),
     }));
+}
+
+/// The extra CA PEM, plus the file `SSL_CERT_FILE` names when the caller passed its
+/// environment explicitly (with the process environment the TLS verifier reads it itself).
+fn extra_ca_with_cert_file(
+    extra: Option<&str>,
+    settings: Option<&crate::EnvSettings>,
+) -> Result<Option<String>> {
+    let Some(path) = settings.and_then(|s| s.get("SSL_CERT_FILE")) else {
+        return Ok(extra.map(str::to_string));
+    };
+    let pem = std::fs::read_to_string(&path).map_err(|e| {
+        Error::invalid_request(format!(
+            "the CA file named by SSL_CERT_FILE ('{path}') could not be read: {e}"
+        ))
+    })?;
+    Ok(Some(match extra {
+        Some(x) => format!("{x}\n{pem}"),
+        None => pem,
+    }))
 }
 
 /// One `BastionSessionState` of a disconnect answer; items without a session id are dropped.

@@ -66,13 +66,6 @@ impl ProxySettings {
             },
         }
     }
-
-    /// The settings from the process environment (for callers that name none).
-    pub(crate) fn from_process(explicit: Option<&str>) -> Self {
-        Self::resolve(explicit, |n| {
-            std::env::var(n).ok().filter(|v| !v.trim().is_empty())
-        })
-    }
 }
 
 /// Installs rustls' `ring` provider as the process default (reqwest is built without one).

@@ -63,7 +63,7 @@ pub use model::{
 };
 pub use options::{
     ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONCURRENCY, DEFAULT_DISCONNECT_CHUNK,
-    DEFAULT_MAX_ITEMS_PER_CALL, PollOptions, RetryPolicy,
+    DEFAULT_MAX_ITEMS_PER_CALL, EnvSettings, PollOptions, RetryPolicy,
 };
 pub use progress::{NoProgress, ProgressEvent, ProgressSink};
 pub use tokio_util::sync::CancellationToken;

@@ -36,6 +36,61 @@ pub const DEFAULT_DISCONNECT_CHUNK: usize = 1000;
 /// Default of [`ClientOptions::max_items_per_call`].
 pub const DEFAULT_MAX_ITEMS_PER_CALL: usize = 500_000;
 
+/// The environment variables the credential chain, managed identity, proxy and TLS read
+/// (`AZURE_*`, `IDENTITY_*`, `MSI_*`, `AZURE_TOKEN_CREDENTIALS`, the proxy variables and
+/// `NO_PROXY`, `SSL_CERT_FILE`, `PATH` ...), passed explicitly instead of read from the
+/// process environment. A caller that keeps its own view of the environment (PowerShell's
+/// `$env:`, which on Unix never reaches the C runtime) sends it here, so the library never
+/// needs anyone to `setenv` while its threads may read the environment.
+///
+/// Values are held as [`SecretString`](crate::SecretString)s (zeroed on drop); `Debug`
+/// shows the names only.
+#[derive(Clone, Default)]
+pub struct EnvSettings {
+    vars: std::collections::BTreeMap<String, crate::SecretString>,
+}
+
+impl EnvSettings {
+    /// No variables set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets variable `name` to `value`.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.vars
+            .insert(name.into(), crate::SecretString::new(value.into()));
+    }
+
+    /// The value of `name`, if set and not blank.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.vars
+            .get(name)
+            .map(|v| v.expose().to_string())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// The names that are set.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.vars.keys().map(String::as_str)
+    }
+}
+
+impl std::fmt::Debug for EnvSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.names()).finish()
+    }
+}
+
+/// Variable `name` from `settings` when the caller gave settings, else from the process
+/// environment (callers that name none, such as C programs).
+pub(crate) fn env_var(settings: Option<&EnvSettings>, name: &str) -> Option<String> {
+    match settings {
+        Some(s) => s.get(name),
+        None => std::env::var(name).ok().filter(|v| !v.trim().is_empty()),
+    }
+}
+
 /// Options for [`BastionClient::new`](crate::BastionClient::new).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -57,6 +112,9 @@ pub struct ClientOptions {
     pub extra_ca_pem: Option<String>,
     /// Explicit proxy URL; otherwise `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
     pub proxy: Option<String>,
+    /// The environment variables to use instead of the process environment (see
+    /// [`EnvSettings`]); `None` reads the process environment.
+    pub env_settings: Option<std::sync::Arc<EnvSettings>>,
     /// Most pages read for one answer before giving up (protects against endless paging).
     pub max_pages: usize,
     /// Most items (sessions, disconnect results, hosts) one operation reads across all its
@@ -81,6 +139,7 @@ impl Default for ClientOptions {
             poll: PollOptions::default(),
             extra_ca_pem: None,
             proxy: None,
+            env_settings: None,
             max_pages: 1000,
             max_items_per_call: DEFAULT_MAX_ITEMS_PER_CALL,
             connect_timeout: Duration::from_secs(10),

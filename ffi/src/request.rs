@@ -99,7 +99,29 @@ pub(crate) struct CredentialRequest {
     pub token_file_path: Option<String>,
     pub object_id: Option<String>,
     pub resource_id: Option<String>,
+    /// The caller's environment variables the credential, proxy and TLS read (names in
+    /// [`ENVIRONMENT_NAMES`] / [`ENVIRONMENT_PREFIXES`]); when present, the process
+    /// environment is not read at all.
+    pub environment: Option<std::collections::BTreeMap<String, Secret>>,
 }
+
+/// Variables `credential.environment` may carry, besides the [`ENVIRONMENT_PREFIXES`].
+pub(crate) const ENVIRONMENT_NAMES: &[&str] = &[
+    "AZURE_TOKEN_CREDENTIALS",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "PATH",
+];
+
+/// Prefixes of the variables `credential.environment` may carry.
+pub(crate) const ENVIRONMENT_PREFIXES: &[&str] = &["AZURE_", "IDENTITY_", "MSI_", "IMDS_"];
 
 /// One host: a resource id, or subscription + resource group + name.
 #[derive(Debug, Deserialize, Default)]
@@ -565,6 +587,26 @@ impl Request {
             Some(c) => c.to_spec()?,
             None => CredentialSpec::Default,
         };
+        if let Some(vars) = self
+            .credential
+            .as_ref()
+            .and_then(|c| c.environment.as_ref())
+        {
+            let mut settings = bastion_session::EnvSettings::new();
+            for (name, value) in vars {
+                let known = ENVIRONMENT_NAMES.contains(&name.as_str())
+                    || ENVIRONMENT_PREFIXES.iter().any(|p| name.starts_with(p));
+                if !known {
+                    return Err(FfiError::invalid_request(
+                        &format!("credential.environment.{name}"),
+                        "is not a variable the library reads (AZURE_*, IDENTITY_*, MSI_*, IMDS_*, \
+                         AZURE_TOKEN_CREDENTIALS, the proxy variables, NO_PROXY, SSL_CERT_FILE, PATH)",
+                    ));
+                }
+                settings.set(name.clone(), value.expose());
+            }
+            options.env_settings = Some(std::sync::Arc::new(settings));
+        }
         if let Some(n) = self.max_retries {
             options.retry.max_retries = n;
         }

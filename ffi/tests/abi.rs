@@ -491,6 +491,36 @@ fn stream_results_without_an_operation_id_is_refused() {
 }
 
 #[test]
+fn the_credential_environment_replaces_the_process_environment() {
+    // The managed identity's endpoint and header come only from the request: this process
+    // has no IDENTITY_ENDPOINT, and the library must not need one (no setenv anywhere).
+    assert!(std::env::var_os("IDENTITY_ENDPOINT").is_none());
+    let l = lib();
+    let emu = normal_emulator();
+    let url = emu.base_url();
+    let mut req = base(&url);
+    req["credential"] = json!({
+        "type": "managedIdentity",
+        "environment": {
+            "IDENTITY_ENDPOINT": format!("{url}/_emulator/msi/token"),
+            "IDENTITY_HEADER": "emulator-identity-header",
+            "NO_PROXY": "127.0.0.1",
+        },
+    });
+    let data = expect_ok(&l.call(l.list_hosts, &with(req.clone(), json!({"scope": scope()}))));
+    assert_eq!(data["hosts"].as_array().unwrap().len(), 3, "{data}");
+    assert!(emu.count_all("msiToken") >= 1);
+    // A name the library does not read is refused, naming it (a typo must not pass).
+    req["credential"]["environment"] = json!({"IDENTITY_ENDPIONT": "x", "HOME": "/root"});
+    let e = expect_error(
+        &l.call(l.list_hosts, &with(req, json!({"scope": scope()}))),
+        "invalidRequest",
+        1002,
+    );
+    assert_eq!(e["target"], "credential.environment.HOME", "{e}");
+}
+
+#[test]
 fn many_threads_at_once() {
     let l = lib();
     let emu = normal_emulator();

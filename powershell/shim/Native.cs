@@ -147,7 +147,6 @@ namespace BastionSession
         public static string Invoke(string function, string requestJson)
         {
             EnsureLoaded();
-            NativeEnvironment.Sync();
             return CallAndFree(Resolve(function), _free, requestJson);
         }
 
@@ -159,7 +158,6 @@ namespace BastionSession
         {
             EnsureLoaded();
             Resolve(function); // validates the name
-            NativeEnvironment.Sync(); // $env: changes made in the session reach the library (Unix)
             return new NativeOperation(function, requestJson, operationId);
         }
 

@@ -61,7 +61,9 @@ pub(crate) fn allowed(value: Option<&str>) -> Result<Vec<&'static str>> {
 pub(crate) fn default_chain(
     environment: AzureEnvironment,
     http: &reqwest::Client,
+    vars: super::Vars,
 ) -> Result<Arc<dyn TokenSource>> {
+    let env = |name: &str| env(&vars, name);
     let names = allowed(env("AZURE_TOKEN_CREDENTIALS").as_deref())?;
     let mut links = Vec::new();
     for name in names {
@@ -81,8 +83,8 @@ pub(crate) fn default_chain(
                 _ => Err("skipped: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) are not all set".into()),
             },
             WI => match (env("AZURE_FEDERATED_TOKEN_FILE"), env("AZURE_TENANT_ID"), env("AZURE_CLIENT_ID")) {
-                (Some(_), Some(_), Some(_)) => {
-                    identity::workload_identity(None, None, None, environment, http).map_err(|e| e.message().to_string())
+                (Some(f), Some(t), Some(c)) => {
+                    identity::workload_identity(Some(t), Some(c), Some(f.into()), environment, http).map_err(|e| e.message().to_string())
                 }
                 _ => Err("skipped: AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID and AZURE_CLIENT_ID are not all set".into()),
             },
@@ -90,10 +92,10 @@ pub(crate) fn default_chain(
                 // As in the other Azure SDKs' default chains, AZURE_CLIENT_ID picks a
                 // user-assigned identity.
                 let id = managed_identity::UserAssigned::from_parts(env("AZURE_CLIENT_ID"), None, None)?;
-                Ok(Arc::new(managed_identity::ManagedIdentitySource::new(id, environment)) as Arc<dyn TokenSource>)
+                Ok(Arc::new(managed_identity::ManagedIdentitySource::new(id, environment, vars.clone())) as Arc<dyn TokenSource>)
             }
             _ => {
-                if on_path("az") {
+                if on_path("az", env("PATH")) {
                     identity::azure_cli(None).map_err(|e| e.message().to_string())
                 } else {
                     Err("skipped: the Azure CLI ('az') is not on PATH".into())
@@ -108,8 +110,8 @@ pub(crate) fn default_chain(
     }))
 }
 
-fn on_path(exe: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
+fn on_path(exe: &str, path: Option<String>) -> bool {
+    let Some(path) = path else {
         return false;
     };
     std::env::split_paths(&path).any(|dir| {

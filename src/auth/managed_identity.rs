@@ -75,14 +75,18 @@ pub(crate) struct ManagedIdentitySource {
     id: UserAssigned,
     audience: &'static str,
     imds_url: Url,
+    vars: super::Vars,
 }
 
 impl ManagedIdentitySource {
-    pub fn new(id: UserAssigned, environment: AzureEnvironment) -> Self {
+    /// A source for identity `id`, reading `IDENTITY_*` / `MSI_*` from `vars` (or the
+    /// process environment without them).
+    pub fn new(id: UserAssigned, environment: AzureEnvironment, vars: super::Vars) -> Self {
         ManagedIdentitySource {
             id,
             audience: environment.audience(),
             imds_url: Url::parse(IMDS).expect("static URL"),
+            vars,
         }
     }
 
@@ -147,6 +151,7 @@ fn mi_client() -> Result<reqwest::Client> {
 impl TokenSource for ManagedIdentitySource {
     async fn get_token(&self, _scope: &str) -> Result<AccessToken> {
         let client = mi_client()?;
+        let env = |name: &str| env(&self.vars, name);
         let (url, headers, source) = if let (Some(ep), Some(header)) =
             (env("IDENTITY_ENDPOINT"), env("IDENTITY_HEADER"))
         {

@@ -146,13 +146,17 @@ pub(crate) fn hash_secret(s: &str) -> String {
     format!("{:016x}", h.finish())
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// The caller's environment settings (`None`: the process environment).
+pub(crate) type Vars = Option<Arc<crate::EnvSettings>>;
+
+/// Variable `name` from the caller's settings, or the process environment without them.
+fn env(vars: &Vars, name: &str) -> Option<String> {
+    crate::options::env_var(vars.as_deref(), name)
 }
 
 /// Environment variables that decide what the env-driven credentials do; part of the
 /// cache key so a changed environment gets a new provider.
-fn env_fingerprint() -> String {
+fn env_fingerprint(vars: &Vars) -> String {
     let plain = [
         "AZURE_TOKEN_CREDENTIALS",
         "AZURE_TENANT_ID",
@@ -167,12 +171,12 @@ fn env_fingerprint() -> String {
     let secret = ["AZURE_CLIENT_SECRET", "IDENTITY_HEADER", "MSI_SECRET"];
     let mut key = String::new();
     for n in plain {
-        key.push_str(&format!("{n}={};", env(n).unwrap_or_default()));
+        key.push_str(&format!("{n}={};", env(vars, n).unwrap_or_default()));
     }
     for n in secret {
         key.push_str(&format!(
             "{n}#{};",
-            env(n).map(|v| hash_secret(&v)).unwrap_or_default()
+            env(vars, n).map(|v| hash_secret(&v)).unwrap_or_default()
         ));
     }
     key
@@ -186,6 +190,7 @@ pub(crate) fn provider_for(
     spec: &CredentialSpec,
     environment: AzureEnvironment,
     http: &reqwest::Client,
+    vars: Vars,
 ) -> Result<Arc<TokenProvider>> {
     let scope = environment.scope();
     let (identity, key, build): (String, String, SourceBuilder) = match spec {
@@ -277,11 +282,15 @@ pub(crate) fn provider_for(
             token_file_path,
         } => {
             let identity = format!("wi|{tenant_id:?}|{client_id:?}|{token_file_path:?}");
-            let key = format!("{identity}|{}", env_fingerprint());
+            let key = format!("{identity}|{}", env_fingerprint(&vars));
+            // Unset fields fall back to AZURE_TENANT_ID, AZURE_CLIENT_ID and
+            // AZURE_FEDERATED_TOKEN_FILE, from the caller's settings when given.
             let (t, c, p, h) = (
-                tenant_id.clone(),
-                client_id.clone(),
-                token_file_path.clone(),
+                tenant_id.clone().or_else(|| env(&vars, "AZURE_TENANT_ID")),
+                client_id.clone().or_else(|| env(&vars, "AZURE_CLIENT_ID")),
+                token_file_path
+                    .clone()
+                    .or_else(|| env(&vars, "AZURE_FEDERATED_TOKEN_FILE").map(Into::into)),
                 http.clone(),
             );
             (
@@ -298,7 +307,8 @@ pub(crate) fn provider_for(
             resource_id,
         } => {
             let identity = format!("mi|{client_id:?}|{object_id:?}|{resource_id:?}");
-            let key = format!("{identity}|{}", env_fingerprint());
+            let key = format!("{identity}|{}", env_fingerprint(&vars));
+            let mi_vars = vars.clone();
             let id = managed_identity::UserAssigned::from_parts(
                 client_id.clone(),
                 object_id.clone(),
@@ -312,6 +322,7 @@ pub(crate) fn provider_for(
                         Arc::new(managed_identity::ManagedIdentitySource::new(
                             id,
                             environment,
+                            mi_vars,
                         )) as Arc<dyn TokenSource>,
                         true,
                     ))
@@ -330,12 +341,13 @@ pub(crate) fn provider_for(
         }
         CredentialSpec::Default => {
             let identity = "default".to_string();
-            let key = format!("{identity}|{}", env_fingerprint());
+            let key = format!("{identity}|{}", env_fingerprint(&vars));
             let h = http.clone();
+            let chain_vars = vars.clone();
             (
                 identity,
                 key,
-                Box::new(move || Ok((chain::default_chain(environment, &h)?, true))),
+                Box::new(move || Ok((chain::default_chain(environment, &h, chain_vars)?, true))),
             )
         }
     };
@@ -432,10 +444,28 @@ mod tests {
         )
         .unwrap();
         let env = AzureEnvironment::AzureCloud;
-        let old = provider_for(&client_secret("rotating-app", "old-secret"), env, &http).unwrap();
-        let again = provider_for(&client_secret("rotating-app", "old-secret"), env, &http).unwrap();
+        let old = provider_for(
+            &client_secret("rotating-app", "old-secret"),
+            env,
+            &http,
+            None,
+        )
+        .unwrap();
+        let again = provider_for(
+            &client_secret("rotating-app", "old-secret"),
+            env,
+            &http,
+            None,
+        )
+        .unwrap();
         assert!(Arc::ptr_eq(&old, &again), "same secret, same provider");
-        let new = provider_for(&client_secret("rotating-app", "new-secret"), env, &http).unwrap();
+        let new = provider_for(
+            &client_secret("rotating-app", "new-secret"),
+            env,
+            &http,
+            None,
+        )
+        .unwrap();
         assert!(!Arc::ptr_eq(&old, &new));
         // The cache no longer holds the provider of the old secret.
         drop(again);
@@ -452,7 +482,7 @@ mod tests {
             .count();
         assert_eq!(holders, 1);
         for i in 0..(3 * MAX_CACHED_PROVIDERS) {
-            provider_for(&client_secret(&format!("app-{i}"), "s"), env, &http).unwrap();
+            provider_for(&client_secret(&format!("app-{i}"), "s"), env, &http, None).unwrap();
         }
         assert!(provider_cache().lock().unwrap().len() <= MAX_CACHED_PROVIDERS);
     }
@@ -469,6 +499,7 @@ mod tests {
             &CredentialSpec::AccessToken("  ".into()),
             AzureEnvironment::AzureCloud,
             &http,
+            None,
         )
         .err()
         .unwrap();

@@ -108,3 +108,63 @@ Describe 'eight runspaces calling at once' {
         @($left.Keys) | Should -Be @('bh-13')
     }
 }
+
+Describe 'eight runspaces changing $env: while calls run' {
+    It 'makes every call with the managed identity the environment names, and never crashes' {
+        # The credential comes from the environment: the default chain narrowed to managed
+        # identity, through the emulator's endpoint. Meanwhile every runspace keeps changing
+        # variables under the prefixes the library reads (AZURE_, IDENTITY_, MSI_). With the
+        # module copying $env: into the C environment (setenv) while the library's threads
+        # read it, this was undefined behaviour in glibc; now the module sends the values with
+        # each request and the library reads no process environment.
+        $calls = if ($env:BASTION_ENV_RACE_CALLS) { [int]$env:BASTION_ENV_RACE_CALLS } else { 10000 }
+        $perRunspace = [int][math]::Ceiling($calls / 8)
+        # One answer per call (no LRO poll, one page), so 10,000 calls take minutes, not hours.
+        $fast = Start-TestEmulator -ArgumentList @('--hosts', '8', '--sessions-per-host', '3', '--polls', '0')
+        $url = $fast.BaseUrl
+        $module = $script:ModulePath
+        $sub = $script:Sub
+        $truth = @{}
+        foreach ($s in Get-EmulatorSession $fast) {
+            if (-not $truth.ContainsKey($s.BastionName)) { $truth[$s.BastionName] = New-Object System.Collections.Generic.List[string] }
+            $truth[$s.BastionName].Add($s.SessionId)
+        }
+        $saved = @{}
+        foreach ($n in 'AZURE_TOKEN_CREDENTIALS', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER') { $saved[$n] = [Environment]::GetEnvironmentVariable($n) }
+        $msiBefore = Get-StatCount (Get-EmulatorStats $fast) 'msiToken'
+        try {
+            $env:AZURE_TOKEN_CREDENTIALS = 'ManagedIdentityCredential'
+            $env:IDENTITY_ENDPOINT = "$url/_emulator/msi/token"
+            $env:IDENTITY_HEADER = 'emulator-identity-header'
+            $results = 0..7 | ForEach-Object -ThrottleLimit 8 -Parallel {
+                Import-Module $using:module
+                $k = $_
+                $byHost = $using:truth
+                $want = @($byHost["bh-$k"] | Sort-Object) -join ','
+                $bad = 0; $errors = 0; $count = $using:perRunspace; $endpoint = $using:url
+                $id = @(Get-BastionSession -SubscriptionId $using:sub -ArmEndpoint $endpoint -AccessToken 'emulator-token' | Where-Object BastionName -eq "bh-$k")[0].BastionResourceId
+                for ($i = 0; $i -lt $count; $i++) {
+                    Set-Item -Path "env:AZURE_CHURN_$k" -Value "$i"
+                    Set-Item -Path "env:IDENTITY_CHURN_$k" -Value ('x' * ($i % 50))
+                    if ($i % 2) { Remove-Item -Path "env:MSI_CHURN_$k" -ErrorAction SilentlyContinue } else { Set-Item -Path "env:MSI_CHURN_$k" -Value "$i" }
+                    $e = $null
+                    $got = @(Get-BastionSession -ResourceId $id -ArmEndpoint $endpoint -ErrorVariable e -ErrorAction SilentlyContinue)
+                    if ($e) { $errors++ }
+                    if ((@($got.SessionId | Sort-Object) -join ',') -ne $want) { $bad++ }
+                }
+                foreach ($n in "AZURE_CHURN_$k", "IDENTITY_CHURN_$k", "MSI_CHURN_$k") { Remove-Item -Path "env:$n" -ErrorAction SilentlyContinue }
+                [pscustomobject]@{ Runspace = $k; Calls = $count; Wrong = $bad; Errors = $errors }
+            }
+            $msiUsed = (Get-StatCount (Get-EmulatorStats $fast) 'msiToken') - $msiBefore
+        } finally {
+            foreach ($n in $saved.Keys) { [Environment]::SetEnvironmentVariable($n, $saved[$n]) }
+            Stop-TestEmulator $fast
+        }
+        @($results).Count | Should -Be 8
+        ($results | Measure-Object Calls -Sum).Sum | Should -BeGreaterOrEqual $calls
+        ($results | Measure-Object Errors -Sum).Sum | Should -Be 0
+        ($results | Measure-Object Wrong -Sum).Sum | Should -Be 0
+        # The managed identity was really used (its token cached, so far fewer than the calls).
+        $msiUsed | Should -BeGreaterThan 0
+    }
+}
