@@ -303,7 +303,10 @@ pub(crate) async fn send_once(
     timeout: Duration,
     ctx: &OperationContext,
 ) -> Result<std::result::Result<Response, TransportFailure>> {
-    let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+    // The formatted text is zeroed when dropped; the header's own copy (and hyper's write
+    // buffer) cannot be, see SECURITY.md.
+    let bearer = zeroize::Zeroizing::new(format!("Bearer {token}"));
+    let mut auth = HeaderValue::from_str(&bearer).map_err(|_| {
         Error::new(
             ErrorKind::Auth,
             "the access token contains characters not allowed in a header",
