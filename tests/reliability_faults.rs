@@ -407,3 +407,151 @@ async fn long_run_five_rounds_with_faults_and_arm_throttling() {
     }
     report("total of 5 rounds", &total);
 }
+
+/// How a disconnect round is cut short.
+#[derive(Debug, Clone, Copy)]
+enum Interrupt {
+    /// The operation's deadline passes mid-disconnect.
+    Deadline,
+    /// The operation is cancelled (Ctrl+C) mid-disconnect.
+    Cancel,
+}
+
+/// What an interrupted disconnect round measured.
+#[derive(Debug, Default)]
+struct InterruptFigures {
+    ids_requested: usize,
+    ids_reported: usize,
+    reported_twice_or_missing: usize,
+    /// A state that contradicts the emulator's truth (`Disconnected`/`NotFound` but still
+    /// there, `NotAttempted` but gone).
+    untruthful: usize,
+    states: BTreeMap<String, usize>,
+    hosts_cut_short: usize,
+    faults_injected: u64,
+    secs: f64,
+}
+
+/// Disconnects every session of every host (chunks of 2, so each host needs several
+/// requests) under faults, and cuts the operation short after `after`.
+async fn run_interrupted(round: &Round, how: Interrupt, after: Duration) -> InterruptFigures {
+    let emulator = start(round);
+    let client = client(&emulator, round.default_client);
+    let before = truth(&emulator);
+    let targets: Vec<DisconnectTarget> = before
+        .iter()
+        .map(|(host, ids)| DisconnectTarget {
+            host: host.parse().unwrap(),
+            session_ids: ids.iter().cloned().collect(),
+        })
+        .collect();
+    let mut f = InterruptFigures {
+        ids_requested: before.values().map(BTreeSet::len).sum(),
+        ..InterruptFigures::default()
+    };
+    let ctx = match how {
+        Interrupt::Deadline => OperationContext::new().with_timeout(after),
+        Interrupt::Cancel => {
+            let ctx = OperationContext::new();
+            let cancel = ctx.cancel.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                cancel.cancel();
+            });
+            ctx
+        }
+    };
+    let started = Instant::now();
+    let outcomes: Vec<_> = client
+        .disconnect_sessions_many(targets, 2, 16, &ctx)
+        .collect()
+        .await;
+    f.secs = started.elapsed().as_secs_f64();
+    let after_truth = truth(&emulator);
+    assert_eq!(outcomes.len(), before.len(), "every host reported once");
+    for o in outcomes {
+        let host = o.host.resource_id().to_ascii_lowercase();
+        let results = match o.result {
+            Ok(r) => r,
+            Err(e) => {
+                assert!(
+                    matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Cancelled),
+                    "{host}: {e}"
+                );
+                f.hosts_cut_short += 1;
+                o.partial
+            }
+        };
+        let asked = &before[&host];
+        let left = &after_truth[&host];
+        let mut seen = BTreeSet::new();
+        for r in &results {
+            if !seen.insert(r.session_id.clone()) || !asked.contains(&r.session_id) {
+                f.reported_twice_or_missing += 1;
+            }
+            let present = left.contains(&r.session_id);
+            let truthful = match r.state.as_str() {
+                "Disconnected" | "NotFound" => !present,
+                "NotAttempted" => present,
+                "Unknown" => true,
+                _ => false,
+            };
+            if !truthful {
+                f.untruthful += 1;
+            }
+            *f.states.entry(r.state.clone()).or_default() += 1;
+        }
+        f.reported_twice_or_missing += asked.len() - seen.len();
+        f.ids_reported += results.len();
+    }
+    f.faults_injected = emulator.stats()["faultsInjected"].as_u64().unwrap_or(0);
+    f
+}
+
+fn assert_interrupted_truthfully(f: &InterruptFigures) {
+    assert_eq!(f.ids_reported, f.ids_requested, "{f:#?}");
+    assert_eq!(f.reported_twice_or_missing, 0, "{f:#?}");
+    assert_eq!(f.untruthful, 0, "{f:#?}");
+    // Really mid-disconnect: some ids were disconnected, some never sent.
+    assert!(
+        f.states.get("Disconnected").copied().unwrap_or(0) > 0,
+        "{f:#?}"
+    );
+    assert!(
+        f.states.get("NotAttempted").copied().unwrap_or(0) > 0,
+        "{f:#?}"
+    );
+    assert!(f.hosts_cut_short > 0, "{f:#?}");
+}
+
+/// The soak round of issue 12: the deadline, then a cancel, fire mid-disconnect under
+/// faults; every requested id must be reported exactly once, in a state the emulator's
+/// truth confirms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_and_cancel_mid_disconnect_account_for_every_id_truthfully() {
+    for (how, seed) in [(Interrupt::Deadline, 7u64), (Interrupt::Cancel, 8u64)] {
+        let round = Round {
+            hosts: 500,
+            sessions_per_host: 10,
+            fault_rate: 0.1,
+            seed,
+            latency_ms: 5,
+            throttle: ci_throttle(),
+            default_client: false,
+            broken: vec![],
+        };
+        let f = run_interrupted(&round, how, Duration::from_millis(1500)).await;
+        println!(
+            "interrupted round ({how:?}): requested {} reported {} twice-or-missing {} untruthful {} | states {:?} | hosts cut short {} | faults injected {} | {:.1} s",
+            f.ids_requested,
+            f.ids_reported,
+            f.reported_twice_or_missing,
+            f.untruthful,
+            f.states,
+            f.hosts_cut_short,
+            f.faults_injected,
+            f.secs
+        );
+        assert_interrupted_truthfully(&f);
+    }
+}
