@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bastion_session::{BastionClient, ErrorKind, OperationContext};
 use common::*;
