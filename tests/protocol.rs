@@ -825,24 +825,23 @@ async fn a_low_rate_limit_budget_slows_requests_down() {
 
 #[tokio::test]
 async fn an_explicit_proxy_carries_the_requests() {
-    // The scripted server plays the proxy: it sees absolute-form request targets.
-    let proxy = ScriptServer::start(|_, _| Reply::json(200, json!([])));
-    let mut o = fast_options("http://localhost:9/", "t");
+    // The scripted server plays the proxy: an HTTPS endpoint is reached through a CONNECT
+    // tunnel to it (the proxy drops it, so nothing leaves the machine). Loopback endpoints
+    // never go through a proxy (tests/hardening.rs).
+    let proxy = ScriptServer::start(|_, _| Reply::Drop);
+    let mut o = fast_options("https://arm.example/", "t");
     o.proxy = Some(proxy.base.clone());
-    BastionClient::new(o)
+    o.retry.max_retries = 0;
+    let e = BastionClient::new(o)
         .unwrap()
         .list_sessions(&host("bh-0"), &OperationContext::new())
         .await
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
     let reqs = proxy.requests();
     assert_eq!(reqs.len(), 1);
-    assert!(
-        reqs[0]
-            .target
-            .starts_with("http://localhost:9/subscriptions/"),
-        "{}",
-        reqs[0].target
-    );
+    assert_eq!(reqs[0].method, "CONNECT");
+    assert_eq!(reqs[0].target, "arm.example:443");
     let mut o = fast_options("http://localhost:9/", "t");
     o.proxy = Some("::not a url::".into());
     assert_eq!(

@@ -93,7 +93,7 @@ fn client(emulator: &EmulatorHandle, default_client: bool) -> BastionClient {
     if !default_client {
         o.retry.base_delay = Duration::from_millis(10);
         o.retry.max_delay = Duration::from_millis(200);
-        o.retry.min_delay = Duration::from_millis(10);
+        o.retry.min_delay = Duration::from_millis(1);
         o.poll.min_interval = Duration::from_millis(5);
         o.poll.default_interval = Duration::from_millis(10);
         o.poll.max_interval = Duration::from_millis(100);
@@ -270,9 +270,9 @@ fn report(label: &str, f: &Figures) {
 fn ci_throttle() -> Option<ThrottleSettings> {
     Some(ThrottleSettings {
         read_capacity: 60.0,
-        read_refill_per_sec: 400.0,
+        read_refill_per_sec: 250.0,
         write_capacity: 40.0,
-        write_refill_per_sec: 300.0,
+        write_refill_per_sec: 200.0,
     })
 }
 
