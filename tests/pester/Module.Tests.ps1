@@ -273,7 +273,7 @@ Describe 'Import-Module with a missing or mismatched native library' {
         $r.StdOut | Should -Match "carries the native library for $([regex]::Escape($other)) only"
     }
 
-    It 'names the problem when bin/<rid>/ holds a library for another OS or architecture' -Skip:(-not $IsWindows) {
+    It 'names the problem when bin/win-x64/ holds a library for another OS or architecture' -Skip:(-not $IsWindows) {
         # On Windows, LoadLibrary says only "Bad format (0x8007000B)" for these.
         $elf = Join-Path $TestDrive 'elf.dll'
         [IO.File]::WriteAllBytes($elf, [byte[]](0x7F, 0x45, 0x4C, 0x46) + (New-Object byte[] 60))
