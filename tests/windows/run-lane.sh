@@ -169,7 +169,11 @@ x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O1 -I "$ROOT/include" "$R
 wineserver -k 2>/dev/null || true
 wineserver -w 2>/dev/null || true
 say "set-up done in $((SECONDS - started)) s; entering a private network namespace"
+# As root, a plain network namespace; otherwise one inside a user namespace.
+unshare_args=(--net)
+unshare --net true 2>/dev/null || unshare_args=(--map-root-user --net)
+unshare "${unshare_args[@]}" true || fail "cannot create a private network namespace (unshare ${unshare_args[*]}): the lane will not run with the host's network"
 status=0
-unshare --net -- bash "$0" --inside-namespace "$DLL" "$EMULATOR" "$MODULE_DIR" || status=$?
+unshare "${unshare_args[@]}" -- bash "$0" --inside-namespace "$DLL" "$EMULATOR" "$MODULE_DIR" || status=$?
 say "Windows lane took $((SECONDS - started)) s"
 exit $status
