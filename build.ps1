@@ -5,12 +5,17 @@
 .DESCRIPTION
     One entry point for every task, in the tradition of PowerShell build scripts:
 
-      Build    release native library + emulator, module laid out in out/BastionSession/
+      Build    release native library + emulator for linux-x64 and win-x64 (each one this
+               machine can build: win-x64 cross-compiled with mingw-w64 on Linux; it says
+               which it built and why it skipped one), module laid out in out/BastionSession/
       Test     every suite: cargo fmt/clippy, Rust tests (core, C ABI, emulator),
                the official Azure SDK conformance test, the C header smoke test under
-               valgrind, and the Pester suite against the built module
+               valgrind, the Pester suite against the built module, and the Windows lane
+               (tests/windows/run-lane.sh: the win-x64 DLL, the C smoke test and the Pester
+               suite in Windows PowerShell 7.6.9 under wine, in a private network namespace)
       Demo     starts the bundled ARM emulator and walks through the cmdlets
-      Package  zip for Azure Automation and a Publish-Module-ready folder in out/
+      Package  zip for Azure Automation and a Publish-Module-ready folder in out/ (both
+               platforms; it fails without win-x64, which Automation's cloud jobs run on)
       Bench    the benchmark suite (prints tables; see BENCHMARKS.md)
 
     Test runs every suite even when one fails, then prints one summary line and exits
@@ -20,8 +25,14 @@
 .PARAMETER Task
     One or more of Build, Test, Demo, Package, Bench.
 
+.PARAMETER Runtime
+    Build only these platforms: linux-x64, win-x64 (default: every one this machine can build).
+
 .EXAMPLE
     ./build.ps1 Test
+
+.EXAMPLE
+    ./build.ps1 Build -Runtime win-x64
 
 .EXAMPLE
     ./build.ps1 Build, Package
@@ -30,7 +41,10 @@
 param(
     [Parameter(Position = 0)]
     [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench')]
-    [string[]] $Task = @('Build')
+    [string[]] $Task = @('Build'),
+
+    [ValidateSet('linux-x64', 'win-x64')]
+    [string[]] $Runtime = @()
 )
 
 Set-StrictMode -Version Latest
@@ -72,11 +86,11 @@ function Get-PythonForConformance {
 
 function Invoke-BuildTask {
     <# Release library and emulator, then the module layout in out/BastionSession. #>
-    param([ValidateSet('Debug', 'Release')] [string] $Configuration = 'Release')
-    $cargoArgs = @('build', '-p', 'bastion_session_ffi', '-p', 'bastion-emulator')
-    if ($Configuration -eq 'Release') { $cargoArgs += '--release' }
-    Invoke-Native cargo $cargoArgs
-    & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration $Configuration -OutputRoot (Join-Path $RepoRoot 'out')
+    param([ValidateSet('Debug', 'Release')] [string] $Configuration = 'Release', [string[]] $Runtime = @())
+    $built = @(& (Join-Path $RepoRoot 'powershell/build-native.ps1') -Runtime $Runtime -Configuration $Configuration | Where-Object { $_.Built })
+    $libraries = @{}
+    foreach ($b in $built) { $libraries[$b.Runtime] = $b.Library }
+    & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration $Configuration -OutputRoot (Join-Path $RepoRoot 'out') -NativeLibrary $libraries
 }
 
 function Invoke-TestTask {
@@ -99,6 +113,15 @@ function Invoke-TestTask {
             # recompile it with other feature unification.
             & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration Debug -OutputRoot (Join-Path $RepoRoot 'out') -SkipCargo
             Invoke-Native (Get-PwshPath) @('-NoProfile', '-File', (Join-Path $RepoRoot 'tests/pester/Invoke-PesterSuite.ps1'))
+        }
+        'windows lane (wine)'      = {
+            # The shipped win-x64 DLL (release, stripped) and the Windows emulator, then every
+            # Windows test under wine; see tests/windows/README.md.
+            $win = & (Join-Path $RepoRoot 'powershell/build-native.ps1') -Runtime win-x64
+            # The module goes where Windows users' paths often are: spaces and non-ASCII letters.
+            $laneRoot = Join-Path $RepoRoot ("out/windows lane/M{0}dulos de prueba {1}" -f [char]0xF3, [char]0xF1)
+            & (Join-Path $RepoRoot 'powershell/build-module.ps1') -Configuration Release -OutputRoot $laneRoot -NativeLibrary @{ 'win-x64' = $win.Library }
+            Invoke-Native bash @((Join-Path $RepoRoot 'tests/windows/run-lane.sh'), $win.Library, $win.Emulator, (Join-Path $laneRoot 'BastionSession'))
         }
     }
     foreach ($name in $suites.Keys) {
@@ -125,10 +148,19 @@ Push-Location $RepoRoot
 try {
     foreach ($t in $Task) {
         switch ($t) {
-            'Build' { Invoke-BuildTask -Configuration Release }
+            'Build' { Invoke-BuildTask -Configuration Release -Runtime $Runtime }
             'Test' { Invoke-TestTask }
-            'Demo' { if ($Task -notcontains 'Build') { Invoke-BuildTask -Configuration Release }; & (Join-Path $RepoRoot 'examples/demo.ps1') -SkipBuild }
-            'Package' { if ($Task -notcontains 'Build') { Invoke-BuildTask -Configuration Release }; & (Join-Path $RepoRoot 'powershell/package-module.ps1') -OutputRoot (Join-Path $RepoRoot 'out') }
+            'Demo' {
+                # The demo runs here: build this platform only unless told otherwise.
+                $demoRuntime = if ($Runtime) { $Runtime } elseif ($IsWindows) { @('win-x64') } else { @('linux-x64') }
+                if ($Task -notcontains 'Build') { Invoke-BuildTask -Configuration Release -Runtime $demoRuntime }
+                & (Join-Path $RepoRoot 'examples/demo.ps1') -SkipBuild
+            }
+            'Package' {
+                if ($Task -notcontains 'Build') { Invoke-BuildTask -Configuration Release -Runtime $Runtime }
+                # Automation's cloud jobs run on Windows x64: the zip is for them, so it needs win-x64.
+                & (Join-Path $RepoRoot 'powershell/package-module.ps1') -OutputRoot (Join-Path $RepoRoot 'out') -RequireRid win-x64
+            }
             'Bench' { & (Join-Path $RepoRoot 'benches/run-benchmarks.ps1') }
         }
     }

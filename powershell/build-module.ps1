@@ -11,7 +11,8 @@
          machine, but build with the SDK for a package that Windows PowerShell 5.1 loads);
       3. assembles <OutputRoot>/BastionSession/: the manifest, .psm1, format file, Public/,
          Private/, en-US/ (if any), bin/BastionSession.Native.dll and
-         bin/<rid>/<native library> for the running platform.
+         bin/<rid>/<native library> for the running platform, or for each platform of
+         -NativeLibrary (build.ps1 Build passes what powershell/build-native.ps1 built).
     Tests import the built module from there, never the source folder.
 
 .PARAMETER Configuration
@@ -23,6 +24,12 @@
 .PARAMETER SkipCargo
     Do not run cargo (use the library already in target/<profile>/).
 
+.PARAMETER NativeLibrary
+    The native libraries to lay out, as a hashtable of rid = path, e.g.
+    @{ 'linux-x64' = 'target/release/libbastion_session_ffi.so'; 'win-x64' = '...dll' }.
+    Given, it replaces the running platform's library from target/<profile>/ (and cargo
+    is not run).
+
 .EXAMPLE
     pwsh ./powershell/build-module.ps1 -Configuration Debug
 #>
@@ -30,7 +37,8 @@
 param(
     [ValidateSet('Debug', 'Release')] [string] $Configuration = 'Debug',
     [string] $OutputRoot,
-    [switch] $SkipCargo
+    [switch] $SkipCargo,
+    [hashtable] $NativeLibrary = @{}
 )
 
 Set-StrictMode -Version Latest
@@ -45,8 +53,34 @@ function Invoke-BuildCommand {
     if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' exited with $LASTEXITCODE" }
 }
 
+function Assert-LayoutNotLoaded {
+    <#
+    Windows keeps a loaded DLL locked: if a PowerShell session imported the module from
+    <OutputRoot>/BastionSession, deleting that folder fails part-way and leaves a broken
+    layout. Check first, before anything is deleted, and say what to do. (Linux and macOS
+    do not lock a loaded library; the check passes there.)
+    #>
+    param([string] $Folder)
+    $bin = Join-Path $Folder 'bin'
+    if (-not (Test-Path -LiteralPath $bin)) { return }
+    foreach ($file in Get-ChildItem -LiteralPath $bin -Recurse -File -Include '*.dll', '*.so', '*.dylib') {
+        $locked = $false
+        try {
+            $stream = [IO.File]::Open($file.FullName, [IO.FileMode]::Open, [IO.FileAccess]::ReadWrite, [IO.FileShare]::None)
+            $stream.Dispose()
+        } catch [System.IO.IOException] { $locked = $true } catch [System.UnauthorizedAccessException] { $locked = $true }
+        if ($locked) {
+            throw ("$($file.FullName) is in use, most likely loaded by a PowerShell session that imported the module from $Folder " +
+                '(Windows locks a loaded DLL). Close those sessions (Remove-Module is not enough: the library stays loaded until the process exits), ' +
+                'or build into another -OutputRoot. Nothing was changed.')
+        }
+    }
+}
+Assert-LayoutNotLoaded (Join-Path $OutputRoot 'BastionSession')
+
 # 1. native library
 $profileDir = if ($Configuration -eq 'Release') { 'release' } else { 'debug' }
+if ($NativeLibrary.Count -gt 0) { $SkipCargo = $true }
 if (-not $SkipCargo) {
     $cargoArgs = @('build', '-p', 'bastion_session_ffi')
     if ($Configuration -eq 'Release') { $cargoArgs += '--release' }
@@ -62,8 +96,21 @@ $arch = switch ([System.Runtime.InteropServices.RuntimeInformation]::ProcessArch
 }
 $rid = "$os-$arch"
 $targetDir = if ($env:CARGO_TARGET_DIR) { $env:CARGO_TARGET_DIR } else { Join-Path $repoRoot 'target' }
-$nativeLib = Join-Path (Join-Path $targetDir $profileDir) $libName
-if (-not (Test-Path $nativeLib)) { throw "native library not found at $nativeLib (cargo build -p bastion_session_ffi)" }
+$libraries = @{}
+if ($NativeLibrary.Count -gt 0) {
+    $fileNames = @{ win = 'bastion_session_ffi.dll'; linux = 'libbastion_session_ffi.so'; osx = 'libbastion_session_ffi.dylib' }
+    foreach ($key in $NativeLibrary.Keys) {
+        $ridOs = ($key -split '-')[0]
+        if (-not $fileNames.ContainsKey($ridOs)) { throw "Unknown rid '$key': expected win-*, linux-* or osx-*." }
+        $path = [string] $NativeLibrary[$key]
+        if (-not (Test-Path -LiteralPath $path)) { throw "native library for $key not found at $path" }
+        $libraries[$key] = @{ Path = $path; FileName = $fileNames[$ridOs] }
+    }
+} else {
+    $nativeLib = Join-Path (Join-Path $targetDir $profileDir) $libName
+    if (-not (Test-Path $nativeLib)) { throw "native library not found at $nativeLib (cargo build -p bastion_session_ffi)" }
+    $libraries[$rid] = @{ Path = $nativeLib; FileName = $libName }
+}
 
 # 2. shim
 $shimProject = Join-Path $PSScriptRoot 'shim/BastionSession.Native.csproj'
@@ -85,7 +132,7 @@ if (-not (Test-Path $shimDll)) { throw "shim not found at $shimDll" }
 $source = Join-Path $PSScriptRoot 'BastionSession'
 $dest = Join-Path $OutputRoot 'BastionSession'
 if (Test-Path $dest) { Remove-Item -Recurse -Force $dest }
-New-Item -ItemType Directory -Force -Path (Join-Path $dest "bin/$rid") | Out-Null
+New-Item -ItemType Directory -Force -Path (Join-Path $dest 'bin') | Out-Null
 foreach ($item in 'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.format.ps1xml', 'Public', 'Private', 'en-US') {
     $path = Join-Path $source $item
     if (Test-Path $path) { Copy-Item -Recurse -Path $path -Destination $dest }
@@ -93,5 +140,9 @@ foreach ($item in 'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.
 Copy-Item $shimDll (Join-Path $dest 'bin')
 $shimXml = [IO.Path]::ChangeExtension($shimDll, '.xml')
 if (Test-Path $shimXml) { Copy-Item $shimXml (Join-Path $dest 'bin') }
-Copy-Item $nativeLib (Join-Path $dest "bin/$rid")
-Write-Host "BastionSession module laid out in $dest ($rid, $Configuration native library)"
+foreach ($key in $libraries.Keys | Sort-Object) {
+    $binDir = Join-Path $dest "bin/$key"
+    New-Item -ItemType Directory -Force -Path $binDir | Out-Null
+    Copy-Item -LiteralPath $libraries[$key].Path -Destination (Join-Path $binDir $libraries[$key].FileName)
+}
+Write-Host "BastionSession module laid out in $dest ($((@($libraries.Keys) | Sort-Object) -join ', '), $Configuration native library)"

@@ -16,10 +16,11 @@
       publish/BastionSession/     the same files as a folder, ready for
                                   Publish-Module -Path out/package/publish/BastionSession.
 
-    A native library built elsewhere can be dropped in: every bin/<rid>/ folder found in the
-    built module is packaged, and a Windows library cross-built in this clone
-    (target/x86_64-pc-windows-msvc/release/bastion_session_ffi.dll, or the -gnu target) is
-    added as bin/win-x64/ when the built module has none. -NativeLibrary adds more.
+    ./build.ps1 Build lays out bin/linux-x64/ and bin/win-x64/ (cross-built with mingw-w64 on
+    Linux); every bin/<rid>/ folder found in the built module is packaged. A Windows library
+    built elsewhere in this clone (target/x86_64-pc-windows-msvc/release/, the -gnu target,
+    or target/windows-gnu/x86_64-pc-windows-gnu/release/ from Debian's toolchain) is added as
+    bin/win-x64/ when the built module has none. -NativeLibrary adds more.
 
     The script never builds: run ./build.ps1 Build first (./build.ps1 Package does).
 
@@ -31,8 +32,9 @@
     @{ 'win-x64' = 'C:\build\bastion_session_ffi.dll' }.
 
 .PARAMETER RequireRid
-    Fail unless the package carries a native library for each of these rids, e.g.
-    -RequireRid win-x64 for a package meant for Automation's Windows cloud sandbox.
+    Fail unless the package carries a native library for each of these rids. Default:
+    win-x64, since the zip is meant for Azure Automation, whose cloud jobs run on Windows x64.
+    -RequireRid @() packages whatever was built (a Linux-only package for a Linux worker).
 
 .PARAMETER PassThru
     Also return an object describing the package (paths, hash, platforms, files).
@@ -48,7 +50,7 @@ param(
     [Parameter(Mandatory = $true)]
     [string] $OutputRoot,
     [hashtable] $NativeLibrary = @{},
-    [string[]] $RequireRid = @(),
+    [string[]] $RequireRid = @('win-x64'),
     [switch] $PassThru
 )
 
@@ -121,7 +123,7 @@ Get-ChildItem -LiteralPath $moduleSource -Recurse -File | ForEach-Object {
 # Native libraries built outside the module build: a Windows cross-build in this clone,
 # then whatever the caller names.
 $extra = @{}
-foreach ($triple in 'x86_64-pc-windows-msvc', 'x86_64-pc-windows-gnu') {
+foreach ($triple in 'x86_64-pc-windows-msvc', 'x86_64-pc-windows-gnu', 'windows-gnu/x86_64-pc-windows-gnu') {
     $candidate = Join-Path $repoRoot "target/$triple/release/$($LibraryNames.win)"
     if ((Test-Path -LiteralPath $candidate) -and -not $extra.ContainsKey('win-x64')) { $extra['win-x64'] = $candidate }
 }
@@ -153,12 +155,12 @@ if (Test-Path -LiteralPath $binRoot) {
 if ($rids.Count -eq 0) { throw "The built module has no native library under bin/<rid>/; run ./build.ps1 Build." }
 foreach ($rid in $RequireRid) {
     if ($rids -notcontains $rid) {
-        throw "The package has no native library for $rid (it carries: $($rids -join ', ')). See README 'Building the Windows library'."
+        throw "The package has no native library for $rid (it carries: $($rids -join ', ')). Build it with: pwsh ./build.ps1 Build -Runtime $rid (README, 'Building for Linux and Windows'); -RequireRid @() packages without it."
     }
 }
 if ($rids -notcontains 'win-x64') {
     Write-Warning (("The package carries {0} only. Azure Automation cloud jobs run on Windows x64: build " +
-        "bastion_session_ffi.dll (README, 'Building the Windows library'), put it in bin/win-x64/ or pass " +
+        "bastion_session_ffi.dll (pwsh ./build.ps1 Build -Runtime win-x64; README, 'Building for Linux and Windows'), put it in bin/win-x64/ or pass " +
         "-NativeLibrary @{{'win-x64'='<path>'}}, and package again.") -f ($rids -join ', '))
 }
 

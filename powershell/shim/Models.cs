@@ -373,6 +373,8 @@ namespace BastionSession
         Missing,
         /// <summary>The file loaded but lacks exports or speaks another schema.</summary>
         Mismatch,
+        /// <summary>The module carries no native library for this OS and architecture (no bin/&lt;rid&gt;/).</summary>
+        UnsupportedPlatform,
     }
 
     /// <summary>The native library is missing or does not match this module.</summary>

@@ -73,13 +73,19 @@ namespace BastionSession
             {
                 if (IsLoaded) return;
                 string path = ResolveLibraryPath(moduleBase);
+                if (!File.Exists(path) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PathOverrideVariable)))
+                    ThrowIfPlatformNotShipped(moduleBase, path);
                 if (!File.Exists(path))
                     throw new BastionNativeLibraryException(NativeLibraryProblem.Missing, path,
                         string.Format(CultureInfo.InvariantCulture,
                             "The BastionSession native library was not found at '{0}'. This module ships it for {1} in bin/{1}/; reinstall the module, or set {2} to the library's path.",
                             path, NativeLibraryLoader.CurrentRid(), PathOverrideVariable), null);
                 IntPtr handle;
-                try { handle = NativeLibraryLoader.Load(path); }
+                try
+                {
+                    NativeLibraryLoader.CheckWindowsImage(path);
+                    handle = NativeLibraryLoader.Load(path);
+                }
                 catch (Exception e)
                 {
                     throw new BastionNativeLibraryException(NativeLibraryProblem.Missing, path,
@@ -121,6 +127,37 @@ namespace BastionSession
                         string.Format(CultureInfo.InvariantCulture, "'{0}' is not a compatible BastionSession native library: {1}", path, e.Message), e);
                 }
             }
+        }
+
+        /// <summary>
+        /// Throws <see cref="NativeLibraryProblem.UnsupportedPlatform"/> when bin/ has no folder for
+        /// the running rid (win-arm64, osx-x64 ... in a package built for linux-x64 and win-x64),
+        /// naming the platform and the ones the package carries. A rid folder without its
+        /// library is a damaged install instead, reported as Missing by the caller.
+        /// </summary>
+        private static void ThrowIfPlatformNotShipped(string moduleBase, string path)
+        {
+            string rid = NativeLibraryLoader.CurrentRid();
+            string bin = Path.Combine(moduleBase, "bin");
+            if (Directory.Exists(Path.Combine(bin, rid))) return;
+            var shipped = new System.Collections.Generic.List<string>();
+            if (Directory.Exists(bin))
+            {
+                foreach (string dir in Directory.GetDirectories(bin))
+                {
+                    string name = Path.GetFileName(dir);
+                    string os = name.Split('-')[0];
+                    string file = os == "win" ? "bastion_session_ffi.dll" : os == "osx" ? "libbastion_session_ffi.dylib" : "libbastion_session_ffi.so";
+                    if (File.Exists(Path.Combine(dir, file))) shipped.Add(name);
+                }
+            }
+            shipped.Sort(StringComparer.Ordinal);
+            throw new BastionNativeLibraryException(NativeLibraryProblem.UnsupportedPlatform, path,
+                string.Format(CultureInfo.InvariantCulture,
+                    "BastionSession does not support this platform, {0} ({1}, {2} process): this package carries the native library for {3} only. " +
+                    "Run it on one of those platforms, or build bastion_session_ffi for {0} (README: Building) and put it in bin/{0}/.",
+                    rid, RuntimeInformation.OSDescription.Trim(), RuntimeInformation.ProcessArchitecture,
+                    shipped.Count == 0 ? "no platform" : string.Join(", ", shipped.ToArray())), null);
         }
 
         /// <summary>The N of "(schema N)" in a version string, or null. (No Regex: its first use costs import time.)</summary>

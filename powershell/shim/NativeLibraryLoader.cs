@@ -44,6 +44,63 @@ namespace BastionSession
             return "libbastion_session_ffi.so";
         }
 
+        /// <summary>
+        /// On Windows, checks that the file is a PE image for the running architecture before
+        /// LoadLibrary sees it. Windows reports a Linux .so, a text file or an x86/Arm64 DLL in
+        /// bin/win-x64/ only as "Bad format (0x8007000B)"; this names the actual problem. (It
+        /// also keeps such files away from the loader, which under wine left the process hung
+        /// after the failed load.) Throws BadImageFormatException; does nothing elsewhere.
+        /// </summary>
+        internal static void CheckWindowsImage(string path)
+        {
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return;
+            ushort expected;
+            switch (RuntimeInformation.ProcessArchitecture)
+            {
+                case Architecture.X64: expected = 0x8664; break;
+                case Architecture.Arm64: expected = 0xAA64; break;
+                case Architecture.X86: expected = 0x014C; break;
+                default: return;
+            }
+            var header = new byte[4096];
+            int read;
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+                read = stream.Read(header, 0, header.Length);
+            string problem = null;
+            ushort machine = 0;
+            if (read < 64 || header[0] != (byte)'M' || header[1] != (byte)'Z')
+                problem = read >= 4 && header[0] == 0x7F && header[1] == (byte)'E' && header[2] == (byte)'L' && header[3] == (byte)'F'
+                    ? "it is a Linux (ELF) library, not a Windows DLL"
+                    : "it is not a Windows DLL (no MZ header)";
+            else
+            {
+                int pe = BitConverter.ToInt32(header, 0x3C);
+                if (pe < 0 || pe + 6 > read || header[pe] != (byte)'P' || header[pe + 1] != (byte)'E' || header[pe + 2] != 0 || header[pe + 3] != 0)
+                    problem = "it is not a Windows DLL (no PE header)";
+                else
+                {
+                    machine = BitConverter.ToUInt16(header, pe + 4);
+                    if (machine != expected)
+                        problem = string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                            "it is a DLL for machine type 0x{0:X4} ({1}), and this {2} process needs 0x{3:X4} ({4})",
+                            machine, MachineName(machine), RuntimeInformation.ProcessArchitecture, expected, MachineName(expected));
+                }
+            }
+            if (problem != null)
+                throw new BadImageFormatException(problem + ".", path);
+        }
+
+        private static string MachineName(ushort machine)
+        {
+            switch (machine)
+            {
+                case 0x8664: return "x64";
+                case 0xAA64: return "Arm64";
+                case 0x014C: return "x86";
+                default: return "unknown";
+            }
+        }
+
         /// <summary>Loads a library by absolute path; returns its handle or throws DllNotFoundException.</summary>
         internal static IntPtr Load(string path)
         {

@@ -32,7 +32,7 @@ if (-not (Test-Path -LiteralPath $pester)) {
     Write-Host "Pester 5.7.1 not found at '$pester' (set BASTION_PESTER_PSD1): the Pester suite cannot run" -ForegroundColor Red
     exit 2
 }
-$module = Join-Path $PSScriptRoot '../../out/BastionSession/BastionSession.psd1'
+$module = if ($env:BASTION_MODULE_PATH) { $env:BASTION_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/BastionSession/BastionSession.psd1' }
 if (-not (Test-Path -LiteralPath $module)) {
     Write-Host "The built module is missing at '$module': run powershell/build-module.ps1 first" -ForegroundColor Red
     exit 2

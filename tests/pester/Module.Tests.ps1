@@ -7,7 +7,7 @@
 
 BeforeDiscovery {
     $script:Commands = @(@{ Command = 'Get-BastionSession' }, @{ Command = 'Disconnect-BastionSession' })
-    $moduleDir = Join-Path $PSScriptRoot '../../out/BastionSession'
+    $moduleDir = if ($env:BASTION_MODULE_PATH) { Split-Path -Parent $env:BASTION_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/BastionSession' }
     $script:ScriptFiles = @(Get-ChildItem -Path $moduleDir -Recurse -Include '*.ps1', '*.psm1' -ErrorAction SilentlyContinue | ForEach-Object { @{ File = $_.FullName; Name = $_.Name } })
 }
 
@@ -215,7 +215,7 @@ Describe 'Import-Module with a missing or mismatched native library' {
     }
 
     It 'fails with BastionNativeLibraryMismatch for a file that is not a library' {
-        $bogus = Join-Path $TestDrive 'bogus.so'
+        $bogus = Join-Path $TestDrive $(if ($IsWindows) { 'bogus.dll' } else { 'bogus.so' })
         Set-Content -LiteralPath $bogus -Value 'not a shared object'
         $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $bogus }
         $r.ExitCode | Should -Be 3
@@ -223,7 +223,10 @@ Describe 'Import-Module with a missing or mismatched native library' {
     }
 
     It 'fails with BastionNativeLibraryMismatch for a library without the exports' {
-        $libm = @('/lib/x86_64-linux-gnu/libm.so.6', '/usr/lib/x86_64-linux-gnu/libm.so.6', '/lib64/libm.so.6', '/usr/lib/libSystem.B.dylib') | Where-Object { Test-Path $_ } | Select-Object -First 1
+        # A real library of the platform that lacks the exports (on Windows, where '/lib/...'
+        # would resolve on the current drive, a system DLL).
+        $candidates = if ($IsWindows) { @(Join-Path ([Environment]::SystemDirectory) 'version.dll') } else { @('/lib/x86_64-linux-gnu/libm.so.6', '/usr/lib/x86_64-linux-gnu/libm.so.6', '/lib64/libm.so.6', '/usr/lib/libSystem.B.dylib') }
+        $libm = $candidates | Where-Object { Test-Path $_ } | Select-Object -First 1
         if (-not $libm) { Set-ItResult -Skipped -Because 'no libm found'; return }
         $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $libm }
         $r.ExitCode | Should -Be 3
@@ -232,15 +235,61 @@ Describe 'Import-Module with a missing or mismatched native library' {
     }
 
     It 'fails with BastionNativeLibraryMismatch for a library that speaks schema 2' {
-        $cc = Get-Command cc, gcc, clang -ErrorAction SilentlyContinue | Select-Object -First 1
-        if (-not $cc -or $IsWindows) { Set-ItResult -Skipped -Because 'no C compiler to build the schema-2 stub'; return }
-        $stub = Join-Path $TestDrive 'libstub_schema2.so'
-        & $cc.Source -shared -fPIC -DSCHEMA=2 -o $stub (Join-Path $PSScriptRoot 'fixtures/stub_ffi.c')
-        $LASTEXITCODE | Should -Be 0
+        if ($env:BASTION_TEST_SCHEMA2_STUB) {
+            # The Windows lane builds fixtures/stub_ffi.c with mingw-w64 (no C compiler under wine).
+            $stub = $env:BASTION_TEST_SCHEMA2_STUB
+        } else {
+            $cc = Get-Command cc, gcc, clang -ErrorAction SilentlyContinue | Select-Object -First 1
+            if (-not $cc -or $IsWindows) { Set-ItResult -Skipped -Because 'no C compiler to build the schema-2 stub'; return }
+            $stub = Join-Path $TestDrive 'libstub_schema2.so'
+            & $cc.Source -shared -fPIC -DSCHEMA=2 -o $stub (Join-Path $PSScriptRoot 'fixtures/stub_ffi.c')
+            $LASTEXITCODE | Should -Be 0
+        }
         $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $stub }
         $r.ExitCode | Should -Be 3
         $r.StdOut | Should -Match 'FQID=BastionNativeLibraryMismatch'
         $r.StdOut | Should -Match 'schema 2'
+    }
+
+    It 'fails with BastionPlatformNotSupported naming this platform and the ones shipped when the package lacks this rid' {
+        # A package built for other platforms only (as win-arm64 or osx-* see the usual
+        # linux-x64 + win-x64 package): this platform's bin/<rid>/ renamed to another rid.
+        $rid = [BastionSession.Native]::RuntimeIdentifier
+        $other = if ($rid -eq 'osx-arm64') { 'win-arm64' } else { 'osx-arm64' }
+        $copy = Join-Path $TestDrive 'other-platform/BastionSession'
+        New-Item -ItemType Directory -Force -Path (Split-Path $copy) | Out-Null
+        Copy-Item -Recurse -LiteralPath $ModuleDir -Destination $copy
+        $libName = if ($other -like 'osx-*') { 'libbastion_session_ffi.dylib' } else { 'bastion_session_ffi.dll' }
+        $ridDir = Join-Path $copy "bin/$rid"
+        $ownLib = Get-ChildItem -LiteralPath $ridDir -File | Select-Object -First 1
+        New-Item -ItemType Directory -Force -Path (Join-Path $copy "bin/$other") | Out-Null
+        Move-Item -LiteralPath $ownLib.FullName -Destination (Join-Path $copy "bin/$other/$libName")
+        Remove-Item -LiteralPath $ridDir -Recurse -Force
+        $script = "`$ErrorActionPreference='Stop'; try { Import-Module '$(Join-Path $copy 'BastionSession.psd1')' -ErrorAction Stop; 'IMPORTED' } catch { 'FQID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message; exit 3 }"
+        $r = Invoke-ChildPwsh -Script $script -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Match 'FQID=BastionPlatformNotSupported'
+        $r.StdOut | Should -Match "does not support this platform, $([regex]::Escape($rid))"
+        $r.StdOut | Should -Match "carries the native library for $([regex]::Escape($other)) only"
+    }
+
+    It 'names the problem when bin/win-x64/ holds a library for another OS or architecture' -Skip:(-not $IsWindows) {
+        # On Windows, LoadLibrary says only "Bad format (0x8007000B)" for these.
+        $elf = Join-Path $TestDrive 'elf.dll'
+        [IO.File]::WriteAllBytes($elf, [byte[]](0x7F, 0x45, 0x4C, 0x46) + (New-Object byte[] 60))
+        $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $elf }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Match 'FQID=BastionNativeLibraryMissing'
+        $r.StdOut | Should -Match 'Linux \(ELF\) library, not a Windows DLL'
+        # An Arm64 DLL: the system DLL's PE header with the machine field set to 0xAA64.
+        $arm = Join-Path $TestDrive 'arm64.dll'
+        $bytes = [IO.File]::ReadAllBytes((Join-Path ([Environment]::SystemDirectory) 'version.dll'))
+        $pe = [BitConverter]::ToInt32($bytes, 0x3C)
+        $bytes[$pe + 4] = 0x64; $bytes[$pe + 5] = 0xAA
+        [IO.File]::WriteAllBytes($arm, $bytes)
+        $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $arm }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Match 'machine type 0xAA64 \(Arm64\), and this X64 process needs 0x8664 \(x64\)'
     }
 
     It 'imports with the real library (control)' {

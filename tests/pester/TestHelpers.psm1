@@ -14,8 +14,12 @@ $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 function Get-RepoRoot { $script:RepoRoot }
 
 function Get-BuiltModulePath {
-    <# The built module manifest (out/BastionSession/BastionSession.psd1); throws when it is missing. #>
-    $path = Join-Path $script:RepoRoot 'out/BastionSession/BastionSession.psd1'
+    <#
+    The built module manifest: $env:BASTION_MODULE_PATH (the Windows lane lays the module out
+    in a folder with spaces and non-ASCII letters), else out/BastionSession/BastionSession.psd1.
+    Throws when it is missing.
+    #>
+    $path = if ($env:BASTION_MODULE_PATH) { $env:BASTION_MODULE_PATH } else { Join-Path $script:RepoRoot 'out/BastionSession/BastionSession.psd1' }
     if (-not (Test-Path -LiteralPath $path)) { throw "The built module is missing at '$path': run powershell/build-module.ps1" }
     $path
 }

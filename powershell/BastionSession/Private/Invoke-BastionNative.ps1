@@ -32,6 +32,8 @@ function Initialize-BastionNative {
         if ($inner -is [BastionSession.BastionNativeLibraryException]) {
             if ($inner.Problem -eq [BastionSession.NativeLibraryProblem]::Missing) {
                 $errorId = 'BastionNativeLibraryMissing'; $category = [System.Management.Automation.ErrorCategory]::ObjectNotFound
+            } elseif ($inner.Problem -eq [BastionSession.NativeLibraryProblem]::UnsupportedPlatform) {
+                $errorId = 'BastionPlatformNotSupported'; $category = [System.Management.Automation.ErrorCategory]::NotImplemented
             } else {
                 $errorId = 'BastionNativeLibraryMismatch'; $category = [System.Management.Automation.ErrorCategory]::InvalidData
             }

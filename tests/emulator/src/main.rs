@@ -242,13 +242,27 @@ async fn stop_signal(ignore_stdin: bool) {
     } else {
         std::mem::forget(tx);
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
     tokio::select! {
         _ = rx => {}
-        _ = term.recv() => {}
+        _ = terminate() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
+}
+
+/// Resolves on SIGTERM (Unix); Windows has no SIGTERM (a stop there is Ctrl+C, Ctrl+Break
+/// or closing stdin), so there it never resolves.
+#[cfg(unix)]
+async fn terminate() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    term.recv().await;
+}
+
+/// Resolves on SIGTERM (Unix); Windows has no SIGTERM (a stop there is Ctrl+C, Ctrl+Break
+/// or closing stdin), so there it never resolves.
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending::<()>().await;
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
