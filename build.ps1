@@ -14,8 +14,10 @@
       Bench    the benchmark suite (prints tables; see BENCHMARKS.md)
 
     Test runs every suite even when one fails, then prints one summary line and exits
-    non-zero if anything failed. A suite whose prerequisites are missing fails; none is
-    skipped.
+    non-zero if anything failed. Before the suites, tests/Install-TestPrerequisites.ps1
+    installs Pester 5.7.1 and the Python venv into the cache ($env:BASTION_CACHE_DIR, default
+    ~/.cache/bastionsession) when they are missing, and says what it installed. A suite whose
+    prerequisites are still missing fails; none is skipped.
 
 .PARAMETER Task
     One or more of Build, Test, Demo, Package, Bench.
@@ -56,18 +58,9 @@ function Get-PwshPath {
 }
 
 function Get-PythonForConformance {
-    <# The venv python with azure-mgmt-network; .ci/run creates it from ../shared/wheels. #>
-    $candidates = @($env:BASTION_PYTHON, (Join-Path $CacheDir 'venv/bin/python')) | Where-Object { $_ }
-    foreach ($python in $candidates) {
-        if (Test-Path $python) { return $python }
-    }
-    $wheels = Join-Path $RepoRoot '../shared/wheels'
-    if (-not (Get-Command python3 -ErrorAction SilentlyContinue)) { throw 'python3 is not installed: the Azure SDK conformance suite cannot run' }
-    if (-not (Test-Path $wheels)) { throw "no venv with azure-mgmt-network and no wheels at $wheels" }
-    $venv = Join-Path $CacheDir 'venv'
-    Invoke-Native python3 @('-m', 'venv', $venv)
-    Invoke-Native (Join-Path $venv 'bin/pip') @('install', '--quiet', '--no-index', '--find-links', $wheels, 'azure-mgmt-network')
-    return (Join-Path $venv 'bin/python')
+    <# The venv python with azure-mgmt-network that tests/Install-TestPrerequisites.ps1 found or created. #>
+    if ($env:BASTION_PYTHON -and (Test-Path $env:BASTION_PYTHON)) { return $env:BASTION_PYTHON }
+    throw 'no Python venv with azure-mgmt-network (BASTION_PYTHON): tests/Install-TestPrerequisites.ps1 could not create one, see its message above'
 }
 
 function Invoke-BuildTask {
@@ -126,7 +119,17 @@ try {
     foreach ($t in $Task) {
         switch ($t) {
             'Build' { Invoke-BuildTask -Configuration Release }
-            'Test' { Invoke-TestTask }
+            'Test' {
+                # As .ci/run does: no suite may fall through a default credential chain to IMDS.
+                if (-not $env:AZURE_TOKEN_CREDENTIALS) { $env:AZURE_TOKEN_CREDENTIALS = 'EnvironmentCredential' }
+                # Pester and the Python venv, installed into the cache when missing (sets BASTION_PESTER_PSD1, BASTION_PYTHON).
+                try {
+                    $null = & (Join-Path $RepoRoot 'tests/Install-TestPrerequisites.ps1') -CacheDir $CacheDir
+                } catch {
+                    Write-Host "prerequisites: FAILED: $($_.Exception.Message)" -ForegroundColor Red
+                }
+                Invoke-TestTask
+            }
             'Demo' { if ($Task -notcontains 'Build') { Invoke-BuildTask -Configuration Release }; & (Join-Path $RepoRoot 'examples/demo.ps1') -SkipBuild }
             'Package' { if ($Task -notcontains 'Build') { Invoke-BuildTask -Configuration Release }; & (Join-Path $RepoRoot 'powershell/package-module.ps1') -OutputRoot (Join-Path $RepoRoot 'out') }
             'Bench' { & (Join-Path $RepoRoot 'benches/run-benchmarks.ps1') }
