@@ -11,6 +11,9 @@ function Disconnect-BastionSession {
 
         Everything piped in is gathered per Bastion host and sent when the pipeline ends: one
         disconnectActiveSessions request per host (chunked at 1000 ids), not one per session.
+        Each request goes to the Resource Manager endpoint the sessions were listed from (their
+        ArmEndpoint property), so sessions from Azure Government or Azure Stack Hub are
+        disconnected there; hosts are grouped by endpoint as well as by host.
         Confirmation is asked once per host, naming the host and the number of sessions
         (ConfirmImpact is High, so PowerShell asks by default); -Force or -Confirm:$false skips
         the prompt, -WhatIf sends nothing.
@@ -93,6 +96,14 @@ function Disconnect-BastionSession {
         Disconnect-BastionSession -ResourceGroupName rg-network -Name bastion-hub -SessionId 1f0c2a7e-9d7b-4a55-8f3a-0d6a3c1f2b9e
 
         Disconnects one session by id, after asking for confirmation.
+
+    .EXAMPLE
+        $token = (Get-AzAccessToken -ResourceUrl https://management.usgovcloudapi.net).Token
+        Get-BastionSession -Environment AzureUSGovernment -AccessToken $token -OlderThan 08:00:00 |
+            Disconnect-BastionSession -AccessToken $token -Force
+
+        Lists and disconnects in Azure Government: the sessions carry their endpoint, so the
+        disconnect needs no -Environment; it does need the token again (the sessions never hold it).
 
     .EXAMPLE
         Disconnect-BastionSession -BastionResourceId $bastion.Id -All -Confirm:$false
