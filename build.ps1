@@ -19,8 +19,10 @@
       Bench    the benchmark suite (prints tables; see BENCHMARKS.md)
 
     Test runs every suite even when one fails, then prints one summary line and exits
-    non-zero if anything failed. A suite whose prerequisites are missing fails; none is
-    skipped.
+    non-zero if anything failed. Before the suites, tests/Install-TestPrerequisites.ps1
+    installs Pester 5.7.1 and the Python venv into the cache ($env:BASTION_CACHE_DIR, default
+    ~/.cache/bastionsession) when they are missing, and says what it installed. A suite whose
+    prerequisites are still missing fails; none is skipped.
 
 .PARAMETER Task
     One or more of Build, Test, Demo, Package, Bench.
@@ -70,18 +72,9 @@ function Get-PwshPath {
 }
 
 function Get-PythonForConformance {
-    <# The venv python with azure-mgmt-network; .ci/run creates it from ../shared/wheels. #>
-    $candidates = @($env:BASTION_PYTHON, (Join-Path $CacheDir 'venv/bin/python')) | Where-Object { $_ }
-    foreach ($python in $candidates) {
-        if (Test-Path $python) { return $python }
-    }
-    $wheels = Join-Path $RepoRoot '../shared/wheels'
-    if (-not (Get-Command python3 -ErrorAction SilentlyContinue)) { throw 'python3 is not installed: the Azure SDK conformance suite cannot run' }
-    if (-not (Test-Path $wheels)) { throw "no venv with azure-mgmt-network and no wheels at $wheels" }
-    $venv = Join-Path $CacheDir 'venv'
-    Invoke-Native python3 @('-m', 'venv', $venv)
-    Invoke-Native (Join-Path $venv 'bin/pip') @('install', '--quiet', '--no-index', '--find-links', $wheels, 'azure-mgmt-network')
-    return (Join-Path $venv 'bin/python')
+    <# The venv python with azure-mgmt-network that tests/Install-TestPrerequisites.ps1 found or created. #>
+    if ($env:BASTION_PYTHON -and (Test-Path $env:BASTION_PYTHON)) { return $env:BASTION_PYTHON }
+    throw 'no Python venv with azure-mgmt-network (BASTION_PYTHON): tests/Install-TestPrerequisites.ps1 could not create one, see its message above'
 }
 
 function Invoke-BuildTask {
@@ -117,6 +110,10 @@ function Invoke-TestTask {
         'windows lane (wine)'      = {
             # The shipped win-x64 DLL (release, stripped) and the Windows emulator, then every
             # Windows test under wine; see tests/windows/README.md.
+            # The Windows PowerShell test host (PowerShell 7.6.9 for win-x64, from NuGet), built
+            # into the cache when it is missing or stale.
+            $env:BASTION_CACHE_DIR = $CacheDir
+            Invoke-Native bash @((Join-Path $RepoRoot 'tests/windows/build-host.sh'))
             $win = & (Join-Path $RepoRoot 'powershell/build-native.ps1') -Runtime win-x64
             # The module goes where Windows users' paths often are: spaces and non-ASCII letters.
             $laneRoot = Join-Path $RepoRoot ("out/windows lane/M{0}dulos de prueba {1}" -f [char]0xF3, [char]0xF1)
@@ -149,7 +146,17 @@ try {
     foreach ($t in $Task) {
         switch ($t) {
             'Build' { Invoke-BuildTask -Configuration Release -Runtime $Runtime }
-            'Test' { Invoke-TestTask }
+            'Test' {
+                # As .ci/run does: no suite may fall through a default credential chain to IMDS.
+                if (-not $env:AZURE_TOKEN_CREDENTIALS) { $env:AZURE_TOKEN_CREDENTIALS = 'EnvironmentCredential' }
+                # Pester and the Python venv, installed into the cache when missing (sets BASTION_PESTER_PSD1, BASTION_PYTHON).
+                try {
+                    $null = & (Join-Path $RepoRoot 'tests/Install-TestPrerequisites.ps1') -CacheDir $CacheDir
+                } catch {
+                    Write-Host "prerequisites: FAILED: $($_.Exception.Message)" -ForegroundColor Red
+                }
+                Invoke-TestTask
+            }
             'Demo' {
                 # The demo runs here: build this platform only unless told otherwise.
                 $demoRuntime = if ($Runtime) { $Runtime } elseif ($IsWindows) { @('win-x64') } else { @('linux-x64') }

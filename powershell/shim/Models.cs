@@ -46,6 +46,10 @@ namespace BastionSession
         public string BastionResourceId { get; set; }
         /// <summary>startTime exactly as ARM sent it.</summary>
         public string StartTimeRaw { get; set; }
+        /// <summary>The Resource Manager endpoint the session was listed from (binds Disconnect-BastionSession -ArmEndpoint).</summary>
+        public string ArmEndpoint { get; set; }
+        /// <summary>How the listing was authenticated: AccessToken, AzContext or CredentialChain. Never the token itself.</summary>
+        public string CredentialSource { get; set; }
 
         internal Session(Dictionary<string, object> d, BastionHostInfo host, DateTime now)
         {
@@ -140,6 +144,8 @@ namespace BastionSession
         public string BastionName { get; set; }
         /// <summary>The Bastion host's resource id.</summary>
         public string BastionResourceId { get; set; }
+        /// <summary>The Resource Manager endpoint the disconnect was sent to.</summary>
+        public string ArmEndpoint { get; set; }
 
         /// <summary>Creates a result (used when a whole host failed).</summary>
         public DisconnectResult(string sessionId, string state, string message, string bastionName, string bastionResourceId)
@@ -213,6 +219,14 @@ namespace BastionSession
             if (n != list.Length) Array.Resize(ref list, n);
             Sessions = list;
         }
+
+        /// <summary>Records on every session where it was listed from and how that call was authenticated.</summary>
+        /// <param name="armEndpoint">The Resource Manager endpoint of the call.</param>
+        /// <param name="credentialSource">AccessToken, AzContext or CredentialChain.</param>
+        public void SetOrigin(string armEndpoint, string credentialSource)
+        {
+            foreach (Session s in Sessions) { s.ArmEndpoint = armEndpoint; s.CredentialSource = credentialSource; }
+        }
     }
 
     /// <summary>One host's answer to bastion_disconnect_sessions.</summary>
@@ -247,6 +261,13 @@ namespace BastionSession
                         Envelope.GetString(sd, "message"), HostName, HostResourceId));
                 }
             Results = list.ToArray();
+        }
+
+        /// <summary>Records on every result the Resource Manager endpoint the disconnect was sent to.</summary>
+        /// <param name="armEndpoint">The Resource Manager endpoint of the call.</param>
+        public void SetOrigin(string armEndpoint)
+        {
+            foreach (DisconnectResult r in Results) r.ArmEndpoint = armEndpoint;
         }
     }
 

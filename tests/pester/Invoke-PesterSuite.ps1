@@ -4,7 +4,8 @@
 
 .DESCRIPTION
     Imports Pester 5.7.1 from $env:BASTION_PESTER_PSD1, else from the project cache
-    (~/.cache/bastionsession/nuget/pester/5.7.1/tools/Pester.psd1, or $env:BASTION_CACHE_DIR);
+    (~/.cache/bastionsession, or $env:BASTION_CACHE_DIR: modules/Pester/5.7.1 or
+    nuget/pester/5.7.1/tools, where tests/Install-TestPrerequisites.ps1 installs it);
     fails loudly when neither exists or when the built module is missing. Runs with detailed
     output, prints one "N passed, N failed" line and exits non-zero when anything failed
     (Run.Exit's behaviour, done by hand so the summary line still prints).
@@ -27,9 +28,13 @@ param(
 
 $ErrorActionPreference = 'Stop'
 $cache = if ($env:BASTION_CACHE_DIR) { $env:BASTION_CACHE_DIR } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.cache/bastionsession' }
-$pester = if ($env:BASTION_PESTER_PSD1) { $env:BASTION_PESTER_PSD1 } else { Join-Path $cache 'nuget/pester/5.7.1/tools/Pester.psd1' }
-if (-not (Test-Path -LiteralPath $pester)) {
-    Write-Host "Pester 5.7.1 not found at '$pester' (set BASTION_PESTER_PSD1): the Pester suite cannot run" -ForegroundColor Red
+# Where tests/Install-TestPrerequisites.ps1 puts it: saved from the PowerShell Gallery, or restored from NuGet.
+$pester = if ($env:BASTION_PESTER_PSD1) { $env:BASTION_PESTER_PSD1 } else {
+    @((Join-Path $cache 'modules/Pester/5.7.1/Pester.psd1'), (Join-Path $cache 'modules/Pester/5.7.1/tools/Pester.psd1'), (Join-Path $cache 'nuget/pester/5.7.1/tools/Pester.psd1')) |
+        Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
+}
+if (-not $pester -or -not (Test-Path -LiteralPath $pester)) {
+    Write-Host "Pester 5.7.1 not found (BASTION_PESTER_PSD1, or the cache $cache): run tests/Install-TestPrerequisites.ps1 (./build.ps1 Test does), or set BASTION_PESTER_PSD1. The Pester suite cannot run" -ForegroundColor Red
     exit 2
 }
 $module = if ($env:BASTION_MODULE_PATH) { $env:BASTION_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/BastionSession/BastionSession.psd1' }

@@ -31,6 +31,16 @@ modules=""
 for candidate in "$CACHE"/pwsh-$PWSH_VERSION/.store/powershell/$PWSH_VERSION/powershell/$PWSH_VERSION/tools/net*/any/win/Modules; do
     [[ -d $candidate ]] && modules=$candidate
 done
+if [[ -z $modules ]]; then
+    # pwsh installed some other way (a package, an MSI) has no Windows Modules/ folder: take it
+    # from the PowerShell tool package, installed into the cache once.
+    echo "build-host.sh: installing the PowerShell $PWSH_VERSION tool package into $CACHE/pwsh-$PWSH_VERSION for its Windows Modules/ folder"
+    dotnet tool install PowerShell --version "$PWSH_VERSION" --tool-path "$CACHE/pwsh-$PWSH_VERSION" >/dev/null \
+        || fail "could not install the PowerShell $PWSH_VERSION tool package from NuGet"
+    for candidate in "$CACHE"/pwsh-$PWSH_VERSION/.store/powershell/$PWSH_VERSION/powershell/$PWSH_VERSION/tools/net*/any/win/Modules; do
+        [[ -d $candidate ]] && modules=$candidate
+    done
+fi
 [[ -n $modules ]] || fail "the Windows Modules/ folder of the PowerShell $PWSH_VERSION tool package is not in $CACHE/pwsh-$PWSH_VERSION (.ci/run installs it: dotnet tool install PowerShell --version $PWSH_VERSION --tool-path $CACHE/pwsh-$PWSH_VERSION)"
 
 work=$CACHE/windows-host/build

@@ -1,5 +1,6 @@
 <#
-    Tab completion for -ResourceGroupName and -Name: the hosts of the subscription(s) named on
+    Tab completion for -Environment (built-in names and Get-AzEnvironment's), and for
+    -ResourceGroupName and -Name: the hosts of the subscription(s) named on
     the command line (or the default subscription), listed through bastion_list_hosts with
     the same credential order as the cmdlets and a 10-second deadline. It costs one ARM list
     call per Tab press (no cache: cmdlets stay stateless for Azure Automation), so it is only
@@ -13,12 +14,12 @@ function Get-BastionCompletion {
         $arm = $null
         if ($FakeBoundParameters.Contains('ArmEndpoint')) { $arm = [uri][string]$FakeBoundParameters['ArmEndpoint'] }
         $environment = if ($FakeBoundParameters.Contains('Environment')) { [string]$FakeBoundParameters['Environment'] } else { $null }
-        $endpoint = Resolve-BastionArmEndpoint -ArmEndpoint $arm -Environment $environment
         $token = if ($FakeBoundParameters.Contains('AccessToken')) { $FakeBoundParameters['AccessToken'] } else { $null }
-        $auth = Resolve-BastionCredential -AccessToken $token -ArmEndpoint $endpoint
+        $cloud = Resolve-BastionCloud -ArmEndpoint $arm -Environment $environment -AccessToken $token
+        $auth = Resolve-BastionCredential -AccessToken $token -ArmEndpoint $cloud.Url
         $subs = if ($FakeBoundParameters.Contains('SubscriptionId')) { @($FakeBoundParameters['SubscriptionId']) } else { $null }
         $subs = Resolve-BastionSubscriptionId -SubscriptionId $subs -ContextSubscriptionId $auth.SubscriptionId
-        $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $arm -Environment $environment -TimeoutSec 10
+        $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec 10
         $scope = @{ subscriptionIds = @($subs) }
         if ($ParameterName -eq 'Name' -and $FakeBoundParameters.Contains('ResourceGroupName')) { $scope['resourceGroupName'] = [string]$FakeBoundParameters['ResourceGroupName'] }
         $request['scope'] = $scope
@@ -43,5 +44,21 @@ function Register-BastionArgumentCompleter {
     }
     foreach ($parameter in 'ResourceGroupName', 'Name') {
         Register-ArgumentCompleter -CommandName 'Get-BastionSession', 'Disconnect-BastionSession' -ParameterName $parameter -ScriptBlock $completer
+    }
+    # -Environment: the built-in names and, with Az.Accounts loaded, Get-AzEnvironment's (no ARM call).
+    $environmentCompleter = {
+        param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+        Get-BastionEnvironmentCompletion -WordToComplete $wordToComplete
+    }
+    Register-ArgumentCompleter -CommandName 'Get-BastionSession', 'Disconnect-BastionSession' -ParameterName 'Environment' -ScriptBlock $environmentCompleter
+}
+
+function Get-BastionEnvironmentCompletion {
+    <# CompletionResults for -Environment. #>
+    param([string] $WordToComplete)
+    $names = @($script:BastionArmEndpoints.Keys) + @(Get-BastionAzEnvironment | ForEach-Object { $p = $_.PSObject.Properties['Name']; if ($null -ne $p) { [string]$p.Value } })
+    $pattern = New-Object System.Management.Automation.WildcardPattern (($WordToComplete.Trim("'", '"')) + '*'), ([System.Management.Automation.WildcardOptions]::IgnoreCase)
+    $names | Where-Object { $_ } | Sort-Object -Unique | Where-Object { $pattern.IsMatch($_) } | ForEach-Object {
+        New-Object System.Management.Automation.CompletionResult $_, $_, 'ParameterValue', $_
     }
 }

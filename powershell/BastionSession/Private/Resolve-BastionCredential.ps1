@@ -8,19 +8,7 @@
          Azure CLI; narrowed by AZURE_TOKEN_CREDENTIALS.
 #>
 
-$script:BastionArmEndpoints = @{
-    AzureCloud        = 'https://management.azure.com'
-    AzureUSGovernment = 'https://management.usgovcloudapi.net'
-    AzureChinaCloud   = 'https://management.chinacloudapi.cn'
-}
-
-function Resolve-BastionArmEndpoint {
-    <# -ArmEndpoint beats -Environment; the default is AzureCloud. Returns the base URL without a trailing slash. #>
-    param([uri] $ArmEndpoint, [string] $Environment)
-    if ($null -ne $ArmEndpoint) { return $ArmEndpoint.OriginalString.TrimEnd('/') }
-    if ([string]::IsNullOrEmpty($Environment)) { $Environment = 'AzureCloud' }
-    $script:BastionArmEndpoints[$Environment]
-}
+# The endpoint itself (and so the token audience) is chosen in Resolve-BastionCloud.ps1.
 
 function ConvertFrom-BastionSecureString {
     <# SecureString -> string through a BSTR that is zeroed and freed at once. #>
@@ -46,7 +34,9 @@ function Get-BastionAzContext {
 function Resolve-BastionCredential {
     <#
     .SYNOPSIS
-        Returns @{ Credential = <request credential object>; Source = <text>; Secret = <token or $null>; SubscriptionId = <from Az context or $null> }.
+        Returns @{ Credential = <request credential object>; Kind = AccessToken | AzContext | CredentialChain;
+        Source = <text>; Secret = <token or $null>; SubscriptionId = <from Az context or $null> }.
+        Kind is what sessions record about how they were listed (never the token).
     #>
     param(
         [AllowNull()] $AccessToken,
@@ -57,7 +47,7 @@ function Resolve-BastionCredential {
         if ([string]::IsNullOrWhiteSpace($token)) {
             throw (New-BastionErrorRecord -Message 'The -AccessToken value is empty.' -ErrorId 'BastionAccessTokenEmpty' -Category InvalidArgument -TargetObject 'AccessToken')
         }
-        return @{ Credential = @{ type = 'accessToken'; token = $token }; Source = 'the -AccessToken parameter'; Secret = $token; SubscriptionId = $null }
+        return @{ Credential = @{ type = 'accessToken'; token = $token }; Kind = 'AccessToken'; Source = 'the -AccessToken parameter'; Secret = $token; SubscriptionId = $null }
     }
     $context = Get-BastionAzContext
     if ($null -ne $context) {
@@ -71,10 +61,10 @@ function Resolve-BastionCredential {
         $token = if ($raw -is [System.Security.SecureString]) { ConvertFrom-BastionSecureString $raw } else { [string]$raw }
         $subscription = $null
         if ($null -ne $context.Subscription) { $subscription = [string]$context.Subscription.Id }
-        return @{ Credential = @{ type = 'accessToken'; token = $token }; Source = ("the Az.Accounts context of '{0}'" -f $context.Account.Id); Secret = $token; SubscriptionId = $subscription }
+        return @{ Credential = @{ type = 'accessToken'; token = $token }; Kind = 'AzContext'; Source = ("the Az.Accounts context of '{0}'" -f $context.Account.Id); Secret = $token; SubscriptionId = $subscription }
     }
     $narrowing = if ($env:AZURE_TOKEN_CREDENTIALS) { " (narrowed by AZURE_TOKEN_CREDENTIALS={0})" -f $env:AZURE_TOKEN_CREDENTIALS } else { '' }
-    @{ Credential = @{ type = 'default' }; Source = "the native credential chain (environment, workload identity, managed identity, Azure CLI)$narrowing"; Secret = $null; SubscriptionId = $null }
+    @{ Credential = @{ type = 'default' }; Kind = 'CredentialChain'; Source = "the native credential chain (environment, workload identity, managed identity, Azure CLI)$narrowing"; Secret = $null; SubscriptionId = $null }
 }
 
 function Resolve-BastionSubscriptionId {

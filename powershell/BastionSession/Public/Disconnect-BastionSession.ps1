@@ -11,6 +11,9 @@ function Disconnect-BastionSession {
 
         Everything piped in is gathered per Bastion host and sent when the pipeline ends: one
         disconnectActiveSessions request per host (chunked at 1000 ids), not one per session.
+        Each request goes to the Resource Manager endpoint the sessions were listed from (their
+        ArmEndpoint property), so sessions from Azure Government or Azure Stack Hub are
+        disconnected there; hosts are grouped by endpoint as well as by host.
         Confirmation is asked once per host, naming the host and the number of sessions
         (ConfirmImpact is High, so PowerShell asks by default); -Force or -Confirm:$false skips
         the prompt, -WhatIf sends nothing.
@@ -50,12 +53,23 @@ function Disconnect-BastionSession {
 
     .PARAMETER AccessToken
         A bearer token for Azure Resource Manager, as a SecureString or a string. Never written to any stream.
+        Sessions that Get-BastionSession listed with -AccessToken need it here too: without it the
+        command stops before sending anything and says so (the sessions record how they were
+        listed, in CredentialSource, never the token).
 
     .PARAMETER ArmEndpoint
         The Azure Resource Manager endpoint. Beats -Environment. Plain HTTP only for loopback addresses.
+        Bound by property name from the pipeline: BastionSession.Session objects carry the endpoint
+        they were listed from, and hosts are grouped by endpoint as well as by host, so the
+        disconnect goes to the same cloud. Given on the command line, it wins over the piped
+        objects' endpoint, with a warning when the two differ.
 
     .PARAMETER Environment
-        AzureCloud (default), AzureUSGovernment or AzureChinaCloud.
+        AzureCloud, AzureUSGovernment or AzureChinaCloud; with Az.Accounts loaded, also any
+        environment Get-AzEnvironment knows. Given on the command line, it wins over the piped
+        objects' endpoint, with a warning when the two differ. With neither this nor -ArmEndpoint
+        nor a piped endpoint, the cloud is the Az.Accounts context's when that context is the
+        credential, else AzureCloud.
 
     .PARAMETER TimeoutSec
         Overall deadline for the whole call, in seconds (1-86400; default 300).
@@ -84,6 +98,14 @@ function Disconnect-BastionSession {
         Disconnects one session by id, after asking for confirmation.
 
     .EXAMPLE
+        $token = (Get-AzAccessToken -ResourceUrl https://management.usgovcloudapi.net).Token
+        Get-BastionSession -Environment AzureUSGovernment -AccessToken $token -OlderThan 08:00:00 |
+            Disconnect-BastionSession -AccessToken $token -Force
+
+        Lists and disconnects in Azure Government: the sessions carry their endpoint, so the
+        disconnect needs no -Environment; it does need the token again (the sessions never hold it).
+
+    .EXAMPLE
         Disconnect-BastionSession -BastionResourceId $bastion.Id -All -Confirm:$false
 
         Disconnects every current session of the host, without a prompt.
@@ -105,7 +127,8 @@ function Disconnect-BastionSession {
         Ends sessions open longer than twelve hours on every host and reports a count per state.
 
     .INPUTS
-        BastionSession.Session, or any object with SessionId and BastionResourceId properties.
+        BastionSession.Session, or any object with SessionId and BastionResourceId properties (and
+        optionally ArmEndpoint).
 
     .OUTPUTS
         BastionSession.DisconnectResult
@@ -156,10 +179,14 @@ function Disconnect-BastionSession {
         [ValidateScript({ if (-not ($_ -is [System.Security.SecureString] -or $_ -is [string])) { throw 'AccessToken must be a SecureString or a string.' }; $true })]
         [object] $AccessToken,
 
+        # Bound by property name from BastionSession.Session, so a piped disconnect goes to the
+        # cloud the sessions were listed from; given on the command line it wins (with a warning).
+        [Parameter(ValueFromPipelineByPropertyName = $true)]
         [ValidateScript({ if (-not $_.IsAbsoluteUri -or ($_.Scheme -ne 'https' -and $_.Scheme -ne 'http')) { throw 'ArmEndpoint must be an absolute http(s) URI.' }; $true })]
         [uri] $ArmEndpoint,
 
-        [ValidateSet('AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud')]
+        [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionEnvironmentName $_ })]
         [string] $Environment,
 
         [ValidateRange(1, 86400)]
@@ -169,11 +196,43 @@ function Disconnect-BastionSession {
     begin {
         if ($PSBoundParameters.ContainsKey('Debug') -and $DebugPreference -eq 'Inquire') { $DebugPreference = 'Continue' }
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
-        # host key -> @{ Ref; Ids (ordered, unique); All }
+        # -ArmEndpoint/-Environment on the command line (bound before the pipeline starts) win
+        # over the endpoint the piped sessions carry.
+        $explicitCloud = $null
+        if ($PSBoundParameters.ContainsKey('ArmEndpoint') -or $PSBoundParameters.ContainsKey('Environment')) {
+            try {
+                $explicitCloud = Resolve-BastionCloud -ArmEndpoint $ArmEndpoint -Environment $Environment
+            } catch {
+                $PSCmdlet.ThrowTerminatingError($_)
+            }
+        }
+        $hasAccessToken = $PSBoundParameters.ContainsKey('AccessToken')
+        $warnedEndpoints = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
+        # endpoint + host key -> @{ Endpoint ('' = the default cloud); Ref; Ids (ordered, unique); All }
         $targets = New-Object 'System.Collections.Specialized.OrderedDictionary' ([System.StringComparer]::OrdinalIgnoreCase)
     }
 
     process {
+        # Where and how the piped object was listed (its ArmEndpoint and CredentialSource; never a token).
+        # Read only when it can matter (no -AccessToken, or an explicit cloud to compare with),
+        # so the usual `... | Disconnect-BastionSession -AccessToken $t` pays nothing per object.
+        $pipedEndpoint = $null; $pipedCredentialSource = $null
+        if ($PSCmdlet.MyInvocation.ExpectingInput -and $null -ne $_ -and (-not $hasAccessToken -or $null -ne $explicitCloud)) {
+            $item = $_
+            if ($item -is [BastionSession.Session]) {
+                $pipedEndpoint = $item.ArmEndpoint; $pipedCredentialSource = $item.CredentialSource
+            } else {
+                $property = $item.PSObject.Properties['ArmEndpoint']
+                if ($null -ne $property) { $pipedEndpoint = [string]$property.Value }
+                $property = $item.PSObject.Properties['CredentialSource']
+                if ($null -ne $property) { $pipedCredentialSource = [string]$property.Value }
+            }
+            if ([string]::IsNullOrEmpty($pipedEndpoint)) { $pipedEndpoint = $null } else { $pipedEndpoint = $pipedEndpoint.TrimEnd('/') }
+        }
+        if ($pipedCredentialSource -eq 'AccessToken' -and -not $hasAccessToken) {
+            $message = 'These sessions were listed with -AccessToken, and Disconnect-BastionSession was given none: pass -AccessToken to Disconnect-BastionSession as well (... | Disconnect-BastionSession -AccessToken $token). Nothing was sent.'
+            $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message $message -ErrorId 'BastionAccessTokenRequired' -Category AuthenticationError -TargetObject 'AccessToken'))
+        }
         $hasIds = $null -ne $SessionId -and @($SessionId).Count -gt 0
         if (-not $hasIds -and -not $All) {
             $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message 'No -SessionId given: pass the session ids to disconnect (or pipe Get-BastionSession), or -All to disconnect every session of the host.' -ErrorId 'BastionSessionIdRequired' -Category InvalidArgument -TargetObject 'SessionId'))
@@ -181,15 +240,27 @@ function Disconnect-BastionSession {
         if ($hasIds -and $All) {
             $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message '-All disconnects every session of the host; do not combine it with -SessionId.' -ErrorId 'BastionAllWithSessionId' -Category InvalidArgument -TargetObject 'All'))
         }
-        if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
-            $key = $BastionResourceId.TrimEnd('/')
+        if ($null -ne $explicitCloud) {
+            $endpointKey = $explicitCloud.Url
+            if ($null -ne $pipedEndpoint -and -not [string]::Equals($pipedEndpoint, $explicitCloud.Url, [System.StringComparison]::OrdinalIgnoreCase) -and $warnedEndpoints.Add($pipedEndpoint)) {
+                $PSCmdlet.WriteWarning(("Sessions piped in were listed from {0}, but -ArmEndpoint/-Environment says {1}: disconnecting them at {1}." -f $pipedEndpoint, $explicitCloud.Url))
+            }
+        } elseif ($null -ne $ArmEndpoint) {
+            # Bound from the pipeline by property name (BastionSession.Session.ArmEndpoint).
+            $endpointKey = $ArmEndpoint.OriginalString.TrimEnd('/')
         } else {
-            $key = 'byname|{0}|{1}|{2}' -f $SubscriptionId, $ResourceGroupName, $Name
+            $endpointKey = ''
         }
+        if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
+            $hostKey = $BastionResourceId.TrimEnd('/')
+        } else {
+            $hostKey = 'byname|{0}|{1}|{2}' -f $SubscriptionId, $ResourceGroupName, $Name
+        }
+        $key = $endpointKey + '|' + $hostKey
         $entry = $targets[$key]
         if ($null -eq $entry) {
             if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
-                $parsed = ConvertFrom-BastionResourceId $key
+                $parsed = ConvertFrom-BastionResourceId $hostKey
                 if ($null -eq $parsed) {
                     $message = "Cannot validate argument on parameter 'BastionResourceId'. {0} is not a Bastion host resource id: expected /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>, with a valid group and host name." -f (Format-BastionArgumentValue $BastionResourceId)
                     $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message $message -ErrorId 'ParameterArgumentValidationError' -Category InvalidData -TargetObject 'BastionResourceId'))
@@ -198,7 +269,7 @@ function Disconnect-BastionSession {
             } else {
                 $ref = @{ ResourceId = $null; SubscriptionId = $SubscriptionId; ResourceGroupName = $ResourceGroupName; Name = $Name }
             }
-            $entry = @{ Ref = $ref; Ids = New-Object 'System.Collections.Generic.List[string]'; Seen = New-Object 'System.Collections.Generic.HashSet[string]'; All = $false }
+            $entry = @{ Endpoint = $endpointKey; Ref = $ref; Ids = New-Object 'System.Collections.Generic.List[string]'; Seen = New-Object 'System.Collections.Generic.HashSet[string]'; All = $false }
             $targets[$key] = $entry
         }
         if ($All) { $entry.All = $true }
@@ -209,99 +280,127 @@ function Disconnect-BastionSession {
 
     end {
         if ($targets.Count -eq 0) { return }
-        $endpoint = Resolve-BastionArmEndpoint -ArmEndpoint $ArmEndpoint -Environment $Environment
+        # One group per Resource Manager endpoint: each has its own credential (the token audience
+        # follows the endpoint) and its own native calls.
+        $groups = New-Object 'System.Collections.Specialized.OrderedDictionary' ([System.StringComparer]::OrdinalIgnoreCase)
         try {
-            $auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $endpoint
-            $defaultSubscription = $null
+            $defaultCloud = $null
             foreach ($entry in $targets.Values) {
-                if ($null -eq $entry.Ref.ResourceId) {
-                    if (-not $entry.Ref.SubscriptionId) {
-                        if ($null -eq $defaultSubscription) { $defaultSubscription = @(Resolve-BastionSubscriptionId -ContextSubscriptionId $auth.SubscriptionId)[0] }
-                        $entry.Ref.SubscriptionId = $defaultSubscription
+                if ($null -ne $explicitCloud) {
+                    $cloud = $explicitCloud
+                } elseif ($entry.Endpoint) {
+                    $cloud = @{ Url = $entry.Endpoint; ArmEndpoint = [uri]$entry.Endpoint; Environment = $null; Source = 'the sessions piped in (their ArmEndpoint)' }
+                } else {
+                    if ($null -eq $defaultCloud) { $defaultCloud = Resolve-BastionCloud -AccessToken $AccessToken }
+                    $cloud = $defaultCloud
+                }
+                $group = $groups[$cloud.Url]
+                if ($null -eq $group) {
+                    $group = @{ Cloud = $cloud; Entries = New-Object 'System.Collections.Generic.List[object]'; Auth = $null }
+                    $groups[$cloud.Url] = $group
+                }
+                $group.Entries.Add($entry)
+            }
+            $defaultSubscription = $null
+            foreach ($group in $groups.Values) {
+                $group.Auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $group.Cloud.Url
+                foreach ($entry in $group.Entries) {
+                    if ($null -eq $entry.Ref.ResourceId) {
+                        if (-not $entry.Ref.SubscriptionId) {
+                            if ($null -eq $defaultSubscription) { $defaultSubscription = @(Resolve-BastionSubscriptionId -ContextSubscriptionId $group.Auth.SubscriptionId)[0] }
+                            $entry.Ref.SubscriptionId = $defaultSubscription
+                        }
+                        $entry.Ref.ResourceId = Get-BastionResourceId -SubscriptionId $entry.Ref.SubscriptionId -ResourceGroupName $entry.Ref.ResourceGroupName -Name $entry.Ref.Name
                     }
-                    $entry.Ref.ResourceId = Get-BastionResourceId -SubscriptionId $entry.Ref.SubscriptionId -ResourceGroupName $entry.Ref.ResourceGroupName -Name $entry.Ref.Name
                 }
             }
         } catch {
             $PSCmdlet.ThrowTerminatingError($_)
         }
-        $secrets = @($auth.Secret)
 
-        # -All: list the current sessions of those hosts first (one call for all of them).
-        $allEntries = @($targets.Values | Where-Object { $_.All })
-        if ($allEntries.Count -gt 0) {
-            $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $ArmEndpoint -Environment $Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
-            $request['hosts'] = @(foreach ($entry in $allEntries) { @{ resourceId = $entry.Ref.ResourceId } })
-            $byId = @{}
-            foreach ($entry in $allEntries) { $byId[$entry.Ref.ResourceId.ToLowerInvariant()] = $entry }
-            Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1}, with credentials from {2}" -f $allEntries.Count, $endpoint, $auth.Source)
-            $completion = Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Disconnect-BastionSession: listing sessions' -Secret $secrets |
-                Where-Object { $_ -isnot [BastionSession.HostSessionResult] } | Select-Object -Last 1
-            if ($null -ne $completion.Error) {
-                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context 'Disconnect-BastionSession -All: listing sessions' -Secret $secrets))
-                foreach ($entry in $allEntries) { $entry.Failed = $true }
-            }
-            foreach ($hostResult in $completion.HostResults) {
-                $entry = $null
-                if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { $entry = $byId[$hostResult.Host.Id.ToLowerInvariant()] }
-                if ($null -eq $entry -and $allEntries.Count -eq 1) { $entry = $allEntries[0] }
-                if ($null -eq $entry) { continue }
-                if (-not $hostResult.Ok) {
-                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context ("Bastion host '{0}'" -f $entry.Ref.Name) -Secret $secrets))
-                    $entry.Failed = $true
-                    continue
+        foreach ($group in $groups.Values) {
+            $auth = $group.Auth
+            $endpoint = $group.Cloud.Url
+            $secrets = @($auth.Secret)
+            $where = if ($groups.Count -gt 1) { ' at {0}' -f $endpoint } else { '' }
+
+            # -All: list the current sessions of those hosts first (one call for all of them).
+            $allEntries = @($group.Entries | Where-Object { $_.All })
+            if ($allEntries.Count -gt 0) {
+                $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+                $request['hosts'] = @(foreach ($entry in $allEntries) { @{ resourceId = $entry.Ref.ResourceId } })
+                $byId = @{}
+                foreach ($entry in $allEntries) { $byId[$entry.Ref.ResourceId.ToLowerInvariant()] = $entry }
+                Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1} (from {2}), with credentials from {3}" -f $allEntries.Count, $endpoint, $group.Cloud.Source, $auth.Source)
+                $completion = Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Disconnect-BastionSession: listing sessions' -Secret $secrets |
+                    Where-Object { $_ -isnot [BastionSession.HostSessionResult] } | Select-Object -Last 1
+                if ($null -ne $completion.Error) {
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context 'Disconnect-BastionSession -All: listing sessions' -Secret $secrets))
+                    foreach ($entry in $allEntries) { $entry.Failed = $true }
                 }
-                foreach ($s in $hostResult.Sessions) {
-                    # A listed session without an id cannot be disconnected by id: skip it
-                    # (and say so) rather than fail the request of every host.
-                    if ([string]::IsNullOrWhiteSpace($s.SessionId)) {
-                        Write-Warning ("Bastion host '{0}' listed a session without a sessionId (user '{1}', target '{2}'); it cannot be disconnected by id and is skipped." -f $entry.Ref.Name, $s.UserName, $s.TargetHostName)
+                foreach ($hostResult in $completion.HostResults) {
+                    $entry = $null
+                    if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { $entry = $byId[$hostResult.Host.Id.ToLowerInvariant()] }
+                    if ($null -eq $entry -and $allEntries.Count -eq 1) { $entry = $allEntries[0] }
+                    if ($null -eq $entry) { continue }
+                    if (-not $hostResult.Ok) {
+                        $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context ("Bastion host '{0}'" -f $entry.Ref.Name) -Secret $secrets))
+                        $entry.Failed = $true
                         continue
                     }
-                    if ($entry.Seen.Add($s.SessionId)) { $entry.Ids.Add($s.SessionId) }
+                    foreach ($s in $hostResult.Sessions) {
+                        # A listed session without an id cannot be disconnected by id: skip it
+                        # (and say so) rather than fail the request of every host.
+                        if ([string]::IsNullOrWhiteSpace($s.SessionId)) {
+                            Write-Warning ("Bastion host '{0}' listed a session without a sessionId (user '{1}', target '{2}'); it cannot be disconnected by id and is skipped." -f $entry.Ref.Name, $s.UserName, $s.TargetHostName)
+                            continue
+                        }
+                        if ($entry.Seen.Add($s.SessionId)) { $entry.Ids.Add($s.SessionId) }
+                    }
                 }
             }
-        }
 
-        # One confirmation per host, then one native call for every approved host.
-        $approved = New-Object 'System.Collections.Generic.List[object]'
-        foreach ($entry in $targets.Values) {
-            if ($entry.ContainsKey('Failed') -and $entry.Failed) { continue }
-            $hostLabel = "Bastion host '{0}' in resource group '{1}' (subscription {2})" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId
-            if ($entry.Ids.Count -eq 0) {
-                Write-Verbose ("{0} has no sessions to disconnect" -f $hostLabel)
-                continue
+            # One confirmation per host, then one native call for every approved host of this endpoint.
+            $approved = New-Object 'System.Collections.Generic.List[object]'
+            foreach ($entry in $group.Entries) {
+                if ($entry.ContainsKey('Failed') -and $entry.Failed) { continue }
+                $hostLabel = "Bastion host '{0}' in resource group '{1}' (subscription {2}){3}" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId, $where
+                if ($entry.Ids.Count -eq 0) {
+                    Write-Verbose ("{0} has no sessions to disconnect" -f $hostLabel)
+                    continue
+                }
+                $what = if ($entry.All) { 'all {0} current session(s)' -f $entry.Ids.Count } else { '{0} session(s)' -f $entry.Ids.Count }
+                if ($PSCmdlet.ShouldProcess($hostLabel, ('Disconnect {0}' -f $what))) {
+                    $approved.Add($entry)
+                }
             }
-            $what = if ($entry.All) { 'all {0} current session(s)' -f $entry.Ids.Count } else { '{0} session(s)' -f $entry.Ids.Count }
-            if ($PSCmdlet.ShouldProcess($hostLabel, ('Disconnect {0}' -f $what))) {
-                $approved.Add($entry)
-            }
-        }
-        if ($approved.Count -eq 0) { return }
+            if ($approved.Count -eq 0) { continue }
 
-        $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $ArmEndpoint -Environment $Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
-        $request['targets'] = @(foreach ($entry in $approved) { @{ hostResourceId = $entry.Ref.ResourceId; sessionIds = $entry.Ids.ToArray() } })
-        $sessionCount = 0; foreach ($entry in $approved) { $sessionCount += $entry.Ids.Count }
-        Write-Verbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2}, with credentials from {3}" -f $sessionCount, $approved.Count, $endpoint, $auth.Source)
-        $completion = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
-            Select-Object -Last 1
-        $interruptedKind = if ($null -ne $completion.Error) { $completion.Error.Kind } else { $null }
-        foreach ($hostResult in $completion.DisconnectResults) {
-            if ($hostResult.Ok) {
-                $hostResult.Results
-                continue
+            $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+            $request['targets'] = @(foreach ($entry in $approved) { @{ hostResourceId = $entry.Ref.ResourceId; sessionIds = $entry.Ids.ToArray() } })
+            $sessionCount = 0; foreach ($entry in $approved) { $sessionCount += $entry.Ids.Count }
+            Write-Verbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2} (from {3}), with credentials from {4}" -f $sessionCount, $approved.Count, $endpoint, $group.Cloud.Source, $auth.Source)
+            $completion = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
+                Select-Object -Last 1
+            $interruptedKind = if ($null -ne $completion.Error) { $completion.Error.Kind } else { $null }
+            foreach ($hostResult in $completion.DisconnectResults) {
+                $hostResult.SetOrigin($endpoint)
+                if ($hostResult.Ok) {
+                    $hostResult.Results
+                    continue
+                }
+                # A host cut short, or failing after some of its chunks were applied, still
+                # accounts for every id (Disconnected ..., Failed, Unknown, NotAttempted).
+                $cutShort = $null -ne $interruptedKind -and $null -ne $hostResult.Error -and $hostResult.Error.Kind -eq $interruptedKind
+                $applied = @($hostResult.Results | Where-Object { $_.State -ne 'Failed' -and $_.State -ne 'NotAttempted' }).Count -gt 0
+                if ($cutShort -or $applied) { $hostResult.Results }
+                if (-not $cutShort) {
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context ("Bastion host '{0}'" -f $hostResult.HostName) -Secret $secrets))
+                }
             }
-            # A host cut short, or failing after some of its chunks were applied, still
-            # accounts for every id (Disconnected ..., Failed, Unknown, NotAttempted).
-            $cutShort = $null -ne $interruptedKind -and $null -ne $hostResult.Error -and $hostResult.Error.Kind -eq $interruptedKind
-            $applied = @($hostResult.Results | Where-Object { $_.State -ne 'Failed' -and $_.State -ne 'NotAttempted' }).Count -gt 0
-            if ($cutShort -or $applied) { $hostResult.Results }
-            if (-not $cutShort) {
-                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context ("Bastion host '{0}'" -f $hostResult.HostName) -Secret $secrets))
+            if ($null -ne $completion.Error) {
+                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context ('Disconnect-BastionSession{0}' -f $where) -Secret $secrets))
             }
-        }
-        if ($null -ne $completion.Error) {
-            $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context 'Disconnect-BastionSession' -Secret $secrets))
         }
     }
 }

@@ -74,7 +74,11 @@ function Get-BastionSession {
         -Environment. Plain HTTP is accepted only for loopback addresses (the emulator).
 
     .PARAMETER Environment
-        AzureCloud (default), AzureUSGovernment or AzureChinaCloud.
+        AzureCloud, AzureUSGovernment or AzureChinaCloud; with Az.Accounts loaded, also any
+        environment Get-AzEnvironment knows (Azure Stack Hub, one added by Add-AzEnvironment).
+        Without -ArmEndpoint and -Environment the cloud is the Az.Accounts context's (its
+        ResourceManagerUrl) when that context is the credential, else AzureCloud. Each session
+        records its endpoint (ArmEndpoint), so a piped Disconnect-BastionSession goes to the same cloud.
 
     .PARAMETER TimeoutSec
         Overall deadline for the whole call, in seconds (1-86400; default 300).
@@ -188,7 +192,8 @@ function Get-BastionSession {
         [ValidateScript({ if (-not $_.IsAbsoluteUri -or ($_.Scheme -ne 'https' -and $_.Scheme -ne 'http')) { throw 'ArmEndpoint must be an absolute http(s) URI.' }; $true })]
         [uri] $ArmEndpoint,
 
-        [ValidateSet('AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud')]
+        [ValidateNotNullOrEmpty()]
+        [ValidateScript({ Assert-BastionEnvironmentName $_ })]
         [string] $Environment,
 
         [ValidateRange(1, 86400)]
@@ -223,8 +228,10 @@ function Get-BastionSession {
     }
 
     end {
-        $endpoint = Resolve-BastionArmEndpoint -ArmEndpoint $ArmEndpoint -Environment $Environment
         try {
+            $cloud = Resolve-BastionCloud -ArmEndpoint $ArmEndpoint -Environment $Environment -AccessToken $AccessToken
+            $endpoint = $cloud.Url
+            Write-Verbose ("Get-BastionSession: Resource Manager endpoint {0}, from {1}" -f $endpoint, $cloud.Source)
             $auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $endpoint
             $subscriptions = @()
             if ($pendingNames.Count -gt 0 -or $groupScopes.Count -gt 0 -or $subscriptionScope) {
@@ -251,7 +258,7 @@ function Get-BastionSession {
             $groups = @(if ($subscriptionScope) { $null } else { $groupScopes.ToArray() })
             foreach ($sub in $subscriptions) {
                 foreach ($group in $groups) {
-                    $listRequest = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $ArmEndpoint -Environment $Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+                    $listRequest = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
                     $scope = @{ subscriptionIds = @($sub) }
                     if ($group) { $scope['resourceGroupName'] = $group }
                     $listRequest['scope'] = $scope
@@ -294,7 +301,7 @@ function Get-BastionSession {
         $filtering = ($null -ne $userPatterns) -or ($null -ne $targetPatterns) -or $filterProtocol -or $filterAge
 
         foreach ($call in $calls) {
-            $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $ArmEndpoint -Environment $Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+            $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
             $request[$call.Key] = $call.Value
             $request['streamResults'] = $true
             Write-Verbose ("Get-BastionSession: calling bastion_get_sessions (getActiveSessions) for {0} at {1}, with credentials from {2}" -f $call.Text, $endpoint, $auth.Source)
@@ -303,6 +310,7 @@ function Get-BastionSession {
             Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Get-BastionSession: listing Bastion sessions' -Secret $secrets | ForEach-Object {
                 if ($_ -isnot [BastionSession.HostSessionResult]) { $completion = $_; return }
                 $hostResult = $_
+                $hostResult.SetOrigin($endpoint, $auth.Kind)
                 if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { [void]$reported.Add($hostResult.Host.Id) }
                 if (-not $hostResult.Ok) {
                     $hostLabel = if ($null -ne $hostResult.Host) { "Bastion host '{0}' ({1})" -f $hostResult.Host.Name, $hostResult.Host.ResourceGroupName } else { 'Bastion host' }
