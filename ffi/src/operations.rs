@@ -245,9 +245,7 @@ impl ProgressSink for QueueSink {
     fn emit(&self, event: ProgressEvent) {
         let priority = match &event {
             ProgressEvent::Request { .. } => Priority::Low,
-            ProgressEvent::HostsDiscovered { .. } | ProgressEvent::HostResult { .. } => {
-                Priority::Keep
-            }
+            ProgressEvent::HostsDiscovered { .. } => Priority::Keep,
             _ => Priority::Normal,
         };
         self.0.push(priority, &event);
