@@ -80,7 +80,7 @@ try {
             } while ($done -and $events.Length -gt 0)
             if ($done) { break }
         }
-        $null = $op.GetData()
+        $null = $op.GetStats()
         $wallMs = $wall.Elapsed.TotalMilliseconds
         # Replay the same event texts through the shim alone: the best of several runs is the
         # cost of JSON -> objects without the emulator and the library competing for the CPU.

@@ -13,6 +13,9 @@
          Private/, en-US/ (if any), bin/BastionSession.Native.dll and
          bin/<rid>/<native library> for the running platform, or for each platform of
          -NativeLibrary (build.ps1 Build passes what powershell/build-native.ps1 built).
+    The version has one source, [workspace.package] version in Cargo.toml: the native
+    library compiles it in, the shim's csproj reads it, and this script stamps it into the
+    built manifest's ModuleVersion (the source manifest holds the placeholder 0.0.0).
     Tests import the built module from there, never the source folder.
 
 .PARAMETER Configuration
@@ -78,6 +81,16 @@ function Assert-LayoutNotLoaded {
 }
 Assert-LayoutNotLoaded (Join-Path $OutputRoot 'BastionSession')
 
+function Get-CargoWorkspaceVersion {
+    <# [workspace.package] version of the repository's Cargo.toml: the one version of the library, the shim and the module. #>
+    param([string] $CargoToml)
+    $text = [IO.File]::ReadAllText($CargoToml)
+    $match = [regex]::Match($text, '\[workspace\.package\][^\[]*?\bversion\s*=\s*"(?<v>[0-9][^"]*)"')
+    if (-not $match.Success) { throw "No [workspace.package] version in $CargoToml" }
+    $match.Groups['v'].Value
+}
+$version = Get-CargoWorkspaceVersion (Join-Path $repoRoot 'Cargo.toml')
+
 # 1. native library
 $profileDir = if ($Configuration -eq 'Release') { 'release' } else { 'debug' }
 if ($NativeLibrary.Count -gt 0) { $SkipCargo = $true }
@@ -123,7 +136,11 @@ if (Get-Command dotnet -CommandType Application -ErrorAction SilentlyContinue) {
     New-Item -ItemType Directory -Force -Path $shimDir | Out-Null
     $shimDll = Join-Path $shimDir 'BastionSession.Native.dll'
     if (Test-Path $shimDll) { Remove-Item -Force $shimDll }
-    $sources = Get-ChildItem -Path (Join-Path $PSScriptRoot 'shim') -Filter '*.cs' | ForEach-Object { $_.FullName }
+    $sources = @(Get-ChildItem -Path (Join-Path $PSScriptRoot 'shim') -Filter '*.cs' | ForEach-Object { $_.FullName })
+    # What the csproj does through MSBuild: the assembly carries Cargo.toml's version.
+    $versionSource = Join-Path $shimDir 'AssemblyVersion.cs'
+    Set-Content -LiteralPath $versionSource -Encoding UTF8 -Value ('[assembly: System.Reflection.AssemblyVersion("{0}")]' -f $version)
+    $sources += $versionSource
     Add-Type -Path $sources -OutputAssembly $shimDll -OutputType Library -CompilerOptions '/unsafe'
 }
 if (-not (Test-Path $shimDll)) { throw "shim not found at $shimDll" }
@@ -137,6 +154,11 @@ foreach ($item in 'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.
     $path = Join-Path $source $item
     if (Test-Path $path) { Copy-Item -Recurse -Path $path -Destination $dest }
 }
+$manifestPath = Join-Path $dest 'BastionSession.psd1'
+$manifestText = [IO.File]::ReadAllText($manifestPath)
+$stamped = [regex]::Replace($manifestText, "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$version'")
+if ($stamped -eq $manifestText -and $manifestText -notmatch "ModuleVersion\s*=\s*'$([regex]::Escape($version))'") { throw "Could not stamp ModuleVersion into $manifestPath" }
+[IO.File]::WriteAllText($manifestPath, $stamped, (New-Object System.Text.UTF8Encoding $false))
 Copy-Item $shimDll (Join-Path $dest 'bin')
 $shimXml = [IO.Path]::ChangeExtension($shimDll, '.xml')
 if (Test-Path $shimXml) { Copy-Item $shimXml (Join-Path $dest 'bin') }
@@ -145,4 +167,4 @@ foreach ($key in $libraries.Keys | Sort-Object) {
     New-Item -ItemType Directory -Force -Path $binDir | Out-Null
     Copy-Item -LiteralPath $libraries[$key].Path -Destination (Join-Path $binDir $libraries[$key].FileName)
 }
-Write-Host "BastionSession module laid out in $dest ($((@($libraries.Keys) | Sort-Object) -join ', '), $Configuration native library)"
+Write-Host "BastionSession $version module laid out in $dest ($((@($libraries.Keys) | Sort-Object) -join ', '), $Configuration native library)"

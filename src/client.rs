@@ -78,8 +78,9 @@ impl BastionClient {
     /// Fails with [`InsecureEndpoint`](crate::ErrorKind::InsecureEndpoint) for plain HTTP
     /// to a non-loopback host, with [`InvalidRequest`](crate::ErrorKind::InvalidRequest)
     /// for bad options (bad CA PEM, bad proxy URL, empty api-version or access token), and
-    /// with [`Auth`](crate::ErrorKind::Auth) for a credential this build cannot use
-    /// (client certificate) or a bad `AZURE_TOKEN_CREDENTIALS`.
+    /// with [`Auth`](crate::ErrorKind::Auth) for a credential that cannot be set up (e.g. a
+    /// client certificate file that is not a PEM with an unencrypted RSA key) or a bad
+    /// `AZURE_TOKEN_CREDENTIALS`.
     pub fn new(options: ClientOptions) -> Result<BastionClient> {
         let endpoint = options.effective_endpoint();
         http::check_endpoint(&endpoint)?;

@@ -48,6 +48,24 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind (the C ABI's table in `ffi/src/envelope.rs` maps each by name; a test
+    /// there checks that the names agree).
+    pub const ALL: [ErrorKind; 13] = [
+        ErrorKind::InvalidRequest,
+        ErrorKind::Auth,
+        ErrorKind::Forbidden,
+        ErrorKind::NotFound,
+        ErrorKind::Conflict,
+        ErrorKind::Throttled,
+        ErrorKind::Server,
+        ErrorKind::Http,
+        ErrorKind::Timeout,
+        ErrorKind::Cancelled,
+        ErrorKind::Transport,
+        ErrorKind::InvalidResponse,
+        ErrorKind::InsecureEndpoint,
+    ];
+
     /// The contract's name of this kind (`"notFound"`, `"insecureEndpoint"`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -225,6 +243,29 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_every_kind_once() {
+        // The match is exhaustive: a new variant fails to compile here until it is in ALL.
+        let index = |k: ErrorKind| match k {
+            ErrorKind::InvalidRequest => 0,
+            ErrorKind::Auth => 1,
+            ErrorKind::Forbidden => 2,
+            ErrorKind::NotFound => 3,
+            ErrorKind::Conflict => 4,
+            ErrorKind::Throttled => 5,
+            ErrorKind::Server => 6,
+            ErrorKind::Http => 7,
+            ErrorKind::Timeout => 8,
+            ErrorKind::Cancelled => 9,
+            ErrorKind::Transport => 10,
+            ErrorKind::InvalidResponse => 11,
+            ErrorKind::InsecureEndpoint => 12,
+        };
+        for (i, k) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(index(*k), i, "{k:?} is out of place in ALL");
+        }
+    }
 
     #[test]
     fn kinds_map_from_status() {

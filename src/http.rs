@@ -7,7 +7,6 @@
 //! connection is attempted.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -497,16 +496,6 @@ pub(crate) fn redact_url(url: &Url) -> String {
         u.query_pairs_mut().clear().extend_pairs(pairs);
     }
     u.to_string()
-}
-
-/// Parses an IP literal host, for tests.
-#[allow(dead_code)]
-pub(crate) fn host_ip(url: &Url) -> Option<IpAddr> {
-    match url.host()? {
-        Host::Ipv4(v) => Some(IpAddr::V4(v)),
-        Host::Ipv6(v) => Some(IpAddr::V6(v)),
-        Host::Domain(_) => None,
-    }
 }
 
 #[cfg(test)]

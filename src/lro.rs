@@ -105,13 +105,14 @@ pub(crate) async fn get_active_sessions(
             }
         }
     };
-    paging::collect_all(
+    // Sessions are read straight from each page's bytes (no `Value` tree in between).
+    paging::collect_all_as(
         arm,
         final_resp,
         op,
         &target,
         ctx,
-        BastionSession::from_arm_json,
+        |item: crate::model::ArmSession| item.0,
     )
     .await
 }

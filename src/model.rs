@@ -78,66 +78,290 @@ impl BastionSession {
     /// leniently; `sessionDurationInMins` may be a number or a numeric string. An object or
     /// array where a scalar is expected, or a non-numeric duration, is an
     /// [`InvalidResponse`](crate::ErrorKind::InvalidResponse) error naming the field.
+    ///
+    /// The same rules as reading ARM's bytes directly ([`ArmSession`]), which is what the
+    /// client does; this form is for a value already parsed.
     pub fn from_arm_json(value: &Value) -> Result<BastionSession> {
-        let obj = value.as_object().ok_or_else(|| {
-            Error::invalid_response(format!(
-                "a session in the answer is not a JSON object but {}",
-                json_type(value)
-            ))
-        })?;
-        let text = |field: &str| -> Result<Option<String>> {
-            match obj.get(field) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(Some(v.to_string())),
-                Some(v) => Err(Error::invalid_response(format!(
-                    "session field '{field}' should be a string but is {}",
-                    json_type(v)
-                ))),
+        ArmSession::deserialize(value)
+            .map_err(|e| Error::invalid_response(format!("a session could not be read: {e}")))?
+            .0
+    }
+}
+
+/// One session read straight from ARM's JSON, with [`BastionSession::from_arm_json`]'s
+/// lenient rules but without building a `serde_json::Value` first. A session that breaks
+/// the rules is still read to its end (so the page stays readable) and carries the
+/// [`InvalidResponse`](crate::ErrorKind::InvalidResponse) error naming the field.
+#[derive(Debug)]
+pub(crate) struct ArmSession(pub(crate) Result<BastionSession>);
+
+/// The fields of a session that ARM sends; anything else is skipped.
+enum SessionField {
+    SessionId,
+    StartTime,
+    TargetSubscriptionId,
+    ResourceType,
+    TargetHostName,
+    TargetResourceGroup,
+    UserName,
+    TargetIpAddress,
+    Protocol,
+    TargetResourceId,
+    SessionDurationInMins,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for SessionField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl serde::de::Visitor<'_> for FieldVisitor {
+            type Value = SessionField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
             }
-        };
-        let (start_time, start_time_raw) = match obj.get("startTime") {
-            None | Some(Value::Null) => (None, None),
-            Some(Value::String(s)) => (parse_lenient(s), Some(s.clone())),
-            Some(other) => (None, Some(other.to_string())),
-        };
-        let duration = match obj.get("sessionDurationInMins") {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => n.as_f64(),
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => Some(
-                s.trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .ok_or_else(|| {
-                        Error::invalid_response(format!(
-                            "session field 'sessionDurationInMins' is not a number: {:?}",
-                            truncate(s, 64)
-                        ))
-                    })?,
-            ),
-            Some(v) => {
-                return Err(Error::invalid_response(format!(
-                    "session field 'sessionDurationInMins' should be a number but is {}",
-                    json_type(v)
-                )));
+            fn visit_str<E: serde::de::Error>(
+                self,
+                v: &str,
+            ) -> std::result::Result<SessionField, E> {
+                Ok(match v {
+                    "sessionId" => SessionField::SessionId,
+                    "startTime" => SessionField::StartTime,
+                    "targetSubscriptionId" => SessionField::TargetSubscriptionId,
+                    "resourceType" => SessionField::ResourceType,
+                    "targetHostName" => SessionField::TargetHostName,
+                    "targetResourceGroup" => SessionField::TargetResourceGroup,
+                    "userName" => SessionField::UserName,
+                    "targetIpAddress" => SessionField::TargetIpAddress,
+                    "protocol" => SessionField::Protocol,
+                    "targetResourceId" => SessionField::TargetResourceId,
+                    "sessionDurationInMins" => SessionField::SessionDurationInMins,
+                    _ => SessionField::Other,
+                })
             }
-        };
-        Ok(BastionSession {
-            session_id: text("sessionId")?,
-            start_time,
-            start_time_raw,
-            target_subscription_id: text("targetSubscriptionId")?,
-            resource_type: text("resourceType")?,
-            target_host_name: text("targetHostName")?,
-            target_resource_group: text("targetResourceGroup")?,
-            user_name: text("userName")?,
-            target_ip_address: text("targetIpAddress")?,
-            protocol: text("protocol")?,
-            target_resource_id: text("targetResourceId")?,
-            session_duration_in_mins: duration,
-        })
+        }
+        d.deserialize_identifier(FieldVisitor)
+    }
+}
+
+/// A field's value as ARM sent it, keeping only what the lenient rules need. Strings are
+/// taken once into their final `String`; arrays and objects become a `Value` (only to be
+/// rendered as text for `startTime`, or named in an error).
+enum LooseValue {
+    Null,
+    Text(String),
+    Number(serde_json::Number),
+    Bool(bool),
+    Nested(Value),
+}
+
+impl LooseValue {
+    fn json_type(&self) -> &'static str {
+        match self {
+            LooseValue::Null => "null",
+            LooseValue::Bool(_) => "a boolean",
+            LooseValue::Number(_) => "a number",
+            LooseValue::Text(_) => "a string",
+            LooseValue::Nested(v) => json_type(v),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LooseValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct LooseVisitor;
+        impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+            type Value = LooseValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> std::result::Result<LooseValue, E> {
+                Ok(LooseValue::Null)
+            }
+            fn visit_none<E>(self) -> std::result::Result<LooseValue, E> {
+                Ok(LooseValue::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> std::result::Result<LooseValue, D::Error> {
+                LooseValue::deserialize(d)
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<LooseValue, E> {
+                Ok(LooseValue::Bool(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<LooseValue, E> {
+                Ok(LooseValue::Number(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<LooseValue, E> {
+                Ok(LooseValue::Number(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<LooseValue, E> {
+                Ok(serde_json::Number::from_f64(v).map_or(LooseValue::Null, LooseValue::Number))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<LooseValue, E> {
+                Ok(LooseValue::Text(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<LooseValue, E> {
+                Ok(LooseValue::Text(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> std::result::Result<LooseValue, A::Error> {
+                Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(LooseValue::Nested)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<LooseValue, A::Error> {
+                Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(LooseValue::Nested)
+            }
+        }
+        d.deserialize_any(LooseVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ArmSession {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct SessionVisitor;
+        impl<'de> serde::de::Visitor<'de> for SessionVisitor {
+            type Value = ArmSession;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a session object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<ArmSession, A::Error> {
+                let mut s = BastionSession::default();
+                let mut problem: Option<Error> = None;
+                while let Some(field) = map.next_key::<SessionField>()? {
+                    let slot = match field {
+                        SessionField::Other => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                        SessionField::StartTime => {
+                            (s.start_time, s.start_time_raw) = match map.next_value()? {
+                                LooseValue::Null => (None, None),
+                                LooseValue::Text(t) => (parse_lenient(&t), Some(t)),
+                                LooseValue::Number(n) => (None, Some(n.to_string())),
+                                LooseValue::Bool(b) => (None, Some(b.to_string())),
+                                LooseValue::Nested(v) => (None, Some(v.to_string())),
+                            };
+                            continue;
+                        }
+                        SessionField::SessionDurationInMins => {
+                            let value: LooseValue = map.next_value()?;
+                            match duration(value) {
+                                Ok(d) => s.session_duration_in_mins = d,
+                                Err(e) => {
+                                    problem.get_or_insert(e);
+                                }
+                            }
+                            continue;
+                        }
+                        SessionField::SessionId => (&mut s.session_id, "sessionId"),
+                        SessionField::TargetSubscriptionId => {
+                            (&mut s.target_subscription_id, "targetSubscriptionId")
+                        }
+                        SessionField::ResourceType => (&mut s.resource_type, "resourceType"),
+                        SessionField::TargetHostName => (&mut s.target_host_name, "targetHostName"),
+                        SessionField::TargetResourceGroup => {
+                            (&mut s.target_resource_group, "targetResourceGroup")
+                        }
+                        SessionField::UserName => (&mut s.user_name, "userName"),
+                        SessionField::TargetIpAddress => {
+                            (&mut s.target_ip_address, "targetIpAddress")
+                        }
+                        SessionField::Protocol => (&mut s.protocol, "protocol"),
+                        SessionField::TargetResourceId => {
+                            (&mut s.target_resource_id, "targetResourceId")
+                        }
+                    };
+                    let (target, name) = slot;
+                    *target = match map.next_value()? {
+                        LooseValue::Null => None,
+                        LooseValue::Text(t) => Some(t),
+                        LooseValue::Number(n) => Some(n.to_string()),
+                        LooseValue::Bool(b) => Some(b.to_string()),
+                        nested @ LooseValue::Nested(_) => {
+                            problem.get_or_insert(Error::invalid_response(format!(
+                                "session field '{name}' should be a string but is {}",
+                                nested.json_type()
+                            )));
+                            None
+                        }
+                    };
+                }
+                Ok(ArmSession(match problem {
+                    Some(e) => Err(e),
+                    None => Ok(s),
+                }))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> std::result::Result<ArmSession, A::Error> {
+                Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(not_an_object("an array"))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<ArmSession, E> {
+                Ok(not_an_object("null"))
+            }
+            fn visit_none<E>(self) -> std::result::Result<ArmSession, E> {
+                Ok(not_an_object("null"))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<ArmSession, E> {
+                Ok(not_an_object("a boolean"))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<ArmSession, E> {
+                Ok(not_an_object("a number"))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<ArmSession, E> {
+                Ok(not_an_object("a number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<ArmSession, E> {
+                Ok(not_an_object("a number"))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<ArmSession, E> {
+                Ok(not_an_object("a string"))
+            }
+        }
+        d.deserialize_any(SessionVisitor)
+    }
+}
+
+fn not_an_object(what: &str) -> ArmSession {
+    ArmSession(Err(Error::invalid_response(format!(
+        "a session in the answer is not a JSON object but {what}"
+    ))))
+}
+
+/// `sessionDurationInMins`: a number, a numeric string, or absent.
+fn duration(value: LooseValue) -> Result<Option<f64>> {
+    match value {
+        LooseValue::Null => Ok(None),
+        LooseValue::Number(n) => Ok(n.as_f64()),
+        LooseValue::Text(t) if t.trim().is_empty() => Ok(None),
+        LooseValue::Text(t) => t
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Some)
+            .ok_or_else(|| {
+                Error::invalid_response(format!(
+                    "session field 'sessionDurationInMins' is not a number: {:?}",
+                    truncate(&t, 64)
+                ))
+            }),
+        other => Err(Error::invalid_response(format!(
+            "session field 'sessionDurationInMins' should be a number but is {}",
+            other.json_type()
+        ))),
     }
 }
 
@@ -641,6 +865,22 @@ mod props {
                     prop_assert!(serde_json::to_string(&s).is_ok());
                 }
                 Err(e) => prop_assert_eq!(e.kind(), crate::ErrorKind::InvalidResponse),
+            }
+        }
+
+        #[test]
+        fn reading_bytes_and_reading_a_value_agree(v in json_value()) {
+            // The client reads sessions straight from ARM's bytes; from_arm_json reads a
+            // parsed Value. Both must give the same session or the same error.
+            // (Both parse the same text: serde_json's float parsing need not round-trip `v`.)
+            let text = serde_json::to_string(&v).unwrap();
+            let from_bytes = serde_json::from_str::<ArmSession>(&text).expect("any JSON reads").0;
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            let from_value = BastionSession::from_arm_json(&parsed);
+            match (from_bytes, from_value) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                (Err(a), Err(b)) => prop_assert_eq!(a.message(), b.message()),
+                (a, b) => prop_assert!(false, "bytes gave {:?}, value gave {:?}", a, b),
             }
         }
 

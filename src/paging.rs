@@ -6,9 +6,11 @@
 //! `nextLink` seen before is an error ("nextLink loop detected"), and the number of pages
 //! is capped, so a misbehaving service can never keep us looping.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use url::Url;
 
 use crate::arm_error::Operation;
@@ -20,30 +22,63 @@ use crate::model::json_type;
 use crate::progress::ProgressEvent;
 use crate::retry;
 
-/// One parsed page: its raw items and the next link, if any.
-#[derive(Debug, Default)]
-pub(crate) struct Page {
-    pub items: Vec<Value>,
+/// One parsed page: its items, read as `I`, and the next link, if any.
+#[derive(Debug)]
+pub(crate) struct Page<I = Value> {
+    pub items: Vec<I>,
     pub next_link: Option<String>,
 }
 
-/// Parses one page body.
-pub(crate) fn parse_page(status: u16, body: &[u8]) -> Result<Page> {
+impl<I> Default for Page<I> {
+    fn default() -> Self {
+        Page {
+            items: Vec::new(),
+            next_link: None,
+        }
+    }
+}
+
+/// The JSON type of a raw value, from its first byte.
+fn raw_json_type(raw: &RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'"') => "a string",
+        Some(b'[') => "an array",
+        Some(b'{') => "an object",
+        _ => "a number",
+    }
+}
+
+/// Reads the items of a JSON array straight into `I`: no `Value` tree in between.
+fn read_items<I: DeserializeOwned>(array: &str) -> Result<Vec<I>> {
+    serde_json::from_str(array).map_err(|e| {
+        Error::invalid_response(format!("an item of the answer could not be read: {e}"))
+    })
+}
+
+/// Parses one page body. The page's outline is read as borrowed slices of the body, and
+/// the items straight from their bytes into `I`.
+pub(crate) fn parse_page<I: DeserializeOwned>(status: u16, body: &[u8]) -> Result<Page<I>> {
     if status == 204 || body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Page::default());
     }
-    let v: Value = serde_json::from_slice(body)
+    let outline: &RawValue = serde_json::from_slice(body)
         .map_err(|e| Error::invalid_response(format!("the answer is not valid JSON: {e}")))?;
-    match v {
-        Value::Array(items) => Ok(Page {
-            items,
+    match raw_json_type(outline) {
+        "an array" => Ok(Page {
+            items: read_items(outline.get())?,
             next_link: None,
         }),
-        Value::Null => Ok(Page::default()),
-        Value::Object(mut o) => {
+        "null" => Ok(Page::default()),
+        "an object" => {
+            let mut o: HashMap<String, &RawValue> =
+                serde_json::from_str(outline.get()).map_err(|e| {
+                    Error::invalid_response(format!("the answer is not valid JSON: {e}"))
+                })?;
             let items = match o.remove("value") {
-                Some(Value::Array(a)) => a,
-                Some(Value::Null) => Vec::new(),
+                Some(raw) if raw_json_type(raw) == "an array" => read_items(raw.get())?,
+                Some(raw) if raw_json_type(raw) == "null" => Vec::new(),
                 None if o.is_empty() => Vec::new(),
                 None => {
                     return Err(Error::invalid_response(
@@ -53,26 +88,33 @@ pub(crate) fn parse_page(status: u16, body: &[u8]) -> Result<Page> {
                 Some(other) => {
                     return Err(Error::invalid_response(format!(
                         "field 'value' of the answer should be an array but is {}",
-                        json_type(&other)
+                        raw_json_type(other)
                     )));
                 }
             };
-            let next_link = match o.remove("nextLink") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) if s.trim().is_empty() => None,
-                Some(Value::String(s)) => Some(s.trim().to_string()),
-                Some(other) => {
+            let next_link = match o
+                .remove("nextLink")
+                .map(|raw| serde_json::from_str::<Value>(raw.get()))
+            {
+                None | Some(Ok(Value::Null)) => None,
+                Some(Ok(Value::String(s))) if s.trim().is_empty() => None,
+                Some(Ok(Value::String(s))) => Some(s.trim().to_string()),
+                Some(Ok(other)) => {
                     return Err(Error::invalid_response(format!(
                         "field 'nextLink' of the answer should be a string but is {}",
                         json_type(&other)
+                    )));
+                }
+                Some(Err(e)) => {
+                    return Err(Error::invalid_response(format!(
+                        "the answer is not valid JSON: {e}"
                     )));
                 }
             };
             Ok(Page { items, next_link })
         }
         other => Err(Error::invalid_response(format!(
-            "the answer should be a JSON object or array but is {}",
-            json_type(&other)
+            "the answer should be a JSON object or array but is {other}"
         ))),
     }
 }
@@ -86,13 +128,26 @@ pub(crate) async fn collect_all<T>(
     ctx: &OperationContext,
     parse: impl Fn(&Value) -> Result<T>,
 ) -> Result<Vec<T>> {
+    collect_all_as(arm, first, op, target, ctx, |item: Value| parse(&item)).await
+}
+
+/// Reads `first` and every following page, reading each item straight from the page's
+/// bytes as `I` and turning it into a `T` with `parse`.
+pub(crate) async fn collect_all_as<I: DeserializeOwned, T>(
+    arm: &Arm,
+    first: Response,
+    op: Operation,
+    target: &str,
+    ctx: &OperationContext,
+    parse: impl Fn(I) -> Result<T>,
+) -> Result<Vec<T>> {
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut resp = first;
     let mut page_no = 0u32;
     loop {
         page_no += 1;
-        let page = parse_page(resp.status, &resp.body)
+        let page = parse_page::<I>(resp.status, &resp.body)
             .map_err(|e| e.context(format!("page {page_no}")).or_target(target))?;
         if ctx.stats.add_items(page.items.len()) > arm.max_items {
             return Err(Error::invalid_response(format!(
@@ -106,7 +161,8 @@ pub(crate) async fn collect_all<T>(
             page: page_no,
             items: page.items.len(),
         });
-        for (i, item) in page.items.iter().enumerate() {
+        out.reserve(page.items.len());
+        for (i, item) in page.items.into_iter().enumerate() {
             out.push(parse(item).map_err(|e| {
                 e.context(format!("page {page_no}, item {}", i + 1))
                     .or_target(target)
@@ -159,44 +215,45 @@ mod tests {
 
     #[test]
     fn page_shapes() {
-        let p = parse_page(200, br#"{"value":[{"a":1}],"nextLink":"https://x/next"}"#).unwrap();
+        let p = parse_page::<Value>(200, br#"{"value":[{"a":1}],"nextLink":"https://x/next"}"#)
+            .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.next_link.as_deref(), Some("https://x/next"));
-        let p = parse_page(200, br#"[{"a":1},{"a":2}]"#).unwrap();
+        let p = parse_page::<Value>(200, br#"[{"a":1},{"a":2}]"#).unwrap();
         assert_eq!(p.items.len(), 2);
         assert!(p.next_link.is_none());
-        assert!(parse_page(204, b"").unwrap().items.is_empty());
-        assert!(parse_page(200, b"  ").unwrap().items.is_empty());
-        assert!(parse_page(200, b"null").unwrap().items.is_empty());
-        assert!(parse_page(200, b"{}").unwrap().items.is_empty());
-        let p = parse_page(200, br#"{"value":[],"nextLink":""}"#).unwrap();
+        assert!(parse_page::<Value>(204, b"").unwrap().items.is_empty());
+        assert!(parse_page::<Value>(200, b"  ").unwrap().items.is_empty());
+        assert!(parse_page::<Value>(200, b"null").unwrap().items.is_empty());
+        assert!(parse_page::<Value>(200, b"{}").unwrap().items.is_empty());
+        let p = parse_page::<Value>(200, br#"{"value":[],"nextLink":""}"#).unwrap();
         assert!(p.next_link.is_none());
-        let p = parse_page(200, br#"{"value":null,"nextLink":null}"#).unwrap();
+        let p = parse_page::<Value>(200, br#"{"value":null,"nextLink":null}"#).unwrap();
         assert!(p.items.is_empty() && p.next_link.is_none());
     }
 
     #[test]
     fn bad_pages_name_the_problem() {
-        let e = parse_page(200, b"<html>").unwrap_err();
+        let e = parse_page::<Value>(200, b"<html>").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidResponse);
         assert!(
-            parse_page(200, br#"{"value":5}"#)
+            parse_page::<Value>(200, br#"{"value":5}"#)
                 .unwrap_err()
                 .message()
                 .contains("'value'")
         );
         assert!(
-            parse_page(200, br#"{"value":[],"nextLink":7}"#)
+            parse_page::<Value>(200, br#"{"value":[],"nextLink":7}"#)
                 .unwrap_err()
                 .message()
                 .contains("'nextLink'")
         );
         assert!(
-            parse_page(200, br#"{"items":[]}"#)
+            parse_page::<Value>(200, br#"{"items":[]}"#)
                 .unwrap_err()
                 .message()
                 .contains("'value'")
         );
-        assert!(parse_page(200, b"42").is_err());
+        assert!(parse_page::<Value>(200, b"42").is_err());
     }
 }

@@ -67,11 +67,6 @@ pub enum ProgressEvent {
         /// Hosts in all.
         total: usize,
     },
-    /// A per-host result, for streaming callers (the core never emits it; the C ABI does).
-    HostResult {
-        /// The result object, as the C ABI renders it.
-        result: serde_json::Value,
-    },
     /// One HTTP request finished.
     Request {
         /// HTTP method.

@@ -6,7 +6,10 @@ use serde::Serialize;
 /// The `schemaVersion` of requests and envelopes (see `ffi/CONTRACT.md`).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The error kinds of the envelope, each with its stable, banded code.
+/// The error kinds of the envelope, each with its stable, banded code: the one table of
+/// kinds and codes. `powershell/shim/ErrorKinds.cs` is generated from it and the module's
+/// map, the core's kinds and `ffi/CONTRACT.md` are checked against it
+/// (`ffi/tests/error_kinds_drift.rs`).
 ///
 /// 1xxx: the caller's input; 2xxx: the service; 3xxx: the client side; 9xxx: the library.
 /// Retired codes stay listed here as comments and are never reused.
@@ -285,6 +288,32 @@ mod tests {
             assert!(seen.insert(kind.code()), "duplicate code {}", kind.code());
             let band = kind.code() / 1000;
             assert!(matches!(band, 1 | 2 | 3 | 9));
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once() {
+        // The match is exhaustive: a new variant fails to compile here until it is in ALL.
+        let index = |k: ErrorKind| match k {
+            ErrorKind::InvalidArgument => 0,
+            ErrorKind::InvalidRequest => 1,
+            ErrorKind::UnsupportedSchema => 2,
+            ErrorKind::Auth => 3,
+            ErrorKind::Forbidden => 4,
+            ErrorKind::NotFound => 5,
+            ErrorKind::Conflict => 6,
+            ErrorKind::Throttled => 7,
+            ErrorKind::Server => 8,
+            ErrorKind::Http => 9,
+            ErrorKind::Timeout => 10,
+            ErrorKind::Cancelled => 11,
+            ErrorKind::Transport => 12,
+            ErrorKind::InvalidResponse => 13,
+            ErrorKind::InsecureEndpoint => 14,
+            ErrorKind::Internal => 15,
+        };
+        for (i, k) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(index(*k), i, "{k:?} is out of place in ALL");
         }
     }
 

@@ -42,7 +42,28 @@ pub(crate) enum Priority {
 
 struct Queued {
     priority: Priority,
-    json: Box<RawValue>,
+    json: QueuedEvent,
+}
+
+/// A queued event: JSON written when it was queued, or a host result kept typed and
+/// written once, straight into the `bastion_poll_progress` envelope (so a streamed
+/// session's bytes are not serialised twice).
+pub(crate) enum QueuedEvent {
+    /// An event already serialised.
+    Json(Box<RawValue>),
+    /// A `hostResult` event, serialised when polled.
+    HostResult(Box<crate::sessions::HostEntry>),
+}
+
+impl Serialize for QueuedEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            QueuedEvent::Json(raw) => raw.serialize(serializer),
+            QueuedEvent::HostResult(entry) => {
+                crate::sessions::HostResultEvent::new(entry).serialize(serializer)
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -53,7 +74,7 @@ struct EventQueue {
 }
 
 impl EventQueue {
-    fn push(&mut self, priority: Priority, json: Box<RawValue>) {
+    fn push(&mut self, priority: Priority, json: QueuedEvent) {
         if priority != Priority::Keep {
             if self.droppable >= MAX_QUEUED_EVENTS {
                 let victim = self
@@ -76,7 +97,7 @@ impl EventQueue {
         self.items.push_back(Queued { priority, json });
     }
 
-    fn drain(&mut self) -> (Vec<Box<RawValue>>, u64) {
+    fn drain(&mut self) -> (Vec<QueuedEvent>, u64) {
         self.droppable = 0;
         let dropped = std::mem::take(&mut self.dropped);
         (self.items.drain(..).map(|q| q.json).collect(), dropped)
@@ -117,7 +138,15 @@ impl Operation {
         let Ok(json) = serde_json::value::to_raw_value(event) else {
             return;
         };
-        lock(&self.queue).push(priority, json);
+        lock(&self.queue).push(priority, QueuedEvent::Json(json));
+    }
+
+    /// Queues a `hostResult` event (never dropped), to be serialised once, when polled.
+    pub(crate) fn push_host_result(&self, entry: crate::sessions::HostEntry) {
+        if !self.tracked {
+            return;
+        }
+        lock(&self.queue).push(Priority::Keep, QueuedEvent::HostResult(Box::new(entry)));
     }
 }
 
@@ -204,7 +233,7 @@ pub(crate) struct Poll {
     /// Whether the operation is still running.
     pub running: bool,
     /// The queued events, oldest first.
-    pub events: Vec<Box<RawValue>>,
+    pub events: Vec<QueuedEvent>,
     /// Events dropped since the last poll because the queue was full.
     #[serde(skip_serializing_if = "is_zero")]
     pub dropped: u64,
@@ -245,9 +274,7 @@ impl ProgressSink for QueueSink {
     fn emit(&self, event: ProgressEvent) {
         let priority = match &event {
             ProgressEvent::Request { .. } => Priority::Low,
-            ProgressEvent::HostsDiscovered { .. } | ProgressEvent::HostResult { .. } => {
-                Priority::Keep
-            }
+            ProgressEvent::HostsDiscovered { .. } => Priority::Keep,
             _ => Priority::Normal,
         };
         self.0.push(priority, &event);
@@ -361,7 +388,9 @@ mod tests {
     #[test]
     fn queue_drops_low_priority_first_and_keeps_results() {
         let mut q = EventQueue::default();
-        let raw = |v: serde_json::Value| serde_json::value::to_raw_value(&v).unwrap();
+        let raw =
+            |v: serde_json::Value| QueuedEvent::Json(serde_json::value::to_raw_value(&v).unwrap());
+        let text = |e: &QueuedEvent| serde_json::to_string(e).unwrap();
         q.push(Priority::Keep, raw(json!({"type": "hostResult"})));
         q.push(Priority::Normal, raw(json!({"type": "hostDone"})));
         for _ in 0..MAX_QUEUED_EVENTS {
@@ -371,8 +400,8 @@ mod tests {
         let (events, dropped) = q.drain();
         assert_eq!(dropped, 1);
         assert_eq!(events.len(), MAX_QUEUED_EVENTS + 1);
-        assert!(events[0].get().contains("hostResult"));
-        assert!(events[1].get().contains("hostDone"));
+        assert!(text(&events[0]).contains("hostResult"));
+        assert!(text(&events[1]).contains("hostDone"));
     }
 
     #[test]

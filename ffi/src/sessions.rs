@@ -94,11 +94,22 @@ impl SessionsData {
     }
 }
 
+/// A `hostResult` progress event around one host entry.
 #[derive(Serialize)]
-struct HostResultEvent<'a> {
+pub(crate) struct HostResultEvent<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     result: &'a HostEntry,
+}
+
+impl<'a> HostResultEvent<'a> {
+    /// The event for `result`.
+    pub(crate) fn new(result: &'a HostEntry) -> Self {
+        HostResultEvent {
+            kind: "hostResult",
+            result,
+        }
+    }
 }
 
 /// Lists the sessions; returns the success envelope.
@@ -142,14 +153,14 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
             let mut entry = HostEntry::from_outcome(outcome);
             sessions += entry.sessions.as_ref().map_or(0, Vec::len);
             if stream_results {
-                w.op.push(
-                    Priority::Keep,
-                    &HostResultEvent {
-                        kind: "hostResult",
-                        result: &entry,
-                    },
-                );
-                entry.sessions = None;
+                // The sessions move into the queue and are written once, by the poll that
+                // takes them; data.hosts keeps the host without its sessions.
+                w.op.push_host_result(HostEntry {
+                    host: entry.host.clone(),
+                    ok: entry.ok,
+                    sessions: entry.sessions.take(),
+                    error: entry.error.clone(),
+                });
             }
             let i = order
                 .get(&entry.host.id.to_ascii_lowercase())

@@ -82,3 +82,36 @@ fn version_reports_crate_and_schema() {
     let c = unsafe { std::ffi::CStr::from_ptr(bastion_session_ffi::version::bastion_version()) };
     assert_eq!(c.to_str().unwrap(), v);
 }
+
+/// The version is typed once, in `Cargo.toml`: the shim's csproj reads it from there and
+/// `powershell/build-module.ps1` stamps it into the built manifest (checked against the built
+/// module by `tests/pester/Module.Tests.ps1`). A version typed back into either source file
+/// would be a second source that can drift, so it fails here.
+#[test]
+fn version_is_typed_only_in_cargo_toml() {
+    let csproj = std::fs::read_to_string(
+        crate_dir().join("../powershell/shim/BastionSession.Native.csproj"),
+    )
+    .expect("read the shim csproj");
+    let version_line = csproj
+        .lines()
+        .find(|l| l.trim_start().starts_with("<Version>"))
+        .expect("the csproj sets <Version>");
+    assert!(
+        version_line.contains("Cargo.toml") || version_line.contains("CargoManifestText"),
+        "the csproj must read its <Version> from Cargo.toml, not type it: {version_line}"
+    );
+    let manifest = std::fs::read_to_string(
+        crate_dir().join("../powershell/BastionSession/BastionSession.psd1"),
+    )
+    .expect("read the module manifest");
+    let module_version = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ModuleVersion"))
+        .expect("the manifest has ModuleVersion");
+    assert!(
+        module_version.contains("'0.0.0'"),
+        "the source manifest's ModuleVersion must stay the placeholder '0.0.0' that \
+         build-module.ps1 replaces with Cargo.toml's version, got {module_version}"
+    );
+}

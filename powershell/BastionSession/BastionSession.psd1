@@ -1,6 +1,7 @@
 @{
     RootModule           = 'BastionSession.psm1'
-    ModuleVersion        = '0.1.0'
+    # Placeholder: powershell/build-module.ps1 stamps [workspace.package] version of Cargo.toml here.
+    ModuleVersion        = '0.0.0'
     GUID                 = 'cc952e00-2086-4c63-bb8e-327dd98e5bfa'
     Author               = 'BastionSession contributors'
     CompanyName          = 'BastionSession contributors'
@@ -23,7 +24,7 @@
             Tags         = @('Azure', 'Bastion', 'AzureBastion', 'Sessions', 'Automation', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://github.com/bastionsession/bastionsession'
             LicenseUri   = 'https://github.com/bastionsession/bastionsession/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: Get-BastionSession and Disconnect-BastionSession.'
+            ReleaseNotes = 'Get-BastionSession and Disconnect-BastionSession.'
         }
     }
 }

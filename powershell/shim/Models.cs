@@ -1,11 +1,10 @@
-// Typed views of the JSON envelope (ffi/CONTRACT.md): sessions, disconnect results, hosts,
-// progress events and errors. Building these in C# rather than in script is what makes
-// 100,000 sessions turn into objects in well under a second.
+// The typed objects of the envelope (ffi/CONTRACT.md): sessions, disconnect results, hosts,
+// per-host results and progress events, each read straight from the envelope's UTF-8 bytes
+// by EnvelopeReader (no intermediate tree). Errors are in Errors.cs, the envelope itself in
+// Envelope.cs.
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Text;
 
 namespace BastionSession
 {
@@ -51,80 +50,47 @@ namespace BastionSession
         /// <summary>How the listing was authenticated: AccessToken, AzContext or CredentialChain. Never the token itself.</summary>
         public string CredentialSource { get; set; }
 
-        internal Session(Dictionary<string, object> d, BastionHostInfo host, DateTime now)
+        private Session() { }
+
+        /// <summary>Reads one session object; null for JSON null. Host fields are set by <see cref="AttachHost"/>.</summary>
+        internal static Session Read(EnvelopeReader r, DateTime now)
         {
-            SessionId = Envelope.GetString(d, "sessionId");
-            UserName = Envelope.GetString(d, "userName") ?? string.Empty;
-            TargetHostName = Envelope.GetString(d, "targetHostName");
-            TargetIpAddress = Envelope.GetString(d, "targetIpAddress");
-            Protocol = Envelope.GetString(d, "protocol");
-            ResourceType = Envelope.GetString(d, "resourceType");
-            TargetResourceId = Envelope.GetString(d, "targetResourceId");
-            TargetResourceGroup = Envelope.GetString(d, "targetResourceGroup");
-            TargetSubscriptionId = Envelope.GetString(d, "targetSubscriptionId");
-            StartTimeRaw = Envelope.GetString(d, "startTimeRaw");
-            SessionDurationInMins = Envelope.GetDouble(d, "sessionDurationInMins");
-            StartTime = ParseUtc(Envelope.GetString(d, "startTime"));
-            if (SessionDurationInMins.HasValue && !double.IsNaN(SessionDurationInMins.Value))
-                Duration = TimeSpan.FromMinutes(SessionDurationInMins.Value);
-            else if (StartTime.HasValue && now > StartTime.Value)
-                Duration = now - StartTime.Value;
-            if (host != null)
+            if (!r.BeginObject()) return null;
+            var s = new Session();
+            bool first = true;
+            while (r.NextProperty(ref first))
             {
-                BastionName = host.Name;
-                BastionResourceGroupName = host.ResourceGroupName;
-                BastionSubscriptionId = host.SubscriptionId;
-                BastionResourceId = host.Id;
+                // In the order the library writes them, so the usual key matches first.
+                if (r.KeyIs("sessionId")) s.SessionId = r.ReadString(false);
+                else if (r.KeyIs("startTime")) s.StartTime = r.ReadUtc();
+                else if (r.KeyIs("startTimeRaw")) s.StartTimeRaw = r.ReadString(false);
+                else if (r.KeyIs("targetSubscriptionId")) s.TargetSubscriptionId = r.ReadString(true);
+                else if (r.KeyIs("resourceType")) s.ResourceType = r.ReadString(true);
+                else if (r.KeyIs("targetHostName")) s.TargetHostName = r.ReadString(true);
+                else if (r.KeyIs("targetResourceGroup")) s.TargetResourceGroup = r.ReadString(true);
+                else if (r.KeyIs("userName")) s.UserName = r.ReadString(true);
+                else if (r.KeyIs("targetIpAddress")) s.TargetIpAddress = r.ReadString(true);
+                else if (r.KeyIs("protocol")) s.Protocol = r.ReadString(true);
+                else if (r.KeyIs("targetResourceId")) s.TargetResourceId = r.ReadString(false);
+                else if (r.KeyIs("sessionDurationInMins")) s.SessionDurationInMins = r.ReadDouble();
+                else r.Skip();
             }
+            if (s.UserName == null) s.UserName = string.Empty;
+            if (s.SessionDurationInMins.HasValue && !double.IsNaN(s.SessionDurationInMins.Value))
+                s.Duration = TimeSpan.FromMinutes(s.SessionDurationInMins.Value);
+            else if (s.StartTime.HasValue && now > s.StartTime.Value)
+                s.Duration = now - s.StartTime.Value;
+            return s;
         }
 
-        /// <summary>RFC 3339 to a UTC DateTime: a fast path for the library's "yyyy-MM-ddTHH:mm:ss[.fffffff]Z", else DateTime.TryParse.</summary>
-        internal static DateTime? ParseUtc(string s)
+        /// <summary>Sets the Bastion* properties from the host the session was read on.</summary>
+        internal void AttachHost(BastionHostInfo host)
         {
-            if (string.IsNullOrEmpty(s)) return null;
-            int n = s.Length;
-            if (n >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':' && s[16] == ':' && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
-            {
-                int year, month, day, hour, minute, second;
-                if (Digits(s, 0, 4, out year) && Digits(s, 5, 2, out month) && Digits(s, 8, 2, out day) &&
-                    Digits(s, 11, 2, out hour) && Digits(s, 14, 2, out minute) && Digits(s, 17, 2, out second) &&
-                    month >= 1 && month <= 12 && day >= 1 && day <= DateTime.DaysInMonth(Math.Max(1, Math.Min(9999, year)), month) &&
-                    hour < 24 && minute < 60 && second < 60 && year >= 1)
-                {
-                    long ticks = 0;
-                    if (n > 20)
-                    {
-                        if (s[19] != '.') goto slow;
-                        long scale = TimeSpan.TicksPerSecond;
-                        for (int i = 20; i < n - 1; i++)
-                        {
-                            char c = s[i];
-                            if (c < '0' || c > '9') goto slow;
-                            scale /= 10;
-                            ticks += (c - '0') * scale;
-                        }
-                    }
-                    else if (s[19] != 'Z' && s[19] != 'z') goto slow;
-                    return new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(ticks);
-                }
-            }
-        slow:
-            DateTime parsed;
-            if (DateTime.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out parsed))
-                return DateTime.SpecifyKind(parsed, DateTimeKind.Utc);
-            return null;
-        }
-
-        private static bool Digits(string s, int start, int count, out int value)
-        {
-            value = 0;
-            for (int i = start; i < start + count; i++)
-            {
-                char c = s[i];
-                if (c < '0' || c > '9') return false;
-                value = value * 10 + (c - '0');
-            }
-            return true;
+            if (host == null) return;
+            BastionName = host.Name;
+            BastionResourceGroupName = host.ResourceGroupName;
+            BastionSubscriptionId = host.SubscriptionId;
+            BastionResourceId = host.Id;
         }
 
         /// <inheritdoc />
@@ -173,14 +139,25 @@ namespace BastionSession
         /// <summary>SKU name.</summary>
         public string Sku { get; set; }
 
-        internal BastionHostInfo(Dictionary<string, object> d)
+        private BastionHostInfo() { }
+
+        /// <summary>Reads a host object; null for JSON null.</summary>
+        internal static BastionHostInfo Read(EnvelopeReader r)
         {
-            Id = Envelope.GetString(d, "id");
-            Name = Envelope.GetString(d, "name");
-            ResourceGroupName = Envelope.GetString(d, "resourceGroupName");
-            SubscriptionId = Envelope.GetString(d, "subscriptionId");
-            Location = Envelope.GetString(d, "location");
-            Sku = Envelope.GetString(d, "sku");
+            if (!r.BeginObject()) return null;
+            var h = new BastionHostInfo();
+            bool first = true;
+            while (r.NextProperty(ref first))
+            {
+                if (r.KeyIs("id")) h.Id = r.ReadString(false);
+                else if (r.KeyIs("name")) h.Name = r.ReadString(false);
+                else if (r.KeyIs("resourceGroupName")) h.ResourceGroupName = r.ReadString(true);
+                else if (r.KeyIs("subscriptionId")) h.SubscriptionId = r.ReadString(true);
+                else if (r.KeyIs("location")) h.Location = r.ReadString(true);
+                else if (r.KeyIs("sku")) h.Sku = r.ReadString(true);
+                else r.Skip();
+            }
+            return h;
         }
 
         /// <inheritdoc />
@@ -199,25 +176,37 @@ namespace BastionSession
         /// <summary>The host's error when Ok is false.</summary>
         public BastionError Error { get; private set; }
 
-        internal HostSessionResult(Dictionary<string, object> d)
+        private HostSessionResult() { }
+
+        /// <summary>Reads one host entry (data.hosts[i], or a hostResult event's result); null for JSON null.</summary>
+        internal static HostSessionResult Read(EnvelopeReader r, DateTime now)
         {
-            var host = Envelope.GetDict(d, "host");
-            Host = host == null ? null : new BastionHostInfo(host);
-            Ok = Envelope.GetBool(d, "ok") ?? false;
-            var err = Envelope.GetDict(d, "error");
-            Error = err == null ? null : new BastionError(err);
-            List<object> sessions = Envelope.GetList(d, "sessions");
-            if (sessions == null) { Sessions = new Session[0]; return; }
-            var now = DateTime.UtcNow;
-            var list = new Session[sessions.Count];
-            int n = 0;
-            foreach (object s in sessions)
+            if (!r.BeginObject()) return null;
+            var h = new HostSessionResult();
+            List<Session> sessions = null;
+            bool first = true;
+            while (r.NextProperty(ref first))
             {
-                var sd = s as Dictionary<string, object>;
-                if (sd != null) list[n++] = new Session(sd, Host, now);
+                if (r.KeyIs("host")) h.Host = BastionHostInfo.Read(r);
+                else if (r.KeyIs("ok")) h.Ok = r.ReadBool() ?? false;
+                else if (r.KeyIs("error")) h.Error = BastionError.Read(r);
+                else if (r.KeyIs("sessions"))
+                {
+                    if (!r.BeginArray()) continue;
+                    sessions = new List<Session>();
+                    bool firstSession = true;
+                    while (r.NextElement(ref firstSession))
+                    {
+                        if (!r.AtObject) { r.Skip(); continue; }
+                        sessions.Add(Session.Read(r, now));
+                    }
+                }
+                else r.Skip();
             }
-            if (n != list.Length) Array.Resize(ref list, n);
-            Sessions = list;
+            if (sessions == null) { h.Sessions = new Session[0]; return h; }
+            h.Sessions = sessions.ToArray();
+            foreach (Session s in h.Sessions) s.AttachHost(h.Host);
+            return h;
         }
 
         /// <summary>Records on every session where it was listed from and how that call was authenticated.</summary>
@@ -243,24 +232,49 @@ namespace BastionSession
         /// <summary>The host's error when Ok is false.</summary>
         public BastionError Error { get; private set; }
 
-        internal DisconnectHostResult(Dictionary<string, object> d)
+        private DisconnectHostResult() { }
+
+        /// <summary>Reads one entry of data.results; null for JSON null.</summary>
+        internal static DisconnectHostResult Read(EnvelopeReader r)
         {
-            HostResourceId = Envelope.GetString(d, "hostResourceId");
-            HostName = Envelope.GetString(d, "hostName");
-            Ok = Envelope.GetBool(d, "ok") ?? false;
-            var err = Envelope.GetDict(d, "error");
-            Error = err == null ? null : new BastionError(err);
-            var list = new List<DisconnectResult>();
-            List<object> sessions = Envelope.GetList(d, "sessions");
-            if (sessions != null)
-                foreach (object s in sessions)
+            if (!r.BeginObject()) return null;
+            var h = new DisconnectHostResult();
+            var raw = new List<string[]>();
+            bool first = true;
+            while (r.NextProperty(ref first))
+            {
+                if (r.KeyIs("hostResourceId")) h.HostResourceId = r.ReadString(false);
+                else if (r.KeyIs("hostName")) h.HostName = r.ReadString(false);
+                else if (r.KeyIs("ok")) h.Ok = r.ReadBool() ?? false;
+                else if (r.KeyIs("error")) h.Error = BastionError.Read(r);
+                else if (r.KeyIs("sessions"))
                 {
-                    var sd = s as Dictionary<string, object>;
-                    if (sd == null) continue;
-                    list.Add(new DisconnectResult(Envelope.GetString(sd, "sessionId"), Envelope.GetString(sd, "state"),
-                        Envelope.GetString(sd, "message"), HostName, HostResourceId));
+                    if (!r.BeginArray()) continue;
+                    bool firstSession = true;
+                    while (r.NextElement(ref firstSession))
+                    {
+                        if (!r.AtObject) { r.Skip(); continue; }
+                        r.BeginObject();
+                        var item = new string[3];
+                        bool firstField = true;
+                        while (r.NextProperty(ref firstField))
+                        {
+                            if (r.KeyIs("sessionId")) item[0] = r.ReadString(false);
+                            else if (r.KeyIs("state")) item[1] = r.ReadString(true);
+                            else if (r.KeyIs("message")) item[2] = r.ReadString(false);
+                            else r.Skip();
+                        }
+                        raw.Add(item);
+                    }
                 }
-            Results = list.ToArray();
+                else r.Skip();
+            }
+            // The host's name and id may come after its sessions: attach them at the end.
+            var results = new DisconnectResult[raw.Count];
+            for (int i = 0; i < results.Length; i++)
+                results[i] = new DisconnectResult(raw[i][0], raw[i][1], raw[i][2], h.HostName, h.HostResourceId);
+            h.Results = results;
+            return h;
         }
 
         /// <summary>Records on every result the Resource Manager endpoint the disconnect was sent to.</summary>
@@ -283,16 +297,24 @@ namespace BastionSession
         /// <summary>For hostResult events: the host's sessions or error.</summary>
         public HostSessionResult HostResult { get; private set; }
 
-        internal ProgressEvent(Dictionary<string, object> d)
+        private ProgressEvent() { }
+
+        /// <summary>Reads one event; a hostResult's result becomes typed objects, every other field a scalar in Data.</summary>
+        internal static ProgressEvent Read(EnvelopeReader r, DateTime now)
         {
-            Data = d;
-            Type = Envelope.GetString(d, "type");
-            Host = Envelope.GetString(d, "host");
-            if (Type == "hostResult")
+            if (!r.BeginObject()) return null;
+            var e = new ProgressEvent { Data = new Dictionary<string, object>(StringComparer.Ordinal) };
+            bool first = true;
+            while (r.NextProperty(ref first))
             {
-                var r = Envelope.GetDict(d, "result");
-                if (r != null) { HostResult = new HostSessionResult(r); Data.Remove("result"); }
+                if (r.KeyIs("result") && r.AtObject) { e.HostResult = HostSessionResult.Read(r, now); continue; }
+                string key = r.Key;
+                object value = r.ReadScalar();
+                e.Data[key] = value;
+                if (key == "type") e.Type = value as string;
+                else if (key == "host") e.Host = value as string;
             }
+            return e;
         }
 
         /// <summary>A field as a string (invariant culture), or null.</summary>
@@ -305,217 +327,5 @@ namespace BastionSession
 
         /// <inheritdoc />
         public override string ToString() { return Type + " " + Json.Serialize(Data); }
-    }
-
-    /// <summary>The error object of an envelope (ffi/CONTRACT.md, "Error kinds and codes").</summary>
-    public sealed class BastionError
-    {
-        /// <summary>auth, forbidden, notFound, throttled, timeout, cancelled, transport ...</summary>
-        public string Kind { get; private set; }
-        /// <summary>The banded numeric code (2004 ...).</summary>
-        public int Code { get; private set; }
-        /// <summary>True for errors the service or caller produced; false for library faults.</summary>
-        public bool Expected { get; private set; }
-        /// <summary>The library's message.</summary>
-        public string Message { get; private set; }
-        /// <summary>ARM's error code, when known.</summary>
-        public string ArmCode { get; private set; }
-        /// <summary>The HTTP status, when known.</summary>
-        public int? HttpStatus { get; private set; }
-        /// <summary>ARM's request id, when known.</summary>
-        public string RequestId { get; private set; }
-        /// <summary>What the error is about (a host's resource id ...), when known.</summary>
-        public string Target { get; private set; }
-
-        internal BastionError(Dictionary<string, object> d)
-        {
-            Kind = Envelope.GetString(d, "kind") ?? "internal";
-            Code = (int)(Envelope.GetDouble(d, "code") ?? 9001);
-            Expected = Envelope.GetBool(d, "expected") ?? false;
-            Message = Envelope.GetString(d, "message") ?? "The native library reported an error without a message.";
-            ArmCode = Envelope.GetString(d, "armCode");
-            double? status = Envelope.GetDouble(d, "httpStatus");
-            HttpStatus = status.HasValue ? (int?)(int)status.Value : null;
-            RequestId = Envelope.GetString(d, "requestId");
-            Target = Envelope.GetString(d, "target");
-        }
-
-        /// <summary>Creates an error by hand (used by the module for its own failures).</summary>
-        public BastionError(string kind, int code, string message, string target)
-        {
-            Kind = kind; Code = code; Message = message; Target = target; Expected = true;
-        }
-
-        /// <summary>The message followed by ARM code, HTTP status and request id when known.</summary>
-        public string FullMessage
-        {
-            get
-            {
-                var sb = new StringBuilder(Message);
-                var parts = new List<string>();
-                // Only what the library's message does not already say.
-                string text = Message ?? string.Empty;
-                if (!string.IsNullOrEmpty(ArmCode) && text.IndexOf(ArmCode, StringComparison.Ordinal) < 0) parts.Add("ARM code: " + ArmCode);
-                if (HttpStatus.HasValue && text.IndexOf("HTTP " + HttpStatus.Value.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal) < 0)
-                    parts.Add("HTTP status: " + HttpStatus.Value.ToString(CultureInfo.InvariantCulture));
-                if (!string.IsNullOrEmpty(RequestId) && text.IndexOf(RequestId, StringComparison.Ordinal) < 0) parts.Add("request id: " + RequestId);
-                if (parts.Count > 0) sb.Append(" [").Append(string.Join("; ", parts.ToArray())).Append(']');
-                return sb.ToString();
-            }
-        }
-
-        /// <inheritdoc />
-        public override string ToString() { return Kind + " (" + Code.ToString(CultureInfo.InvariantCulture) + "): " + FullMessage; }
-    }
-
-    /// <summary>An error envelope turned into an exception; Error holds every field.</summary>
-    public sealed class BastionNativeException : Exception
-    {
-        /// <summary>The envelope's error.</summary>
-        public BastionError Error { get; private set; }
-
-        /// <summary>Wraps an envelope error.</summary>
-        public BastionNativeException(BastionError error) : base(error.FullMessage)
-        {
-            Error = error;
-            Data["Kind"] = error.Kind;
-            Data["Code"] = error.Code;
-            Data["ArmCode"] = error.ArmCode;
-            Data["HttpStatus"] = error.HttpStatus;
-            Data["RequestId"] = error.RequestId;
-            Data["Target"] = error.Target;
-        }
-    }
-
-    /// <summary>Why the native library could not be used.</summary>
-    public enum NativeLibraryProblem
-    {
-        /// <summary>The file is absent or could not be loaded.</summary>
-        Missing,
-        /// <summary>The file loaded but lacks exports or speaks another schema.</summary>
-        Mismatch,
-        /// <summary>The module carries no native library for this OS and architecture (no bin/&lt;rid&gt;/).</summary>
-        UnsupportedPlatform,
-    }
-
-    /// <summary>The native library is missing or does not match this module.</summary>
-    public sealed class BastionNativeLibraryException : Exception
-    {
-        /// <summary>Missing or Mismatch.</summary>
-        public NativeLibraryProblem Problem { get; private set; }
-        /// <summary>The path that was tried.</summary>
-        public string LibraryPath { get; private set; }
-
-        /// <summary>Creates the exception.</summary>
-        public BastionNativeLibraryException(NativeLibraryProblem problem, string path, string message, Exception inner)
-            : base(message, inner)
-        {
-            Problem = problem;
-            LibraryPath = path;
-        }
-    }
-
-    /// <summary>Helpers over parsed envelopes.</summary>
-    public static class Envelope
-    {
-        /// <summary>Parses an envelope; returns data, or throws BastionNativeException when ok is false.</summary>
-        public static Dictionary<string, object> Data(string envelopeText)
-        {
-            Dictionary<string, object> envelope;
-            try { envelope = Json.Parse(envelopeText) as Dictionary<string, object>; }
-            catch (FormatException e) { throw new BastionNativeException(new BastionError("invalidResponse", 9001, "The native library answered with malformed JSON: " + e.Message, null)); }
-            if (envelope == null) throw new BastionNativeException(new BastionError("internal", 9001, "The native library's answer is not a JSON object.", null));
-            double? schema = GetDouble(envelope, "schemaVersion");
-            if (schema.HasValue && schema.Value != Native.SupportedSchemaVersion)
-                throw new BastionNativeException(new BastionError("unsupportedSchema", 1003, "The native library answered with schemaVersion " + schema.Value.ToString(CultureInfo.InvariantCulture) + "; this module needs 1.", null));
-            if (GetBool(envelope, "ok") == true) return GetDict(envelope, "data") ?? new Dictionary<string, object>();
-            var err = GetDict(envelope, "error");
-            throw new BastionNativeException(err != null ? new BastionError(err) : new BastionError("internal", 9001, "The native library failed without an error object.", null));
-        }
-
-        /// <summary>
-        /// The per-host results of a bastion_get_sessions envelope (sessions included when the
-        /// call was not streamed). Throws BastionNativeException for an error envelope.
-        /// </summary>
-        /// <param name="envelopeText">The envelope as returned by the library.</param>
-        public static HostSessionResult[] ParseHostResults(string envelopeText)
-        {
-            List<object> hosts = GetList(Data(envelopeText), "hosts");
-            var result = new List<HostSessionResult>();
-            if (hosts != null)
-                foreach (object h in hosts)
-                {
-                    var d = h as Dictionary<string, object>;
-                    if (d != null) result.Add(new HostSessionResult(d));
-                }
-            return result.ToArray();
-        }
-
-        /// <summary>The events of a bastion_poll_progress envelope, oldest first (hostResult sessions become Session objects).</summary>
-        /// <param name="envelopeText">The envelope as returned by bastion_poll_progress.</param>
-        /// <param name="running">Whether the operation is still running.</param>
-        public static ProgressEvent[] ParseEvents(string envelopeText, out bool running)
-        {
-            Dictionary<string, object> data = Data(envelopeText);
-            running = GetBool(data, "running") ?? false;
-            var events = new List<ProgressEvent>();
-            List<object> raw = GetList(data, "events");
-            if (raw != null)
-                foreach (object item in raw)
-                {
-                    var ev = item as Dictionary<string, object>;
-                    if (ev != null) events.Add(new ProgressEvent(ev));
-                }
-            return events.ToArray();
-        }
-
-        /// <summary>A string field, or null (numbers and booleans are rendered invariantly).</summary>
-        public static string GetString(Dictionary<string, object> d, string key)
-        {
-            object v;
-            if (d == null || !d.TryGetValue(key, out v) || v == null) return null;
-            var s = v as string;
-            if (s != null) return s;
-            if (v is bool) return (bool)v ? "true" : "false";
-            if (v is IDictionary || (v is IEnumerable)) return Json.Serialize(v);
-            return Convert.ToString(v, CultureInfo.InvariantCulture);
-        }
-
-        /// <summary>A numeric field, or null.</summary>
-        public static double? GetDouble(Dictionary<string, object> d, string key)
-        {
-            object v;
-            if (d == null || !d.TryGetValue(key, out v) || v == null) return null;
-            if (v is double) return (double)v;
-            if (v is long) return (long)v;
-            var s = v as string;
-            double parsed;
-            if (s != null && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out parsed)) return parsed;
-            return null;
-        }
-
-        /// <summary>A boolean field, or null.</summary>
-        public static bool? GetBool(Dictionary<string, object> d, string key)
-        {
-            object v;
-            if (d == null || !d.TryGetValue(key, out v) || !(v is bool)) return null;
-            return (bool)v;
-        }
-
-        /// <summary>An object field, or null.</summary>
-        public static Dictionary<string, object> GetDict(Dictionary<string, object> d, string key)
-        {
-            object v;
-            if (d == null || !d.TryGetValue(key, out v)) return null;
-            return v as Dictionary<string, object>;
-        }
-
-        /// <summary>An array field, or null.</summary>
-        public static List<object> GetList(Dictionary<string, object> d, string key)
-        {
-            object v;
-            if (d == null || !d.TryGetValue(key, out v)) return null;
-            return v as List<object>;
-        }
     }
 }

@@ -1,7 +1,9 @@
 // The native library's six exports, bound once per process, and the rules for calling them:
 // requests go in as UTF-8 NUL-terminated byte[] (zeroed after the call, since they may carry
-// a token); answers come back as IntPtr, are copied up to the NUL with Marshal.Copy, decoded
-// as UTF-8 and freed with bastion_string_free in a finally. .NET never frees a Rust string.
+// a token); answers come back as IntPtr and are freed with bastion_string_free in a finally.
+// .NET never frees a Rust string. The cmdlets' calls read the answer in place
+// (CallAndParse: the envelope reader walks the library's UTF-8 bytes before they are freed);
+// Invoke and PollProgress copy it into a string for scripts that want the text.
 using System;
 using System.Globalization;
 using System.IO;
@@ -209,6 +211,17 @@ namespace BastionSession
             return Start(function, Json.Serialize(request), operationId);
         }
 
+        /// <summary>Drains the progress events queued for an operation, read in place into typed events.</summary>
+        /// <param name="operationId">The operation's id.</param>
+        /// <param name="running">Whether the operation is still running.</param>
+        public static ProgressEvent[] PollEvents(string operationId, out bool running)
+        {
+            EnsureLoaded();
+            NativeAnswer answer = CallAndParse(_poll, _free, operationId, EnvelopeShape.Events).ThrowIfError();
+            running = answer.Running;
+            return answer.Events;
+        }
+
         /// <summary>Drains the progress events queued for an operation (raw envelope text).</summary>
         /// <param name="operationId">The operation's id.</param>
         public static string PollProgress(string operationId)
@@ -226,9 +239,16 @@ namespace BastionSession
             return _cancel(bytes);
         }
 
-        internal static string RunBlocking(string function, string requestJson)
+        internal static NativeAnswer RunBlocking(string function, string requestJson)
         {
-            return CallAndFree(Resolve(function), _free, requestJson);
+            EnvelopeShape shape;
+            switch (function)
+            {
+                case "bastion_get_sessions": shape = EnvelopeShape.Sessions; break;
+                case "bastion_disconnect_sessions": shape = EnvelopeShape.Disconnect; break;
+                default: shape = EnvelopeShape.Hosts; break;
+            }
+            return CallAndParse(Resolve(function), _free, requestJson, shape);
         }
 
         private static RequestFn Resolve(string function)
@@ -265,6 +285,29 @@ namespace BastionSession
                 answer = fn(bytes);
                 if (answer == IntPtr.Zero) throw new InvalidOperationException("The native library returned a null envelope.");
                 return ReadUtf8(answer);
+            }
+            finally
+            {
+                Array.Clear(bytes, 0, bytes.Length); // the request may carry a bearer token
+                if (answer != IntPtr.Zero) free(answer);
+            }
+        }
+
+        /// <summary>One call whose answer is read where the library left it, then freed: no copy of the envelope.</summary>
+        private static unsafe NativeAnswer CallAndParse(RequestFn fn, FreeFn free, string request, EnvelopeShape shape)
+        {
+            byte[] bytes = ToUtf8Z(request);
+            IntPtr answer = IntPtr.Zero;
+            try
+            {
+                answer = fn(bytes);
+                if (answer == IntPtr.Zero) throw new InvalidOperationException("The native library returned a null envelope.");
+                byte* start = (byte*)answer;
+                byte* end = start;
+                while (*end != 0) end++;
+                long length = end - start;
+                if (length > int.MaxValue) throw new InvalidOperationException("Native answer too large.");
+                return Envelope.Read(start, (int)length, shape);
             }
             finally
             {

@@ -12,7 +12,7 @@ namespace BastionSession
     /// <summary>One running call of bastion_get_sessions / _disconnect_sessions / _list_hosts.</summary>
     public sealed class NativeOperation
     {
-        private readonly Task<string> _task;
+        private readonly Task<NativeAnswer> _task;
         private bool _drained;
 
         internal NativeOperation(string function, string requestJson, string operationId)
@@ -37,7 +37,7 @@ namespace BastionSession
         public bool Wait(int milliseconds)
         {
             try { return _task.Wait(milliseconds); }
-            catch (AggregateException) { return true; } // the fault is reported by GetData
+            catch (AggregateException) { return true; } // the fault is reported by GetAnswer
         }
 
         /// <summary>
@@ -47,9 +47,8 @@ namespace BastionSession
         public ProgressEvent[] Poll()
         {
             if (_drained) return new ProgressEvent[0];
-            string text = Native.PollProgress(OperationId);
             bool running;
-            ProgressEvent[] events = Envelope.ParseEvents(text, out running);
+            ProgressEvent[] events = Native.PollEvents(OperationId, out running);
             if (!running && events.Length == 0 && _task.IsCompleted) _drained = true;
             return events;
         }
@@ -73,17 +72,11 @@ namespace BastionSession
             }
         }
 
-        /// <summary>The raw envelope text (blocks until the call returns).</summary>
-        public string GetEnvelope()
+        /// <summary>The envelope, read (blocks until the call returns); its Error is set when ok was false.</summary>
+        public NativeAnswer GetAnswer()
         {
             try { return _task.Result; }
             catch (AggregateException e) { throw e.InnerException ?? e; }
-        }
-
-        /// <summary>The envelope's data object; throws <see cref="BastionNativeException"/> when ok is false.</summary>
-        public Dictionary<string, object> GetData()
-        {
-            return Envelope.Data(GetEnvelope());
         }
 
         /// <summary>
@@ -93,71 +86,41 @@ namespace BastionSession
         public BastionError InterruptedError { get; private set; }
 
         /// <summary>
-        /// The envelope's data, also when ok is false but the error envelope carries the data
-        /// known when the call was interrupted (then <see cref="InterruptedError"/> is set).
+        /// The answer, also when ok is false but the error envelope carries the data known
+        /// when the call was interrupted (then <see cref="InterruptedError"/> is set).
         /// Throws <see cref="BastionNativeException"/> for an error without data.
         /// </summary>
-        private Dictionary<string, object> GetDataOrPartial()
+        private NativeAnswer GetAnswerOrPartial()
         {
-            try { return GetData(); }
-            catch (BastionNativeException e)
-            {
-                Dictionary<string, object> envelope = null;
-                try { envelope = Json.Parse(GetEnvelope()) as Dictionary<string, object>; }
-                catch (FormatException) { }
-                Dictionary<string, object> partial = Envelope.GetDict(envelope, "data");
-                if (partial == null) throw;
-                InterruptedError = e.Error;
-                return partial;
-            }
+            NativeAnswer answer = GetAnswer();
+            if (answer.Error == null) return answer;
+            if (!answer.HasData) throw new BastionNativeException(answer.Error);
+            InterruptedError = answer.Error;
+            return answer;
         }
 
-        /// <summary>The per-host entries of a bastion_get_sessions answer (without sessions when streamed).</summary>
+        /// <summary>The per-host entries of a bastion_get_sessions answer (without sessions when streamed), partial when the call was interrupted; throws <see cref="BastionNativeException"/> for an error without data.</summary>
         public HostSessionResult[] GetHostResults()
         {
-            List<object> hosts = Envelope.GetList(GetDataOrPartial(), "hosts");
-            var result = new List<HostSessionResult>();
-            if (hosts != null)
-                foreach (object h in hosts)
-                {
-                    var d = h as Dictionary<string, object>;
-                    if (d != null) result.Add(new HostSessionResult(d));
-                }
-            return result.ToArray();
+            return GetAnswerOrPartial().HostResults;
         }
 
-        /// <summary>The per-host results of a bastion_disconnect_sessions answer.</summary>
+        /// <summary>The per-host results of a bastion_disconnect_sessions answer, partial when the call was interrupted; throws <see cref="BastionNativeException"/> for an error without data.</summary>
         public DisconnectHostResult[] GetDisconnectResults()
         {
-            List<object> results = Envelope.GetList(GetDataOrPartial(), "results");
-            var list = new List<DisconnectHostResult>();
-            if (results != null)
-                foreach (object r in results)
-                {
-                    var d = r as Dictionary<string, object>;
-                    if (d != null) list.Add(new DisconnectHostResult(d));
-                }
-            return list.ToArray();
+            return GetAnswerOrPartial().DisconnectResults;
         }
 
-        /// <summary>The hosts of a bastion_list_hosts answer.</summary>
+        /// <summary>The hosts of a bastion_list_hosts answer; throws <see cref="BastionNativeException"/> when ok is false.</summary>
         public BastionHostInfo[] GetHosts()
         {
-            List<object> hosts = Envelope.GetList(GetData(), "hosts");
-            var list = new List<BastionHostInfo>();
-            if (hosts != null)
-                foreach (object h in hosts)
-                {
-                    var d = h as Dictionary<string, object>;
-                    if (d != null) list.Add(new BastionHostInfo(d));
-                }
-            return list.ToArray();
+            return GetAnswer().ThrowIfError().Hosts;
         }
 
-        /// <summary>The envelope's data.stats object, or null.</summary>
+        /// <summary>The envelope's data.stats object, or null; throws <see cref="BastionNativeException"/> when ok is false.</summary>
         public Dictionary<string, object> GetStats()
         {
-            return Envelope.GetDict(InterruptedError != null ? GetDataOrPartial() : GetData(), "stats");
+            return GetAnswerOrPartial().Stats;
         }
 
         /// <inheritdoc />

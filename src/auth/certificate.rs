@@ -59,16 +59,25 @@ impl CertificateAssertion {
             .map_err(|e| e.context(format!("certificate file '{}'", path.display())))
     }
 
+    /// Reads a PEM holding the certificate and its unencrypted RSA key. `password` says
+    /// whether the caller gave a certificate password: this build cannot use one (it reads
+    /// no encrypted key and no PKCS#12), so a failure then says that the password is why.
     pub fn from_pem(pem: &[u8], client_id: &str, audience: String, password: bool) -> Result<Self> {
         let unsupported = || {
+            let why = if password {
+                "a certificate password was given, but this build reads no encrypted key or PKCS#12 (no openssl): \
+                 only a PEM file with the certificate and its unencrypted RSA key is supported"
+            } else {
+                "only a PEM file with the certificate and its unencrypted RSA key is supported in this build \
+                 (no openssl)"
+            };
             auth_error(
                 NAME,
-                "only a PEM file with the certificate and its unencrypted RSA key is supported in this build \
-                 (no openssl); convert a .pfx with `openssl pkcs12 -in cert.pfx -nodes -out cert.pem`",
+                format!(
+                    "{why}; convert a .pfx with `openssl pkcs12 -in cert.pfx -nodes -out cert.pem`"
+                ),
             )
         };
-        // A password only matters for encrypted keys and PKCS#12, neither of which we read.
-        let _ = password;
         if pem.windows(9).any(|w| w == b"ENCRYPTED") {
             return Err(unsupported());
         }
@@ -197,5 +206,16 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::Auth);
             assert!(e.message().contains("PEM"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_password_the_build_cannot_use_is_named_as_the_reason() {
+        let encrypted =
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let with = CertificateAssertion::from_pem(encrypted, "c", "a".into(), true).unwrap_err();
+        assert!(with.message().contains("password"), "{with}");
+        let without =
+            CertificateAssertion::from_pem(encrypted, "c", "a".into(), false).unwrap_err();
+        assert!(!without.message().contains("password"), "{without}");
     }
 }

@@ -191,7 +191,7 @@ Describe 'Cancelling at any moment of a native call' {
         # At once: the worker thread has not even finished parsing the request.
         $op.Cancel() | Should -Be 1
         $op.Wait(10000) | Should -BeTrue
-        { $op.GetData() } | Should -Throw -ExpectedMessage '*cancel*'
+        { $op.GetAnswer().ThrowIfError() } | Should -Throw -ExpectedMessage '*cancel*'
     }
 
     It 'a cancel sent while the call runs cancels it' {
@@ -201,7 +201,7 @@ Describe 'Cancelling at any moment of a native call' {
         while ([DateTime]::UtcNow -lt $deadline -and @($op.Poll() | Where-Object Type -eq 'hostStarted').Count -eq 0) { Start-Sleep -Milliseconds 20 }
         $op.Cancel() | Should -Be 1
         $op.Wait(10000) | Should -BeTrue
-        { $op.GetData() } | Should -Throw -ExpectedMessage '*cancel*'
+        { $op.GetAnswer().ThrowIfError() } | Should -Throw -ExpectedMessage '*cancel*'
     }
 
     It 'a cancel sent after the call returned answers 0 and changes nothing' {

@@ -30,7 +30,7 @@ Describe 'Manifest' {
 
     It 'is Gallery-ready: version, editions, explicit exports, tags, URIs' {
         $m = Import-PowerShellDataFile $Manifest
-        $m.ModuleVersion | Should -Be '0.1.0'
+        $m.ModuleVersion | Should -Match '^\d+\.\d+\.\d+$'
         $m.GUID | Should -Match '^[0-9a-f]{8}-'
         $m.Author | Should -Not -BeNullOrEmpty
         $m.CompanyName | Should -Not -BeNullOrEmpty
@@ -63,6 +63,21 @@ Describe 'Manifest' {
         Join-Path $ModuleDir "bin/$rid/$lib" | Should -Exist
         [BastionSession.Native]::LibraryPath | Should -Be (Join-Path $ModuleDir "bin/$rid/$lib")
         [BastionSession.Native]::Version | Should -Match '\(schema 1\)'
+    }
+
+    It 'carries one version: Cargo.toml''s, in the built manifest, the shim assembly and the native library' {
+        # The one source: [workspace.package] version. A disagreement anywhere fails here.
+        $cargo = Get-Content -Raw (Join-Path (Get-RepoRoot) 'Cargo.toml')
+        $match = [regex]::Match($cargo, '\[workspace\.package\][^\[]*?\bversion\s*=\s*"(?<v>[0-9][^"]*)"')
+        $match.Success | Should -BeTrue -Because 'Cargo.toml names the workspace version'
+        $version = $match.Groups['v'].Value
+        (Import-PowerShellDataFile $Manifest).ModuleVersion | Should -Be $version
+        (Get-Module BastionSession).Version.ToString() | Should -Be $version
+        $assembly = [BastionSession.Native].Assembly
+        $assemblyVersion = $assembly.GetName().Version
+        ('{0}.{1}.{2}' -f $assemblyVersion.Major, $assemblyVersion.Minor, $assemblyVersion.Build) | Should -Be $version
+        & (Get-Module BastionSession) { Initialize-BastionNative -ModuleBase $args[0] } $ModuleDir
+        [BastionSession.Native]::Version | Should -BeLike "bastion_session_ffi $version (schema *)"
     }
 
     It 'keeps every path under 140 characters relative to the module folder (Azure Automation)' {

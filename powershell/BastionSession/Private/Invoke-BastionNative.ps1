@@ -67,10 +67,9 @@ function Get-BastionNativeInfo {
 }
 
 function Get-BastionEventTarget {
-    <# What an event is about: its host, else whatever the event names (a subscription ...). #>
+    <# What an event is about: its host (during discovery, the scope), as the core's events name it in 'host'. #>
     param($ProgressEvent)
     if ($ProgressEvent.Host) { return $ProgressEvent.Host }
-    foreach ($name in 'target', 'subscriptionId', 'scope') { $v = $ProgressEvent.Get($name); if ($v) { return $v } }
     'the request'
 }
 
@@ -144,8 +143,6 @@ function Invoke-BastionNative {
                         'retrying' {
                             $status = $progressEvent.Get('status')
                             $why = if ($status) { "ARM answered HTTP $status" } else { 'the request failed (connection)' }
-                            $reason = $progressEvent.Get('reason'); if (-not $reason) { $reason = $progressEvent.Get('error') }
-                            if ($reason) { $why = '{0}: {1}' -f $why, $reason }
                             Write-Verbose (Protect-BastionText ("Waiting for {0}: {1}; retrying in {2} ms (Retry-After or backoff, attempt {3})" -f (Get-BastionEventTarget $progressEvent), $why, $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret)
                         }
                         'pageRead' {

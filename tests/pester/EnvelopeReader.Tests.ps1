@@ -1,0 +1,196 @@
+<#
+    The shim's envelope reader on its own (powershell/shim/EnvelopeReader.cs, Envelope.cs,
+    Models.cs): envelopes given as UTF-8 bytes, exactly as the native library hands them
+    over, read into typed objects. Escapes and non-ASCII text, nulls, numbers where strings
+    are expected and the reverse, unknown fields, field order, error envelopes, malformed
+    and truncated input. Uses the built module's shim assembly.
+#>
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $dll = Join-Path (Split-Path (Get-BuiltModulePath)) 'bin/BastionSession.Native.dll'
+    if (-not ('BastionSession.Envelope' -as [type])) { $null = [Reflection.Assembly]::LoadFrom($dll) }
+
+    function Read-Envelope([string] $Json, [string] $Shape = 'Sessions') {
+        [BastionSession.Envelope]::Read([Text.Encoding]::UTF8.GetBytes($Json), [BastionSession.EnvelopeShape]$Shape)
+    }
+    function New-SessionsEnvelope([string] $SessionsJson, [string] $HostJson = '{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/bh","name":"bh","resourceGroupName":"rg","subscriptionId":"s"}') {
+        '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"host":' + $HostJson + ',"ok":true,"sessions":[' + $SessionsJson + ']}],"stats":{"hostsTotal":1,"elapsedMs":12}}}'
+    }
+}
+
+Describe 'Envelope reader: sessions' {
+    It 'decodes UTF-8 text and every JSON escape' {
+        $json = New-SessionsEnvelope '{"sessionId":"s1","userName":"Zo\u00eb \"q\" \\ \/ \n\t ü 日本 \ud83d\ude00"}'
+        $answer = Read-Envelope $json
+        $answer.Error | Should -BeNullOrEmpty
+        $answer.HostResults[0].Sessions[0].UserName | Should -BeExactly ("Zo$([char]0xEB) `"q`" \ / `n`t $([char]0xFC) $([char]0x65E5)$([char]0x672C) " + [char]::ConvertFromUtf32(0x1F600))
+    }
+
+    It 'reads every field, normalises startTime to UTC and keeps the raw text' {
+        $json = New-SessionsEnvelope '{"sessionId":"s1","startTime":"2026-11-28T09:15:00.1234567Z","startTimeRaw":"2026-11-28T09:15:00.1234567Z","targetSubscriptionId":"sub","resourceType":"VM","targetHostName":"vm1","targetResourceGroup":"rg-app","userName":"alice","targetIpAddress":"10.0.0.4","protocol":"SSH","targetResourceId":"/x/vm1","sessionDurationInMins":42.5}'
+        $s = (Read-Envelope $json).HostResults[0].Sessions[0]
+        $s.SessionId | Should -Be 's1'
+        $s.StartTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc).AddTicks(1234567))
+        $s.StartTime.Kind | Should -Be 'Utc'
+        $s.StartTimeRaw | Should -Be '2026-11-28T09:15:00.1234567Z'
+        $s.TargetSubscriptionId | Should -Be 'sub'
+        $s.ResourceType | Should -Be 'VM'
+        $s.TargetHostName | Should -Be 'vm1'
+        $s.TargetResourceGroup | Should -Be 'rg-app'
+        $s.TargetIpAddress | Should -Be '10.0.0.4'
+        $s.Protocol | Should -Be 'SSH'
+        $s.TargetResourceId | Should -Be '/x/vm1'
+        $s.SessionDurationInMins | Should -Be 42.5
+        $s.Duration | Should -Be ([TimeSpan]::FromMinutes(42.5))
+        $s.BastionName | Should -Be 'bh'
+        $s.BastionResourceGroupName | Should -Be 'rg'
+        $s.BastionSubscriptionId | Should -Be 's'
+        $s.BastionResourceId | Should -Match '/bastionHosts/bh$'
+    }
+
+    It 'reads a timestamp with an offset through the slow path' {
+        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":"s1","startTime":"2026-11-28T11:15:00+02:00"}')).HostResults[0].Sessions[0]
+        $s.StartTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc))
+    }
+
+    It 'treats null as absent and gives an empty user name' {
+        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":null,"startTime":null,"userName":null,"sessionDurationInMins":null,"protocol":null}')).HostResults[0].Sessions[0]
+        $s.SessionId | Should -BeNullOrEmpty
+        $s.StartTime | Should -BeNullOrEmpty
+        $s.UserName | Should -BeExactly ''
+        $s.SessionDurationInMins | Should -BeNullOrEmpty
+        $s.Duration | Should -Be ([TimeSpan]::Zero)
+    }
+
+    It 'keeps numbers, booleans and objects where strings belong as their text, and reads numeric strings as numbers' {
+        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":12345678901234567890,"targetHostName":true,"targetResourceId":{"a":[1,2]},"sessionDurationInMins":"7.25","protocol":-1.5e3}')).HostResults[0].Sessions[0]
+        $s.SessionId | Should -Be '12345678901234567890'
+        $s.TargetHostName | Should -Be 'true'
+        $s.TargetResourceId | Should -Be '{"a":[1,2]}'
+        $s.SessionDurationInMins | Should -Be 7.25
+        $s.Protocol | Should -Be '-1.5e3'
+    }
+
+    It 'skips unknown fields of any shape and non-object array elements' {
+        $json = New-SessionsEnvelope '{"future":{"deep":[{"x":"\u0041"},null,true]},"sessionId":"s1","other":[]},null,7,{"sessionId":"s2"}'
+        $sessions = (Read-Envelope $json).HostResults[0].Sessions
+        @($sessions.SessionId) | Should -Be @('s1', 's2')
+    }
+
+    It 'attaches the host to every session even when the host comes after the sessions' {
+        $json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"sessions":[{"sessionId":"a"},{"sessionId":"b"}],"ok":true,"host":{"name":"late","id":"/late"}}]}}'
+        $sessions = (Read-Envelope $json).HostResults[0].Sessions
+        @($sessions.BastionName) | Should -Be @('late', 'late')
+        @($sessions.BastionResourceId) | Should -Be @('/late', '/late')
+    }
+
+    It 'reads a failed host with its error and no sessions' {
+        $json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"host":{"name":"bh"},"ok":false,"error":{"kind":"forbidden","code":2002,"expected":true,"message":"no","armCode":"AuthorizationFailed","httpStatus":403,"requestId":"r-1","target":"/bh"}}]}}'
+        $h = (Read-Envelope $json).HostResults[0]
+        $h.Ok | Should -BeFalse
+        $h.Sessions.Count | Should -Be 0
+        $h.Error.Kind | Should -Be 'forbidden'
+        $h.Error.Code | Should -Be 2002
+        $h.Error.HttpStatus | Should -Be 403
+        $h.Error.ArmCode | Should -Be 'AuthorizationFailed'
+        $h.Error.RequestId | Should -Be 'r-1'
+        $h.Error.Target | Should -Be '/bh'
+    }
+
+    It 'reads stats as scalars' {
+        $stats = (Read-Envelope (New-SessionsEnvelope '')).Stats
+        $stats['hostsTotal'] | Should -Be 1
+        $stats['hostsTotal'] | Should -BeOfType [long]
+        $stats['elapsedMs'] | Should -Be 12
+    }
+}
+
+Describe 'Envelope reader: errors and bad input' {
+    It 'turns an error envelope into the answer''s error' {
+        $a = Read-Envelope '{"schemaVersion":1,"ok":false,"error":{"kind":"notFound","code":2004,"expected":true,"message":"gone"}}'
+        $a.Error.Kind | Should -Be 'notFound'
+        $a.Error.Code | Should -Be 2004
+        $a.Error.Expected | Should -BeTrue
+        $thrown = $null
+        try { $null = $a.ThrowIfError() } catch { $thrown = $_.Exception.InnerException }
+        $thrown | Should -BeOfType ([BastionSession.BastionNativeException])
+        $thrown.Error.Kind | Should -Be 'notFound'
+    }
+
+    It 'reports <Name> as invalidResponse with the contract''s code' -ForEach @(
+        @{ Name = 'truncated input'; Json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"host":' }
+        @{ Name = 'trailing characters'; Json = '{"schemaVersion":1,"ok":true,"data":{}} x' }
+        @{ Name = 'an unterminated string'; Json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"sessions":[{"sessionId":"abc' }
+        @{ Name = 'a bad escape'; Json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"sessions":[{"sessionId":"\q"}]}]}}' }
+        @{ Name = 'a bad number'; Json = '{"schemaVersion":1,"ok":true,"data":{"stats":{"x":01}}}' }
+        @{ Name = 'a raw control character'; Json = "{`"schemaVersion`":1,`"ok`":true,`"data`":{`"hosts`":[{`"sessions`":[{`"sessionId`":`"a`tb`"}]}]}}" }
+        @{ Name = 'empty input'; Json = '' }
+    ) {
+        $a = Read-Envelope $Json
+        $a.Error.Kind | Should -Be 'invalidResponse'
+        $a.Error.Code | Should -Be 3004
+        $a.Error.Message | Should -Match 'malformed JSON'
+    }
+
+    It 'refuses another schema version' {
+        $a = Read-Envelope '{"schemaVersion":2,"ok":true,"data":{}}'
+        $a.Error.Kind | Should -Be 'unsupportedSchema'
+        $a.Error.Code | Should -Be 1003
+    }
+
+    It 'reports a failure without an error object as internal' {
+        $a = Read-Envelope '{"schemaVersion":1,"ok":false}'
+        $a.Error.Kind | Should -Be 'internal'
+        $a.Error.Expected | Should -BeFalse
+    }
+
+    It 'refuses nesting deeper than 128 levels without a stack overflow' {
+        $deep = ('[' * 5000) + (']' * 5000)
+        $a = Read-Envelope ('{"schemaVersion":1,"ok":true,"data":{"x":' + $deep + '}}')
+        $a.Error.Kind | Should -Be 'invalidResponse'
+        $a.Error.Message | Should -Match 'too deep'
+    }
+}
+
+Describe 'Envelope reader: the other shapes' {
+    It 'reads progress events: hostResult into typed objects, other fields as scalars' {
+        $json = '{"schemaVersion":1,"ok":true,"data":{"running":true,"events":[' +
+            '{"type":"hostDone","host":"/bh","ok":true,"sessions":3,"done":1,"total":2},' +
+            '{"type":"hostResult","result":{"host":{"name":"bh","id":"/bh"},"ok":true,"sessions":[{"sessionId":"s1"}]}},' +
+            '{"type":"retrying","host":"/bh","status":null,"delayMs":1000,"attempt":1}]}}'
+        $a = Read-Envelope $json 'Events'
+        $a.Running | Should -BeTrue
+        $a.Events.Count | Should -Be 3
+        $a.Events[0].Type | Should -Be 'hostDone'
+        $a.Events[0].Host | Should -Be '/bh'
+        $a.Events[0].Get('total') | Should -Be '2'
+        $a.Events[0].Get('ok') | Should -Be 'True'
+        $a.Events[1].HostResult.Sessions[0].SessionId | Should -Be 's1'
+        $a.Events[1].HostResult.Sessions[0].BastionName | Should -Be 'bh'
+        $a.Events[1].Data.ContainsKey('result') | Should -BeFalse
+        $a.Events[2].Get('status') | Should -BeNullOrEmpty
+    }
+
+    It 'reads disconnect results with the host on each' {
+        $json = '{"schemaVersion":1,"ok":true,"data":{"results":[{"hostResourceId":"/bh","hostName":"bh","ok":true,"sessions":[{"sessionId":"a","state":"Disconnected","message":"ok"},{"sessionId":"b","state":"NotReported","message":"n"}]}],"stats":{"requests":1}}}'
+        $r = (Read-Envelope $json 'Disconnect').DisconnectResults[0]
+        $r.HostName | Should -Be 'bh'
+        @($r.Results.State) | Should -Be @('Disconnected', 'NotReported')
+        @($r.Results.BastionResourceId) | Should -Be @('/bh', '/bh')
+    }
+
+    It 'reads the hosts of bastion_list_hosts' {
+        $json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"id":"/a","name":"a","resourceGroupName":"rg","subscriptionId":"s","location":"westeurope","sku":"Standard"}]}}'
+        $h = (Read-Envelope $json 'Hosts').Hosts[0]
+        $h.Name | Should -Be 'a'
+        $h.Location | Should -Be 'westeurope'
+        $h.Sku | Should -Be 'Standard'
+    }
+
+    It 'gives the same objects through the text entry points' {
+        $json = New-SessionsEnvelope '{"sessionId":"s1","userName":"Zo\u00eb"}'
+        $viaText = [BastionSession.Envelope]::ParseHostResults($json)
+        $viaText[0].Sessions[0].UserName | Should -Be "Zo$([char]0xEB)"
+    }
+}
