@@ -152,7 +152,14 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
         while let Some(outcome) = stream.next().await {
             let mut entry = HostEntry::from_outcome(outcome);
             sessions += entry.sessions.as_ref().map_or(0, Vec::len);
-            if stream_results {
+            // A host the call's own timeout or cancel cut short is not streamed: it stays
+            // in `data.hosts` beside the call's error, which already says what happened.
+            let cut_short = entry
+                .error
+                .as_ref()
+                .is_some_and(|e| matches!(e.kind, ErrorKind::Timeout | ErrorKind::Cancelled))
+                && w.ctx.check().is_err();
+            if stream_results && !cut_short {
                 // The sessions move into the queue and are written once, by the poll that
                 // takes them; data.hosts keeps the host without its sessions.
                 w.op.push_host_result(HostEntry {
