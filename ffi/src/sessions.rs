@@ -8,7 +8,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::envelope::{self, ErrorKind, FfiError, from_core};
-use crate::operations::{self, Priority, Work};
+use crate::operations::{self, Work};
 use crate::request::{self, Call, HostSelection};
 use crate::{boundary, test_hooks};
 
