@@ -15,7 +15,8 @@ BeforeAll {
     $script:Installer = Join-Path (Get-RepoRoot) 'tests/Install-TestPrerequisites.ps1'
     # The wheels beside the clone (../shared/wheels), or beside the folder of git worktrees.
     $parent = Split-Path -Parent (Get-RepoRoot)
-    $script:Wheels = @($env:BASTION_WHEELS_DIR, (Join-Path $parent 'shared/wheels'), (Join-Path (Split-Path -Parent $parent) 'shared/wheels')) |
+    $grandparent = Split-Path -Parent $parent
+    $script:Wheels = @($env:BASTION_WHEELS_DIR, (Join-Path $parent 'shared/wheels'), $(if ($grandparent) { Join-Path $grandparent 'shared/wheels' })) |
         Where-Object { $_ -and (Test-Path -LiteralPath $_) } | Select-Object -First 1
     if (-not $Wheels) { $script:Wheels = Join-Path $parent 'shared/wheels' }
 
