@@ -102,6 +102,9 @@ inside_namespace() {
     # WINDOWS_LANE_PESTER_PATHS (Windows paths, comma-separated) narrows a local run.
     BASTION_PESTER_PATHS=${WINDOWS_LANE_PESTER_PATHS:-"$(winpath "$ROOT/tests/pester"),$(winpath "$HERE/Windows.Tests.ps1")"}
     export BASTION_TEST_SCHEMA2_STUB
+    # The $env: race test guards against glibc's setenv; 1,000 calls under wine prove the same
+    # request-borne settings on Windows at a tenth of the Linux lane's cost.
+    export BASTION_ENV_RACE_CALLS=${BASTION_ENV_RACE_CALLS:-1000}
     BASTION_TEST_SCHEMA2_STUB=$(winpath "$OUT/stub_schema2.dll")
     local pester_status=0
     cat >"$OUT/pester-runner.sh" <<RUNNER
