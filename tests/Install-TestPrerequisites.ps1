@@ -150,6 +150,8 @@ try {
     if ($result.TimedOut) { throw "the PowerShell Gallery (repository '$GalleryRepository') did not answer within $GalleryTimeoutSec s" }
     if ($result.ExitCode -ne 0) {
         $why = ($result.Output -split "`n" | Where-Object { $_.Trim() } | Select-Object -First 3) -join ' '
+        # PowerShellGet's messages carry the request's address; the repository's name says enough.
+        $why = ($why -replace "\s*Request sent: '[^']*'", '') -replace '\s*\([^()\s]+:\d+\)', ''
         throw "the PowerShell Gallery (repository '$GalleryRepository') failed: $why"
     }
     # The Gallery's package has the manifest at its root; a NuGet-style package under tools/.
