@@ -451,6 +451,14 @@ fn extra_ca_with_cert_file(
     extra: Option<&str>,
     settings: Option<&crate::EnvSettings>,
 ) -> Result<Option<String>> {
+    // SSL_CERT_FILE is the Unix convention, which the platform verifier follows itself for
+    // callers that send no environment. Windows trusts its certificate store and never reads
+    // it; honouring it there from the module's settings would make PowerShell and C callers
+    // disagree (and a Linux CA bundle path inherited by a Windows process, as under wine,
+    // turned every call into "the HTTP client could not be built").
+    if cfg!(windows) {
+        return Ok(extra.map(str::to_string));
+    }
     let Some(path) = settings.and_then(|s| s.get("SSL_CERT_FILE")) else {
         return Ok(extra.map(str::to_string));
     };

@@ -162,9 +162,18 @@ fn build_client(
         }
     }
     b.build().map_err(|e| {
+        use std::error::Error as _;
+        // reqwest's own text is only "builder error": say why (the TLS verifier, a CA ...).
+        let mut why = e.to_string();
+        let mut src = e.source();
+        while let Some(s) = src {
+            why.push_str(": ");
+            why.push_str(&s.to_string());
+            src = s.source();
+        }
         Error::new(
             ErrorKind::Transport,
-            format!("the HTTP client could not be built: {e}"),
+            format!("the HTTP client could not be built: {why}"),
         )
     })
 }
