@@ -827,7 +827,7 @@ async fn a_low_rate_limit_budget_slows_requests_down() {
 async fn an_explicit_proxy_carries_the_requests() {
     // The scripted server plays the proxy: an HTTPS endpoint is reached through a CONNECT
     // tunnel to it (the proxy drops it, so nothing leaves the machine). Loopback endpoints
-    // never go through a proxy (tests/hardening.rs).
+    // never go through a proxy (tests/client_limits.rs).
     let proxy = ScriptServer::start(|_, _| Reply::Drop);
     let mut o = fast_options("https://arm.example/", "t");
     o.proxy = Some(proxy.base.clone());

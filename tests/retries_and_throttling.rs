@@ -14,7 +14,7 @@
 //! policy and 20 ms latency) is `#[ignore]`d; RELIABILITY.md gives its command and figures:
 //!
 //! ```text
-//! cargo test -p bastion_session --test reliability_faults -- --ignored --nocapture
+//! cargo test -p bastion_session --test retries_and_throttling -- --ignored --nocapture
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
