@@ -24,7 +24,7 @@
 //! - `cargo test -p bastion_session_ffi`: unit tests; `tests/abi.rs` and `tests/emulator.rs`
 //!   load the built `.so` with libloading (from `target/debug/deps/`, where that same
 //!   command builds it) and drive it against `bastion-emulator` over HTTP;
-//!   `tests/logs.rs` checks the logs; `tests/header_drift.rs` checks the header
+//!   `tests/logging.rs` checks the logs; `tests/header_drift.rs` checks the header
 //!   (`BASTION_UPDATE_HEADER=1` rewrites it) and the version string.
 //! - `tests/c/run.sh`: the C smoke test against the header, and its valgrind run.
 //! - `cargo bench -p bastion_session_ffi --bench marshal`: round-trip and marshalling costs.
