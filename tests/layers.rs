@@ -183,11 +183,10 @@ fn ident_char_before(b: &[char], i: usize) -> bool {
 
 /// `'x'`, `'\n'`, `'\''`, `'\u{..}'` are char literals; `'a` (a lifetime) is not.
 fn is_char_literal(b: &[char], i: usize) -> bool {
-    match (b.get(i + 1), b.get(i + 2)) {
-        (Some('\\'), _) => true,
-        (Some(_), Some('\'')) => true,
-        _ => false,
-    }
+    matches!(
+        (b.get(i + 1), b.get(i + 2)),
+        (Some('\\'), _) | (Some(_), Some('\''))
+    )
 }
 
 /// The paths of a use tree written after `crate::` (or `super::`) at `s`:
