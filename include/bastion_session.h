@@ -74,8 +74,10 @@ char *bastion_disconnect_sessions(const char *request_json);
 /**
  * Lists the Bastion hosts in each subscription of `scope` (or in its resource group).
  *
- * See `ffi/CONTRACT.md`, `bastion_list_hosts`. A subscription or resource group that does
- * not exist fails the call (`notFound`).
+ * See `ffi/CONTRACT.md`, `bastion_list_hosts`. `data.subscriptions` has one entry per
+ * subscription: one that fails (forbidden, not found ...) is an entry with `"ok":false`
+ * and its error, and the hosts of the others are still listed. Only when no subscription
+ * answered does the call fail, with the first subscription's error (and the same `data`).
  *
  * - Ownership: the caller owns the returned envelope and frees it with
  *   `bastion_string_free`. `request_json` is borrowed for the call only.
@@ -130,8 +132,9 @@ char *bastion_poll_progress(const char *operation_id);
  * credential and the options (see `ffi/CONTRACT.md`, `bastion_get_sessions`). Blocks
  * until every host answered or failed, the `operationId` is cancelled (`cancelled`), or
  * `timeoutSec` passes (`timeout`). One failing host is an entry with `"ok":false`, not a
- * failed call. With `"streamResults":true` each host's sessions are delivered as
- * `hostResult` events through `bastion_poll_progress` instead.
+ * failed call; with a `scope`, so is one failing subscription (`data.subscriptions`).
+ * With `"streamResults":true` each host's sessions are delivered as `hostResult`
+ * events through `bastion_poll_progress` instead.
  *
  * - Ownership: the caller owns the returned envelope and frees it with
  *   `bastion_string_free`. `request_json` is borrowed for the call only; secrets in it are

@@ -55,7 +55,7 @@ pub struct OperationContext {
     pub cancel: CancellationToken,
     /// Where progress events go.
     pub progress: Arc<dyn ProgressSink>,
-    /// When the operation must end; calls return [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) after it.
+    /// When the operation must end; calls return [`ErrorKind::Timeout`](crate::error::ErrorKind::Timeout) after it.
     pub deadline: Option<Instant>,
     /// Counters.
     pub stats: Arc<OperationStats>,
@@ -179,6 +179,6 @@ mod tests {
     async fn deadline_gives_timeout() {
         let ctx = OperationContext::new().with_timeout(Duration::from_millis(30));
         let e = ctx.sleep(Duration::from_secs(30)).await.unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Timeout);
+        assert_eq!(e.kind(), crate::error::ErrorKind::Timeout);
     }
 }

@@ -1,5 +1,6 @@
-//! Fan-out over many hosts: bounded concurrency, each host's outcome streamed as soon as
-//! it completes, one host's failure never stopping the others.
+//! Layer 6, fan-out over many hosts and subscriptions: bounded concurrency, each host's
+//! outcome streamed as soon as it completes, one host's (or subscription's) failure never
+//! stopping the others. Works on the ARM operations and the pipeline, never on the client.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,11 +8,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use crate::client::BastionClient;
 use crate::context::OperationContext;
-use crate::model::{BastionHost, DisconnectTarget, HostDisconnectOutcome, HostSessionsOutcome};
+use crate::error::{Error, Result};
+use crate::model::{
+    BastionHost, DisconnectTarget, HostDisconnectOutcome, HostScope, HostSessionsOutcome,
+    SubscriptionHostsOutcome,
+};
+use crate::operations::disconnect_active_sessions::disconnect_active_sessions;
+use crate::operations::get_active_sessions::get_active_sessions;
+use crate::operations::list_hosts::list_hosts;
 use crate::options::DEFAULT_CONCURRENCY;
+use crate::pipeline::ArmPipeline;
 use crate::progress::ProgressEvent;
+use crate::resource_id::validate_segment;
 
 fn limit(concurrency: usize) -> usize {
     if concurrency == 0 {
@@ -21,8 +30,9 @@ fn limit(concurrency: usize) -> usize {
     }
 }
 
+/// The sessions of each of `hosts`, at most `concurrency` hosts at once.
 pub(crate) fn sessions(
-    client: BastionClient,
+    pipeline: Arc<ArmPipeline>,
     hosts: Vec<BastionHost>,
     concurrency: usize,
     ctx: OperationContext,
@@ -31,13 +41,12 @@ pub(crate) fn sessions(
     let done = Arc::new(AtomicUsize::new(0));
     futures::stream::iter(hosts)
         .map(move |host| {
-            let (client, ctx, done) = (client.clone(), ctx.clone(), done.clone());
+            let (pipeline, ctx, done) = (pipeline.clone(), ctx.clone(), done.clone());
             async move {
                 ctx.emit(ProgressEvent::HostStarted {
                     host: host.id.clone(),
                 });
-                let result = client
-                    .list_sessions(&host.host_ref(), &ctx)
+                let result = get_active_sessions(&pipeline, &host.host_ref(), &ctx)
                     .await
                     .map_err(|e| e.or_target(&host.id));
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -55,8 +64,9 @@ pub(crate) fn sessions(
         .boxed()
 }
 
+/// Disconnects the sessions of each target, at most `concurrency` hosts at once.
 pub(crate) fn disconnects(
-    client: BastionClient,
+    pipeline: Arc<ArmPipeline>,
     targets: Vec<DisconnectTarget>,
     chunk_size: usize,
     concurrency: usize,
@@ -66,13 +76,18 @@ pub(crate) fn disconnects(
     let done = Arc::new(AtomicUsize::new(0));
     futures::stream::iter(targets)
         .map(move |t| {
-            let (client, ctx, done) = (client.clone(), ctx.clone(), done.clone());
+            let (pipeline, ctx, done) = (pipeline.clone(), ctx.clone(), done.clone());
             async move {
                 let id = t.host.resource_id();
                 ctx.emit(ProgressEvent::HostStarted { host: id.clone() });
-                let (sessions, error) = client
-                    .disconnect_accounted(&t.host, &t.session_ids, chunk_size, &ctx)
-                    .await;
+                let (sessions, error) = disconnect_active_sessions(
+                    &pipeline,
+                    &t.host,
+                    &t.session_ids,
+                    chunk_size,
+                    &ctx,
+                )
+                .await;
                 let (result, partial) = match error {
                     None => (Ok(sessions), Vec::new()),
                     Some(e) => (Err(e.or_target(&id)), sessions),
@@ -94,4 +109,71 @@ pub(crate) fn disconnects(
         })
         .buffer_unordered(limit(concurrency))
         .boxed()
+}
+
+/// Discovers the hosts of each distinct subscription of `scope` (in its resource group,
+/// when the scope names one), at most [`DEFAULT_CONCURRENCY`] subscriptions at once, and
+/// returns one outcome per subscription in the scope's order. A subscription that fails
+/// (403, 404, a transport failure) is reported in its outcome; the others are still
+/// listed. The call itself fails only for a scope that is not valid, or when `ctx` is
+/// already cancelled or past its deadline. Emits `hostsDiscovered` with the hosts found.
+pub(crate) async fn discover_hosts(
+    pipeline: Arc<ArmPipeline>,
+    scope: &HostScope,
+    ctx: &OperationContext,
+) -> Result<Vec<SubscriptionHostsOutcome>> {
+    ctx.check()?;
+    let (subscriptions, resource_group) = checked_scope(scope)?;
+    let outcomes: Vec<SubscriptionHostsOutcome> = futures::stream::iter(subscriptions)
+        .map(|subscription_id| {
+            let (pipeline, ctx, rg) = (pipeline.clone(), ctx.clone(), resource_group.clone());
+            async move {
+                let result = list_hosts(&pipeline, &subscription_id, rg.as_deref(), &ctx).await;
+                SubscriptionHostsOutcome {
+                    subscription_id,
+                    resource_group_name: rg,
+                    result,
+                }
+            }
+        })
+        .buffered(DEFAULT_CONCURRENCY)
+        .collect()
+        .await;
+    let count = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .map(Vec::len)
+        .sum();
+    ctx.emit(ProgressEvent::HostsDiscovered { count });
+    Ok(outcomes)
+}
+
+/// The distinct subscriptions of `scope` (trimmed, in order; compared case-insensitively,
+/// as GUIDs) and its resource group, each checked to be a safe resource-id segment.
+fn checked_scope(scope: &HostScope) -> Result<(Vec<String>, Option<String>)> {
+    let mut subscriptions: Vec<String> = Vec::new();
+    for s in &scope.subscription_ids {
+        let s = s.trim();
+        validate_segment("subscription id", s)?;
+        if !subscriptions
+            .iter()
+            .any(|seen| seen.eq_ignore_ascii_case(s))
+        {
+            subscriptions.push(s.to_string());
+        }
+    }
+    if subscriptions.is_empty() {
+        return Err(Error::invalid_request(
+            "no subscription id was given to discover Bastion hosts in",
+        ));
+    }
+    let resource_group = scope
+        .resource_group_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if let Some(rg) = resource_group {
+        validate_segment("resource group name", rg)?;
+    }
+    Ok((subscriptions, resource_group.map(str::to_string)))
 }

@@ -5,32 +5,34 @@
 //!
 //! ## Layout
 //!
-//! Public surface:
-//! - [`client`]: [`BastionClient`], the entry point: list sessions, disconnect sessions,
-//!   discover hosts, and fan each out over many hosts with bounded concurrency.
-//! - [`model`]: sessions, hosts, host references, disconnect results, scopes.
-//! - [`error`]: [`Error`] and [`ErrorKind`] (1:1 with the C ABI's error kinds).
-//! - [`options`]: [`ClientOptions`], [`RetryPolicy`], [`PollOptions`].
-//! - [`credential`]: [`CredentialSpec`] (which credential), [`SecretString`], [`TokenSource`].
-//! - [`cloud`]: [`AzureEnvironment`] (ARM endpoint, token audience, authority host).
-//! - [`context`]: [`OperationContext`] (cancellation, deadline, progress, counters).
-//! - [`progress`]: [`ProgressEvent`] and [`ProgressSink`].
-//! - [`timestamp`]: the lenient `startTime` parser.
+//! Seven layers, lowest first. A module imports only from its own layer or the ones below
+//! it, and files of one layer import each other without a circle; `tests/layers.rs`
+//! fails on any upward import or circle. Only this file sees every layer (to re-export).
 //!
-//! Machinery (private, one file per concern):
-//! - `http`: the shared reqwest client (rustls + ring, extra CA, proxy), the loopback
-//!   rule for plain HTTP, request ids, redacted logging.
-//! - `retry`: which failures are retried, backoff with jitter, `Retry-After` parsing,
-//!   slowing down on low `x-ms-ratelimit-remaining-*`.
-//! - `throttle_gate`: a 429 pauses every request of the process to that subscription's
-//!   bucket for its `Retry-After`, so a fan-out queues behind ARM instead of giving up.
-//! - `lro`: polling `getActiveSessions` (Azure-AsyncOperation, Location, and a 202
-//!   without either).
-//! - `paging`: `{value,nextLink}` or bare-array answers, loop detection.
-//! - `arm_error`: turning ARM error answers into [`Error`]s.
-//! - `auth`: token sources (managed identity, azure_identity adapters, the default
-//!   chain) and the per-identity token cache.
-//! - `fanout`: the bounded-concurrency streams over many hosts.
+//! 1. Value types, public: [`error`] ([`Error`], [`ErrorKind`], 1:1 with the C ABI's
+//!    error kinds); [`model`] (sessions, hosts, disconnect results, scopes, per-host and
+//!    per-subscription outcomes); [`resource_id`] ([`HostRef`] and the one rule that
+//!    keeps names and ids from moving a URL); [`timestamp`] (the lenient `startTime`
+//!    parser); [`cloud`] ([`AzureEnvironment`]); [`options`] ([`ClientOptions`],
+//!    [`RetryPolicy`], [`PollOptions`]); [`credential`] ([`CredentialSpec`],
+//!    [`SecretString`], [`TokenSource`]); [`progress`] ([`ProgressEvent`],
+//!    [`ProgressSink`]); [`context`] ([`OperationContext`]: cancellation, deadline,
+//!    progress, counters).
+//! 2. `transport`: `http` (the shared reqwest client, rustls + ring, extra CA, proxy, the
+//!    loopback rule for plain HTTP, redacted logging), `request_id`, `retry` (the retry
+//!    policy's decisions), `throttle_gate` (one pause per throttled subscription), and
+//!    `arm_error` (ARM's error answers turned into [`Error`]s).
+//! 3. `auth`: token sources (managed identity, azure_identity adapters, the default
+//!    chain) and the per-identity token cache.
+//! 4. `pipeline`: `ArmPipeline`, ARM URLs and authenticated, retried requests
+//!    (`send`), and reading every page of a list answer (`paging`).
+//! 5. `operations`: one file per ARM operation, each a function over the pipeline:
+//!    `get_active_sessions` (with its `lro` polling), `disconnect_active_sessions`,
+//!    `list_hosts`, `get_host`.
+//! 6. `fanout`: the operations over many hosts (bounded concurrency, streamed outcomes)
+//!    and host discovery over many subscriptions (one outcome per subscription).
+//! 7. [`client`]: [`BastionClient`], the public facade.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod client;
@@ -41,16 +43,14 @@ pub mod error;
 pub mod model;
 pub mod options;
 pub mod progress;
+pub mod resource_id;
 pub mod timestamp;
 
-mod arm_error;
 mod auth;
 mod fanout;
-mod http;
-mod lro;
-mod paging;
-mod retry;
-mod throttle_gate;
+mod operations;
+mod pipeline;
+mod transport;
 
 pub use client::BastionClient;
 pub use cloud::AzureEnvironment;
@@ -59,7 +59,7 @@ pub use credential::{AccessToken, CredentialSpec, SecretString, TokenSource};
 pub use error::{Error, ErrorKind, Result};
 pub use model::{
     BastionHost, BastionSession, DisconnectTarget, HostDisconnectOutcome, HostRef, HostScope,
-    HostSessionsOutcome, SessionDisconnectResult,
+    HostSessionsOutcome, SessionDisconnectResult, SubscriptionHostsOutcome,
 };
 pub use options::{
     ClientOptions, DEFAULT_API_VERSION, DEFAULT_CONCURRENCY, DEFAULT_DISCONNECT_CHUNK,

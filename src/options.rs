@@ -43,11 +43,11 @@ pub const DEFAULT_MAX_ITEMS_PER_CALL: usize = 500_000;
 /// `$env:`, which on Unix never reaches the C runtime) sends it here, so the library never
 /// needs anyone to `setenv` while its threads may read the environment.
 ///
-/// Values are held as [`SecretString`](crate::SecretString)s (zeroed on drop); `Debug`
+/// Values are held as [`SecretString`](crate::credential::SecretString)s (zeroed on drop); `Debug`
 /// shows the names only.
 #[derive(Clone, Default)]
 pub struct EnvSettings {
-    vars: std::collections::BTreeMap<String, crate::SecretString>,
+    vars: std::collections::BTreeMap<String, crate::credential::SecretString>,
 }
 
 impl EnvSettings {
@@ -58,8 +58,10 @@ impl EnvSettings {
 
     /// Sets variable `name` to `value`.
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.vars
-            .insert(name.into(), crate::SecretString::new(value.into()));
+        self.vars.insert(
+            name.into(),
+            crate::credential::SecretString::new(value.into()),
+        );
     }
 
     /// The value of `name`, if set and not blank.

@@ -538,3 +538,39 @@ async fn arm_like_throttling_is_ridden_out() {
     );
     assert!(ctx.stats.retries() > 0);
 }
+
+#[tokio::test]
+async fn discovery_over_a_known_and_an_unknown_subscription_lists_the_known_one() {
+    // 6 hosts in 2 subscriptions (3 groups of 2, round-robin: sub 0 has rg-0 and rg-2).
+    let emu = bastion_emulator::spawn(EmulatorConfig {
+        settings: settings(),
+        scenario: Scenario::generated(6, 1, 2, 2),
+    });
+    let known = "00000000-0000-0000-0000-000000000002".to_string();
+    let unknown = "00000000-0000-0000-0000-0000000000ff";
+    let c = client(&emu);
+    let ctx = OperationContext::new();
+    let outcomes = c
+        .discover_hosts(
+            &HostScope {
+                subscription_ids: vec![unknown.into(), known.clone()],
+                resource_group_name: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(outcomes[0].subscription_id, unknown);
+    let e = outcomes[0].result.as_ref().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(e.arm_code(), Some("SubscriptionNotFound"));
+    assert!(e.message().contains(unknown), "{e}");
+    assert_eq!(outcomes[1].subscription_id, known);
+    let hosts = outcomes[1].result.as_ref().unwrap();
+    assert_eq!(hosts.len(), 2, "{hosts:?}");
+    assert!(hosts.iter().all(|h| h.subscription_id == known));
+    // The hosts found are real: their sessions can be listed.
+    let sessions = c.list_sessions(&hosts[0].host_ref(), &ctx).await.unwrap();
+    assert_eq!(sessions.len(), 1);
+}

@@ -212,3 +212,128 @@ async fn disconnect_fan_out_per_host() {
     );
     assert_eq!(srv.requests().len(), 3);
 }
+
+/// A host listing page for `sub`: one host per name, in `rg`.
+fn host_page(sub: &str, rg: &str, names: &[&str]) -> serde_json::Value {
+    let value: Vec<_> = names
+        .iter()
+        .map(|n| {
+            json!({
+                "id": format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/bastionHosts/{n}"),
+                "name": n, "location": "westeurope", "sku": {"name": "Standard"}
+            })
+        })
+        .collect();
+    json!({ "value": value })
+}
+
+#[tokio::test]
+async fn discovery_over_two_subscriptions_lists_the_one_that_answers_and_reports_the_forbidden_one()
+{
+    const DENIED: &str = "00000000-0000-0000-0000-0000000000d1";
+    const OPEN: &str = "00000000-0000-0000-0000-0000000000a2";
+    let srv = ScriptServer::start(|r, _| {
+        if r.path().contains(DENIED) {
+            Reply::json(
+                403,
+                json!({"error":{"code":"AuthorizationFailed","message":"no read on this subscription"}}),
+            )
+        } else if r.path().contains(OPEN) {
+            Reply::json(200, host_page(OPEN, "rg-a", &["b1", "b2"]))
+        } else {
+            Reply::json(404, json!({"error":{"code":"NotFound","message":"?"}}))
+        }
+    });
+    let c = client(&srv.base);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let ctx = OperationContext::new().with_progress(Arc::new(move |e: ProgressEvent| {
+        sink.lock().unwrap().push(e);
+    }));
+    let scope = bastion_session::HostScope {
+        subscription_ids: vec![DENIED.into(), OPEN.into()],
+        resource_group_name: None,
+    };
+    let outcomes = c.discover_hosts(&scope, &ctx).await.unwrap();
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    // One outcome per subscription, in the scope's order.
+    assert_eq!(outcomes[0].subscription_id, DENIED);
+    let e = outcomes[0].result.as_ref().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Forbidden, "{e}");
+    assert_eq!(e.http_status(), Some(403));
+    assert!(e.message().contains(DENIED), "{e}");
+    assert!(
+        e.message().contains("Microsoft.Network/bastionHosts/read"),
+        "{e}"
+    );
+    assert_eq!(outcomes[1].subscription_id, OPEN);
+    let hosts = outcomes[1].result.as_ref().unwrap();
+    let names: Vec<_> = hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["b1", "b2"]);
+    assert!(hosts.iter().all(|h| h.subscription_id == OPEN));
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::HostsDiscovered { count: 2 })),
+        "{:?}",
+        events.lock().unwrap()
+    );
+    // The strict listing still fails on the forbidden subscription.
+    let e = c.list_hosts(&scope, &ctx).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Forbidden);
+}
+
+#[tokio::test]
+async fn discovery_of_a_resource_group_missing_in_one_subscription_reports_that_subscription() {
+    const WITHOUT: &str = "00000000-0000-0000-0000-0000000000b1";
+    const WITH: &str = "00000000-0000-0000-0000-0000000000b2";
+    let srv = ScriptServer::start(|r, _| {
+        if r.path()
+            .contains(&format!("/subscriptions/{WITH}/resourceGroups/rg-x/"))
+        {
+            Reply::json(200, host_page(WITH, "rg-x", &["bx"]))
+        } else {
+            Reply::json(
+                404,
+                json!({"error":{"code":"ResourceGroupNotFound","message":"Resource group 'rg-x' could not be found."}}),
+            )
+        }
+    });
+    let c = client(&srv.base);
+    let ctx = OperationContext::new();
+    let scope = bastion_session::HostScope {
+        // The same subscription twice (in another case) is searched once.
+        subscription_ids: vec![WITHOUT.into(), WITH.into(), WITHOUT.to_uppercase()],
+        resource_group_name: Some("rg-x".into()),
+    };
+    let outcomes = c.discover_hosts(&scope, &ctx).await.unwrap();
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes[0].subscription_id, WITHOUT);
+    assert_eq!(outcomes[0].resource_group_name.as_deref(), Some("rg-x"));
+    let e = outcomes[0].result.as_ref().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(e.arm_code(), Some("ResourceGroupNotFound"));
+    assert!(
+        e.message().contains(&format!(
+            "resource group 'rg-x' in subscription '{WITHOUT}'"
+        )),
+        "{e}"
+    );
+    assert_eq!(outcomes[1].subscription_id, WITH);
+    assert_eq!(outcomes[1].result.as_ref().unwrap()[0].name, "bx");
+    assert_eq!(
+        srv.count(|r| r.path().contains(WITHOUT)),
+        1,
+        "{:?}",
+        srv.requests()
+    );
+    // A scope that is not valid still fails as a whole, before any request.
+    let bad = bastion_session::HostScope {
+        subscription_ids: vec![WITH.into(), "a/b".into()],
+        resource_group_name: None,
+    };
+    let e = c.discover_hosts(&bad, &ctx).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+}

@@ -8,6 +8,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::envelope::{self, ErrorKind, FfiError, from_core};
+use crate::hosts::{self, SubscriptionEntry};
 use crate::operations::{self, Work};
 use crate::request::{self, Call, HostSelection};
 use crate::{boundary, test_hooks};
@@ -61,9 +62,13 @@ struct Stats {
 #[serde(rename_all = "camelCase")]
 pub struct SessionsData {
     hosts: Vec<HostEntry>,
+    /// With a `scope`: one entry per subscription searched (see `bastion_list_hosts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscriptions: Option<Vec<SubscriptionEntry>>,
     stats: Stats,
-    /// Set when the call was cancelled or passed its deadline: the answer is then this
-    /// error, with the hosts known so far as its `data`.
+    /// Set when the call fails but still answers what it knows: it was cancelled or passed
+    /// its deadline (the hosts known so far), or no subscription of its scope answered
+    /// (`subscriptions` says why). The answer is then this error with this `data`.
     #[serde(skip)]
     interrupted: Option<FfiError>,
 }
@@ -88,6 +93,7 @@ impl SessionsData {
         };
         SessionsData {
             hosts,
+            subscriptions: None,
             stats,
             interrupted: None,
         }
@@ -132,14 +138,26 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
     drop(req);
     let data = operations::execute(common, move |w: Work| async move {
         test_hooks::maybe_panic_async(async_panic);
-        let hosts: Vec<BastionHost> = match selection {
-            HostSelection::Hosts(refs) => refs.into_iter().map(BastionHost::from).collect(),
+        let (hosts, subscriptions): (Vec<BastionHost>, _) = match selection {
+            HostSelection::Hosts(refs) => (refs.into_iter().map(BastionHost::from).collect(), None),
             // The core emits `hostsDiscovered` itself.
-            HostSelection::Scope(scope) => w
-                .client
-                .list_hosts(&scope, &w.ctx)
-                .await
-                .map_err(|e| from_core(&e))?,
+            HostSelection::Scope(scope) => {
+                let found = hosts::discover(&w, &scope).await?;
+                if let Some(e) = found.failed {
+                    // No subscription answered: nothing to list sessions of.
+                    let mut data = SessionsData::new(
+                        Vec::new(),
+                        0,
+                        w.ctx.stats.requests(),
+                        w.ctx.stats.retries(),
+                        w.started.elapsed().as_millis() as u64,
+                    );
+                    data.subscriptions = Some(found.subscriptions);
+                    data.interrupted = Some(e);
+                    return Ok(data);
+                }
+                (found.hosts, Some(found.subscriptions))
+            }
         };
         let order: HashMap<String, usize> = hosts
             .iter()
@@ -183,6 +201,7 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
             w.ctx.stats.retries(),
             w.started.elapsed().as_millis() as u64,
         );
+        data.subscriptions = subscriptions;
         // Only a host that the cancel or the deadline cut short makes the call interrupted.
         let cut_short = data.hosts.iter().any(|h| {
             h.error
@@ -206,8 +225,9 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
 /// credential and the options (see `ffi/CONTRACT.md`, `bastion_get_sessions`). Blocks
 /// until every host answered or failed, the `operationId` is cancelled (`cancelled`), or
 /// `timeoutSec` passes (`timeout`). One failing host is an entry with `"ok":false`, not a
-/// failed call. With `"streamResults":true` each host's sessions are delivered as
-/// `hostResult` events through `bastion_poll_progress` instead.
+/// failed call; with a `scope`, so is one failing subscription (`data.subscriptions`).
+/// With `"streamResults":true` each host's sessions are delivered as `hostResult`
+/// events through `bastion_poll_progress` instead.
 ///
 /// - Ownership: the caller owns the returned envelope and frees it with
 ///   `bastion_string_free`. `request_json` is borrowed for the call only; secrets in it are

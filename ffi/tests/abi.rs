@@ -256,6 +256,54 @@ fn lists_hosts_sessions_and_disconnects() {
 }
 
 #[test]
+fn a_scope_over_several_subscriptions_reports_each_and_lists_the_ones_that_answered() {
+    let l = lib();
+    let emu = normal_emulator();
+    let url = emu.base_url();
+    let missing = "00000000-0000-0000-0000-0000000000ff";
+    let scope = json!({"subscriptionIds": [missing, arm::SUB], "resourceGroupName": arm::RG});
+    let d = expect_ok(&l.call(l.list_hosts, &with(base(&url), json!({"scope": scope}))));
+    assert_eq!(d["hosts"].as_array().unwrap().len(), 3, "{d}");
+    let subs = d["subscriptions"].as_array().unwrap();
+    assert_eq!(subs.len(), 2, "{d}");
+    assert_eq!(subs[0]["subscriptionId"], missing);
+    assert_eq!(subs[0]["resourceGroupName"], arm::RG);
+    assert_eq!(subs[0]["ok"], false);
+    assert_eq!(subs[0]["error"]["kind"], "notFound", "{d}");
+    assert_eq!(subs[0]["error"]["code"], 2004);
+    assert_eq!(subs[0]["error"]["httpStatus"], 404);
+    assert!(subs[0].get("hostsFound").is_none(), "{d}");
+    assert_eq!(subs[1]["subscriptionId"], arm::SUB);
+    assert_eq!(subs[1]["ok"], true);
+    assert_eq!(subs[1]["hostsFound"], 3);
+    assert!(subs[1].get("error").is_none(), "{d}");
+    // bastion_get_sessions over the same scope: the sessions of the subscription that
+    // answered, and the same subscription entries.
+    let d = expect_ok(&l.call(l.get_sessions, &with(base(&url), json!({"scope": scope}))));
+    assert_eq!(d["stats"]["hostsTotal"], 3, "{d}");
+    assert_eq!(d["stats"]["sessions"], 8, "{d}");
+    assert_eq!(d["subscriptions"][0]["ok"], false, "{d}");
+    assert_eq!(d["subscriptions"][1]["hostsFound"], 3, "{d}");
+    // Hosts named directly: no subscription entries.
+    let hosts = json!([{"resourceId": host_id("bh-0")}]);
+    let d = expect_ok(&l.call(l.get_sessions, &with(base(&url), json!({"hosts": hosts}))));
+    assert!(d.get("subscriptions").is_none(), "{d}");
+    // No subscription answers: the call fails with the first one's error, and still says
+    // what happened to each.
+    let other = "00000000-0000-0000-0000-0000000000fe";
+    let scope = json!({"subscriptionIds": [missing, other]});
+    for f in [l.list_hosts, l.get_sessions] {
+        let v = l.call(f, &with(base(&url), json!({"scope": scope})));
+        let e = expect_error(&v, "notFound", 2004);
+        assert!(e["message"].as_str().unwrap().contains(missing), "{v}");
+        let subs = v["data"]["subscriptions"].as_array().unwrap();
+        assert_eq!(subs.len(), 2, "{v}");
+        assert_eq!(subs[1]["subscriptionId"], other);
+        assert_eq!(subs[1]["error"]["armCode"], "SubscriptionNotFound", "{v}");
+    }
+}
+
+#[test]
 fn service_and_client_errors_map_to_their_kinds() {
     let l = lib();
     let emu = normal_emulator();

@@ -33,6 +33,8 @@ namespace BastionSession
         public DisconnectHostResult[] DisconnectResults { get; internal set; }
         /// <summary>bastion_list_hosts: the hosts.</summary>
         public BastionHostInfo[] Hosts { get; internal set; }
+        /// <summary>bastion_list_hosts and a scoped bastion_get_sessions: one entry per subscription searched (empty otherwise).</summary>
+        public SubscriptionHostsResult[] Subscriptions { get; internal set; }
         /// <summary>bastion_poll_progress: the events, oldest first.</summary>
         public ProgressEvent[] Events { get; internal set; }
         /// <summary>bastion_poll_progress: whether the operation still runs.</summary>
@@ -133,6 +135,7 @@ namespace BastionSession
             var disconnect = new List<DisconnectHostResult>();
             var hosts = new List<BastionHostInfo>();
             var events = new List<ProgressEvent>();
+            var subscriptions = new List<SubscriptionHostsResult>();
             if (r != null && r.BeginObject())
             {
                 bool first = true;
@@ -143,6 +146,7 @@ namespace BastionSession
                     else if (shape == EnvelopeShape.Sessions && r.KeyIs("hosts")) ReadArray(r, x => hostResults.Add(HostSessionResult.Read(x, now)));
                     else if (shape == EnvelopeShape.Hosts && r.KeyIs("hosts")) ReadArray(r, x => hosts.Add(BastionHostInfo.Read(x)));
                     else if (shape == EnvelopeShape.Disconnect && r.KeyIs("results")) ReadArray(r, x => disconnect.Add(DisconnectHostResult.Read(x)));
+                    else if ((shape == EnvelopeShape.Sessions || shape == EnvelopeShape.Hosts) && r.KeyIs("subscriptions")) ReadArray(r, x => subscriptions.Add(SubscriptionHostsResult.Read(x)));
                     else if (shape == EnvelopeShape.Events && r.KeyIs("events")) ReadArray(r, x => events.Add(ProgressEvent.Read(x, now)));
                     else r.Skip();
                 }
@@ -151,6 +155,7 @@ namespace BastionSession
             answer.DisconnectResults = disconnect.ToArray();
             answer.Hosts = hosts.ToArray();
             answer.Events = events.ToArray();
+            answer.Subscriptions = subscriptions.ToArray();
         }
 
         /// <summary>Calls <paramref name="readObject"/> for each object element of an array (other elements are skipped).</summary>

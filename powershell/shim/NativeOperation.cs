@@ -111,6 +111,12 @@ namespace BastionSession
             return GetAnswerOrPartial().DisconnectResults;
         }
 
+        /// <summary>The per-subscription entries of a bastion_list_hosts answer or a scoped bastion_get_sessions answer (empty for hosts named directly), also when every subscription failed; throws <see cref="BastionNativeException"/> for an error without data.</summary>
+        public SubscriptionHostsResult[] GetSubscriptions()
+        {
+            return GetAnswerOrPartial().Subscriptions;
+        }
+
         /// <summary>The hosts of a bastion_list_hosts answer; throws <see cref="BastionNativeException"/> when ok is false.</summary>
         public BastionHostInfo[] GetHosts()
         {

@@ -19,7 +19,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use time::OffsetDateTime;
 
-use super::auth_error;
+use super::source::auth_error;
 use crate::error::{Error, Result};
 
 const NAME: &str = "ClientCertificateCredential";
@@ -112,7 +112,7 @@ impl CertificateAssertion {
         let iat = now.unix_timestamp();
         let claims = serde_json::json!({
             "aud": self.audience, "iss": self.client_id, "sub": self.client_id,
-            "jti": crate::retry::new_client_request_id(), "nbf": iat, "iat": iat, "exp": iat + 600,
+            "jti": crate::transport::request_id::new_client_request_id(), "nbf": iat, "iat": iat, "exp": iat + 600,
         });
         let signing_input = format!(
             "{}.{}",
@@ -129,7 +129,7 @@ impl CertificateAssertion {
             )
             .map_err(|_| {
                 Error::new(
-                    crate::ErrorKind::Auth,
+                    crate::error::ErrorKind::Auth,
                     format!("{NAME}: signing the client assertion failed"),
                 )
             })?;
@@ -203,7 +203,7 @@ mod tests {
             b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
         ] {
             let e = CertificateAssertion::from_pem(bad, "c", "a".into(), false).unwrap_err();
-            assert_eq!(e.kind(), crate::ErrorKind::Auth);
+            assert_eq!(e.kind(), crate::error::ErrorKind::Auth);
             assert!(e.message().contains("PEM"), "{e}");
         }
     }

@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use super::{env, identity, managed_identity};
+use super::source::{Vars, env};
+use super::{identity, managed_identity};
 use crate::cloud::AzureEnvironment;
 use crate::credential::{AccessToken, SecretString, TokenSource};
 use crate::error::{Error, ErrorKind, Result};
@@ -61,7 +62,7 @@ pub(crate) fn allowed(value: Option<&str>) -> Result<Vec<&'static str>> {
 pub(crate) fn default_chain(
     environment: AzureEnvironment,
     http: &reqwest::Client,
-    vars: super::Vars,
+    vars: Vars,
 ) -> Result<Arc<dyn TokenSource>> {
     let env = |name: &str| env(&vars, name);
     let names = allowed(env("AZURE_TOKEN_CREDENTIALS").as_deref())?;

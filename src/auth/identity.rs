@@ -13,7 +13,7 @@ use azure_core::credentials::TokenCredential;
 use azure_core::http::{ClientOptions as AzClientOptions, Transport};
 use url::Url;
 
-use super::auth_error;
+use super::source::auth_error;
 use crate::cloud::AzureEnvironment;
 use crate::credential::{AccessToken, SecretString, TokenSource};
 use crate::error::{Error, ErrorKind, Result};

@@ -22,7 +22,7 @@ use serde_json::Value;
 use time::{Duration as TimeDuration, OffsetDateTime};
 use url::Url;
 
-use super::{auth_error, env};
+use super::source::{Vars, auth_error, env};
 use crate::cloud::AzureEnvironment;
 use crate::credential::{AccessToken, SecretString, TokenSource};
 use crate::error::{Error, ErrorKind, Result};
@@ -75,13 +75,13 @@ pub(crate) struct ManagedIdentitySource {
     id: UserAssigned,
     audience: &'static str,
     imds_url: Url,
-    vars: super::Vars,
+    vars: Vars,
 }
 
 impl ManagedIdentitySource {
     /// A source for identity `id`, reading `IDENTITY_*` / `MSI_*` from `vars` (or the
     /// process environment without them).
-    pub fn new(id: UserAssigned, environment: AzureEnvironment, vars: super::Vars) -> Self {
+    pub fn new(id: UserAssigned, environment: AzureEnvironment, vars: Vars) -> Self {
         ManagedIdentitySource {
             id,
             audience: environment.audience(),
@@ -136,7 +136,7 @@ fn mi_client() -> Result<reqwest::Client> {
     if let Some(c) = CLIENT.get() {
         return Ok(c.clone());
     }
-    crate::http::install_crypto_provider();
+    crate::transport::http::install_crypto_provider();
     let c = reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(Duration::from_secs(1))
@@ -205,7 +205,7 @@ impl TokenSource for ManagedIdentitySource {
             .await
             .map_err(|e| auth_error(NAME, format!("reading the answer of {source}: {e}")))?;
         if !(200..300).contains(&status) {
-            let (code, message, _) = crate::arm_error::parse_body(&body);
+            let (code, message, _) = crate::transport::arm_error::parse_body(&body);
             let hint = match status {
                 400 => " (is a managed identity assigned, and is the id right?)",
                 404 => " (no such identity)",

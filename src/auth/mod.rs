@@ -14,6 +14,9 @@ mod certificate;
 mod chain;
 mod identity;
 mod managed_identity;
+mod source;
+
+use source::{Vars, env};
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
@@ -144,14 +147,6 @@ pub(crate) fn hash_secret(s: &str) -> String {
     let mut h = DefaultHasher::new();
     s.hash(&mut h);
     format!("{:016x}", h.finish())
-}
-
-/// The caller's environment settings (`None`: the process environment).
-pub(crate) type Vars = Option<Arc<crate::EnvSettings>>;
-
-/// Variable `name` from the caller's settings, or the process environment without them.
-fn env(vars: &Vars, name: &str) -> Option<String> {
-    crate::options::env_var(vars.as_deref(), name)
 }
 
 /// Environment variables that decide what the env-driven credentials do; part of the
@@ -375,14 +370,6 @@ pub(crate) fn provider_for(
     Ok(p)
 }
 
-/// Maps an azure_identity / azure_core error to an [`ErrorKind::Auth`] error.
-pub(crate) fn auth_error(name: &str, e: impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::Auth,
-        format!("{name} could not get a token: {e}"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,7 +424,7 @@ mod tests {
 
     #[test]
     fn a_rotated_secret_replaces_the_cached_provider_and_the_cache_is_bounded() {
-        let http = crate::http::shared_client(
+        let http = crate::transport::http::shared_client(
             &Default::default(),
             None,
             std::time::Duration::from_secs(5),
@@ -489,7 +476,7 @@ mod tests {
 
     #[test]
     fn empty_access_token_is_rejected() {
-        let http = crate::http::shared_client(
+        let http = crate::transport::http::shared_client(
             &Default::default(),
             None,
             std::time::Duration::from_secs(5),

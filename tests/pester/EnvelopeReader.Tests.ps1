@@ -188,6 +188,26 @@ Describe 'Envelope reader: the other shapes' {
         $h.Sku | Should -Be 'Standard'
     }
 
+    It 'reads data.subscriptions: each subscription searched, ok with its host count or failed with its error' {
+        $json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"id":"/a","name":"a"}],"subscriptions":[' +
+            '{"subscriptionId":"s1","resourceGroupName":"rg","ok":true,"hostsFound":1},' +
+            '{"subscriptionId":"s2","resourceGroupName":"rg","ok":false,"error":{"kind":"notFound","code":2004,"expected":true,"message":"gone","httpStatus":404,"armCode":"ResourceGroupNotFound"}},' +
+            '{"subscriptionId":"s3","ok":true,"hostsFound":0,"future":[1]}]}}'
+        foreach ($shape in 'Hosts', 'Sessions') {
+            $subs = (Read-Envelope $json $shape).Subscriptions
+            @($subs).Count | Should -Be 3
+            $subs[0].Ok | Should -BeTrue
+            $subs[0].HostsFound | Should -Be 1
+            $subs[0].Label | Should -Be "resource group 'rg' of subscription s1"
+            $subs[1].Ok | Should -BeFalse
+            $subs[1].Error.Kind | Should -Be 'notFound'
+            $subs[1].Error.Message | Should -Be 'gone'
+            $subs[2].ResourceGroupName | Should -BeNullOrEmpty
+            $subs[2].Label | Should -Be 'subscription s3'
+        }
+        @((Read-Envelope (New-SessionsEnvelope '{"sessionId":"s1"}')).Subscriptions).Count | Should -Be 0
+    }
+
     It 'gives the same objects through the text entry points' {
         $json = New-SessionsEnvelope '{"sessionId":"s1","userName":"Zo\u00eb"}'
         $viaText = [BastionSession.Envelope]::ParseHostResults($json)

@@ -185,6 +185,23 @@ Describe 'Get-BastionSession filters' {
         $sessions | ForEach-Object { $_.UserName | Should -BeLike '*@contoso.com'; $_.Duration | Should -BeGreaterThan ([timespan]'01:00:00') }
         $expected = @($Truth | Where-Object { $_.UserName -like '*@contoso.com' -and $_.AgeMinutes -gt 61 })
         $sessions.Count | Should -BeGreaterOrEqual $expected.Count
+        $sessions.Count | Should -BeGreaterThan 0
+        # One native call for both; the subscription that does not exist is one
+        # non-terminating error naming it, and the other's hosts were still queried.
+        @($errors).Count | Should -Be 1
+        $errors[0].ErrorDetails.Message | Should -BeLike "Get-BastionSession for subscription ${second}:*"
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'Bastion*NotFound,Get-BastionSession'
+    }
+
+    It '-ResourceGroupName over two subscriptions: the one without the group is one error, the other still answers' {
+        $second = '00000000-0000-0000-0000-0000000000ff'
+        $rg = $Hosts[0].BastionResourceGroupName
+        $errors = $null
+        $sessions = @(Get-BastionSession -ResourceGroupName $rg -SubscriptionId $second, $Sub @Common -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $expected = @($Truth | Where-Object { $_.BastionResourceGroupName -eq $rg })
+        $sessions.Count | Should -Be $expected.Count
+        @($errors).Count | Should -Be 1
+        $errors[0].ErrorDetails.Message | Should -BeLike "Get-BastionSession for resource group '$rg' of subscription ${second}:*"
     }
 }
 

@@ -108,6 +108,7 @@ function Invoke-BastionNative {
         HostResults       = @()
         DisconnectResults = @()
         Hosts             = @()
+        Subscriptions     = @()
         Stats             = $null
     }
     try {
@@ -161,6 +162,7 @@ function Invoke-BastionNative {
             if ($finished) { break }
         }
         try {
+            if ($Function -ne 'bastion_disconnect_sessions') { $completion.Subscriptions = $op.GetSubscriptions() }
             switch ($Function) {
                 'bastion_get_sessions' { $completion.HostResults = $op.GetHostResults() }
                 'bastion_disconnect_sessions' { $completion.DisconnectResults = $op.GetDisconnectResults() }

@@ -27,7 +27,8 @@ function Get-BastionSession {
 
         A host that fails (not found, forbidden, throttled ...) is a non-terminating error
         carrying ARM's error code, the HTTP status and the request id; the other hosts still
-        answer. -Verbose tells what is called and why it waits (202 polling, Retry-After);
+        answer. So is a subscription (or its resource group) whose hosts cannot be listed:
+        the hosts of the other subscriptions are still queried. -Verbose tells what is called and why it waits (202 polling, Retry-After);
         -Debug shows each HTTP request (never its Authorization header); many hosts show
         Write-Progress. Ctrl+C stops at once and cancels the requests in flight.
 
@@ -251,33 +252,6 @@ function Get-BastionSession {
             }
         }
 
-        # Several subscriptions: discover each one's hosts separately, so one subscription that
-        # fails (not found, forbidden) is a non-terminating error and the others still answer;
-        # then query every host in one fan-out.
-        if (@($subscriptions).Count -gt 1 -and ($groupScopes.Count -gt 0 -or $subscriptionScope)) {
-            $groups = @(if ($subscriptionScope) { $null } else { $groupScopes.ToArray() })
-            foreach ($sub in $subscriptions) {
-                foreach ($group in $groups) {
-                    $listRequest = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
-                    $scope = @{ subscriptionIds = @($sub) }
-                    if ($group) { $scope['resourceGroupName'] = $group }
-                    $listRequest['scope'] = $scope
-                    $label = if ($group) { "resource group '{0}' of subscription {1}" -f $group, $sub } else { "subscription $sub" }
-                    Write-Verbose ("Get-BastionSession: listing the Bastion hosts of {0} (bastion_list_hosts)" -f $label)
-                    $listed = Invoke-BastionNative -Function 'bastion_list_hosts' -Request $listRequest -Secret $secrets | Select-Object -Last 1
-                    if ($null -ne $listed.Error) {
-                        $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $listed.Error -Context ('Get-BastionSession for {0}' -f $label) -Secret $secrets))
-                        continue
-                    }
-                    foreach ($h in $listed.Hosts) {
-                        if ($seenHosts.Add($h.Id)) { $hostRefs.Add(@{ resourceId = $h.Id }) }
-                    }
-                }
-            }
-            $groupScopes.Clear()
-            $subscriptionScope = $false
-        }
-
         # One native call per way of naming hosts (the contract takes hosts or one scope).
         $calls = New-Object 'System.Collections.Generic.List[object]'
         if ($hostRefs.Count -gt 0) {
@@ -345,7 +319,16 @@ function Get-BastionSession {
                     $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context $hostLabel -Secret $secrets))
                 }
             }
-            if ($null -ne $completion.Error) {
+            # A scope: one non-terminating error per subscription (or its resource group) that
+            # could not be listed; the hosts of the others were queried all the same.
+            $subscriptionMessages = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::Ordinal)
+            foreach ($subscription in @($completion.Subscriptions)) {
+                if ($null -eq $subscription -or $subscription.Ok -or $null -eq $subscription.Error) { continue }
+                [void]$subscriptionMessages.Add([string]$subscription.Error.Message)
+                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $subscription.Error -Context ('Get-BastionSession for {0}' -f $subscription.Label) -Secret $secrets))
+            }
+            # When no subscription answered, the call's error is the first of theirs: said once.
+            if ($null -ne $completion.Error -and -not $subscriptionMessages.Contains([string]$completion.Error.Message)) {
                 $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context ('Get-BastionSession for {0}' -f $call.Text) -Secret $secrets))
             }
         }

@@ -1,4 +1,4 @@
-//! `getActiveSessions`, a long-running operation (LRO).
+//! Following `getActiveSessions`, a long-running operation (LRO), to its final answer.
 //!
 //! POST; a 200 (or other non-202 2xx) carries the result. A 202 starts polling:
 //! - with `Azure-AsyncOperation`: GET that status resource until `Succeeded`, `Failed` or
@@ -19,47 +19,43 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::arm_error::Operation;
-use crate::client::Arm;
 use crate::context::OperationContext;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{RequestSpec, Response};
-use crate::model::{BastionSession, HostRef};
-use crate::paging;
+use crate::options::PollOptions;
+use crate::pipeline::{ArmPipeline, paging};
 use crate::progress::ProgressEvent;
-use crate::retry;
+use crate::transport::arm_error::ArmOperation;
+use crate::transport::http::{RequestSpec, Response};
+use crate::transport::retry;
 
-/// Lists the active sessions of `host`, polling and paging as needed.
-pub(crate) async fn get_active_sessions(
-    arm: &Arm,
-    host: &HostRef,
+/// Follows the answer `first` to the POST `post` until it is the final result: polls
+/// while ARM answers 202, sends the POST again when a 202 gives no way to poll.
+pub(super) async fn final_answer(
+    pipeline: &ArmPipeline,
+    post: &RequestSpec,
+    first: Response,
+    target: &str,
     ctx: &OperationContext,
-) -> Result<Vec<BastionSession>> {
-    let target = host.resource_id();
-    let post = RequestSpec {
-        method: reqwest::Method::POST,
-        url: arm.url_for(&format!("{target}/getActiveSessions"))?,
-        body: None,
-    };
-    let op = Operation::ListSessions;
-    let lro_deadline = Instant::now() + arm.poll.lro_timeout;
+) -> Result<Response> {
+    let op = ArmOperation::ListSessions;
+    let lro_deadline = Instant::now() + pipeline.poll.lro_timeout;
     let mut polls = 0u32;
     let mut reposts = 0u32;
-    let mut resp = retry::send(arm, &post, op, &target, ctx).await?;
-    let final_resp = loop {
+    let mut resp = first;
+    loop {
         if resp.status != 202 {
-            break resp;
+            return Ok(resp);
         }
         let async_op = header_url(&resp, "azure-asyncoperation")?;
         let location = header_url(&resp, "location")?;
         match (async_op, location) {
             (Some(status_url), location) => {
                 let location = wait_async_operation(
-                    arm,
+                    pipeline,
                     &resp,
                     status_url,
                     location,
-                    &target,
+                    target,
                     lro_deadline,
                     &mut polls,
                     ctx,
@@ -67,18 +63,18 @@ pub(crate) async fn get_active_sessions(
                 .await?;
                 match location {
                     Some(loc) => {
-                        resp = get(arm, loc, &target, ctx).await?;
+                        resp = get(pipeline, loc, target, ctx).await?;
                         // The result URL may itself still answer 202; keep following it.
                     }
                     None => {
                         // Succeeded without a Location to read the result from: ask again.
-                        resp = retry::send(arm, &post, op, &target, ctx).await?;
+                        resp = pipeline.send(post, op, target, ctx).await?;
                     }
                 }
             }
             (None, Some(loc)) => {
-                wait_poll(arm, &resp, &target, lro_deadline, &mut polls, ctx).await?;
-                resp = get(arm, loc, &target, ctx).await?;
+                wait_poll(pipeline, &resp, target, lro_deadline, &mut polls, ctx).await?;
+                resp = get(pipeline, loc, target, ctx).await?;
                 if resp.status == 202
                     && header_url(&resp, "location")?.is_none()
                     && header_url(&resp, "azure-asyncoperation")?.is_none()
@@ -96,40 +92,35 @@ pub(crate) async fn get_active_sessions(
             (None, None) => {
                 // No way to poll: the operation must be asked for again.
                 reposts += 1;
-                wait_poll(arm, &resp, &target, lro_deadline, &mut polls, ctx).await?;
+                wait_poll(pipeline, &resp, target, lro_deadline, &mut polls, ctx).await?;
                 tracing::debug!(
                     reposts,
                     "202 without Location or Azure-AsyncOperation; sending the POST again"
                 );
-                resp = retry::send(arm, &post, op, &target, ctx).await?;
+                resp = pipeline.send(post, op, target, ctx).await?;
             }
         }
-    };
-    // Sessions are read straight from each page's bytes (no `Value` tree in between).
-    paging::collect_all_as(
-        arm,
-        final_resp,
-        op,
-        &target,
-        ctx,
-        |item: crate::model::ArmSession| item.0,
-    )
-    .await
+    }
 }
 
-async fn get(arm: &Arm, url: Url, target: &str, ctx: &OperationContext) -> Result<Response> {
-    retry::send(
-        arm,
-        &RequestSpec {
-            method: reqwest::Method::GET,
-            url,
-            body: None,
-        },
-        Operation::ListSessions,
-        target,
-        ctx,
-    )
-    .await
+async fn get(
+    pipeline: &ArmPipeline,
+    url: Url,
+    target: &str,
+    ctx: &OperationContext,
+) -> Result<Response> {
+    pipeline
+        .send(
+            &RequestSpec {
+                method: reqwest::Method::GET,
+                url,
+                body: None,
+            },
+            ArmOperation::ListSessions,
+            target,
+            ctx,
+        )
+        .await
 }
 
 /// A polling URL from a header, resolved against the answer's URL.
@@ -144,7 +135,7 @@ fn header_url(resp: &Response, name: &str) -> Result<Option<Url>> {
 
 /// The wait before the next poll: `Retry-After` (or the default) clamped to the bounds.
 pub(crate) fn poll_delay(
-    arm_poll: &crate::options::PollOptions,
+    arm_poll: &PollOptions,
     resp_headers: &reqwest::header::HeaderMap,
 ) -> Duration {
     let asked = retry::parse_retry_after(resp_headers, SystemTime::now())
@@ -156,18 +147,22 @@ pub(crate) fn poll_delay(
 }
 
 async fn wait_poll(
-    arm: &Arm,
+    pipeline: &ArmPipeline,
     resp: &Response,
     target: &str,
     lro_deadline: Instant,
     polls: &mut u32,
     ctx: &OperationContext,
 ) -> Result<()> {
-    let delay = retry::floored(&arm.retry, *polls + 1, poll_delay(&arm.poll, &resp.headers));
+    let delay = retry::floored(
+        &pipeline.retry,
+        *polls + 1,
+        poll_delay(&pipeline.poll, &resp.headers),
+    );
     if Instant::now() + delay > lro_deadline {
         return Err(Error::timeout(format!(
             "getActiveSessions on '{target}' did not finish within {} s (the LRO timeout)",
-            arm.poll.lro_timeout.as_secs()
+            pipeline.poll.lro_timeout.as_secs()
         ))
         .with_target(target));
     }
@@ -190,7 +185,7 @@ async fn wait_poll(
 /// `Location` to read the result from (the latest one seen), if any.
 #[allow(clippy::too_many_arguments)]
 async fn wait_async_operation(
-    arm: &Arm,
+    pipeline: &ArmPipeline,
     first: &Response,
     status_url: Url,
     mut location: Option<Url>,
@@ -202,8 +197,8 @@ async fn wait_async_operation(
     let mut last = first.clone();
     let mut status_url = status_url;
     loop {
-        wait_poll(arm, &last, target, lro_deadline, polls, ctx).await?;
-        let resp = get(arm, status_url.clone(), target, ctx).await?;
+        wait_poll(pipeline, &last, target, lro_deadline, polls, ctx).await?;
+        let resp = get(pipeline, status_url.clone(), target, ctx).await?;
         if let Some(l) = header_url(&resp, "location")? {
             location = Some(l);
         }
@@ -265,7 +260,6 @@ async fn wait_async_operation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::PollOptions;
     use reqwest::header::HeaderMap;
 
     #[test]

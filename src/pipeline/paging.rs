@@ -13,14 +13,13 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::arm_error::Operation;
-use crate::client::Arm;
+use super::ArmPipeline;
 use crate::context::OperationContext;
 use crate::error::{Error, Result};
-use crate::http::{RequestSpec, Response};
 use crate::model::json_type;
 use crate::progress::ProgressEvent;
-use crate::retry;
+use crate::transport::arm_error::ArmOperation;
+use crate::transport::http::{RequestSpec, Response};
 
 /// One parsed page: its items, read as `I`, and the next link, if any.
 #[derive(Debug)]
@@ -121,22 +120,22 @@ pub(crate) fn parse_page<I: DeserializeOwned>(status: u16, body: &[u8]) -> Resul
 
 /// Reads `first` and every following page, parsing each item with `parse`.
 pub(crate) async fn collect_all<T>(
-    arm: &Arm,
+    pipeline: &ArmPipeline,
     first: Response,
-    op: Operation,
+    op: ArmOperation,
     target: &str,
     ctx: &OperationContext,
     parse: impl Fn(&Value) -> Result<T>,
 ) -> Result<Vec<T>> {
-    collect_all_as(arm, first, op, target, ctx, |item: Value| parse(&item)).await
+    collect_all_as(pipeline, first, op, target, ctx, |item: Value| parse(&item)).await
 }
 
 /// Reads `first` and every following page, reading each item straight from the page's
 /// bytes as `I` and turning it into a `T` with `parse`.
 pub(crate) async fn collect_all_as<I: DeserializeOwned, T>(
-    arm: &Arm,
+    pipeline: &ArmPipeline,
     first: Response,
-    op: Operation,
+    op: ArmOperation,
     target: &str,
     ctx: &OperationContext,
     parse: impl Fn(I) -> Result<T>,
@@ -149,10 +148,10 @@ pub(crate) async fn collect_all_as<I: DeserializeOwned, T>(
         page_no += 1;
         let page = parse_page::<I>(resp.status, &resp.body)
             .map_err(|e| e.context(format!("page {page_no}")).or_target(target))?;
-        if ctx.stats.add_items(page.items.len()) > arm.max_items {
+        if ctx.stats.add_items(page.items.len()) > pipeline.max_items {
             return Err(Error::invalid_response(format!(
                 "this call has read more than {} items across its pages and hosts, the limit that bounds its memory; narrow the scope (fewer hosts or subscriptions per call)",
-                arm.max_items
+                pipeline.max_items
             ))
             .with_target(target));
         }
@@ -178,26 +177,26 @@ pub(crate) async fn collect_all_as<I: DeserializeOwned, T>(
             ))
             .with_target(target));
         }
-        if page_no as usize >= arm.max_pages {
+        if page_no as usize >= pipeline.max_pages {
             return Err(Error::invalid_response(format!(
                 "the answer has more than {} pages; stopping",
-                arm.max_pages
+                pipeline.max_pages
             ))
             .with_target(target));
         }
         ctx.check()?;
-        resp = retry::send(
-            arm,
-            &RequestSpec {
-                method: reqwest::Method::GET,
-                url,
-                body: None,
-            },
-            op,
-            target,
-            ctx,
-        )
-        .await?;
+        resp = pipeline
+            .send(
+                &RequestSpec {
+                    method: reqwest::Method::GET,
+                    url,
+                    body: None,
+                },
+                op,
+                target,
+                ctx,
+            )
+            .await?;
     }
 }
 
@@ -211,7 +210,7 @@ pub(crate) fn resolve(base: &Url, link: &str) -> Result<Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
+    use crate::error::ErrorKind;
 
     #[test]
     fn page_shapes() {

@@ -7,34 +7,37 @@
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
-use crate::http::Response;
+use crate::resource_id::HostRef;
+use crate::transport::http::Response;
 
-/// What we were doing, to word the message and name the RBAC action of a 403.
+/// Which ARM operation a request belongs to, to word the message and name the RBAC action of a 403.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
+pub(crate) enum ArmOperation {
     ListSessions,
     Disconnect,
     ListHosts,
     GetHost,
 }
 
-impl Operation {
+impl ArmOperation {
     pub fn rbac_action(self) -> &'static str {
         match self {
-            Operation::ListSessions => "Microsoft.Network/bastionHosts/getactivesessions/action",
-            Operation::Disconnect => {
+            ArmOperation::ListSessions => "Microsoft.Network/bastionHosts/getactivesessions/action",
+            ArmOperation::Disconnect => {
                 "Microsoft.Network/bastionHosts/disconnectactivesessions/action"
             }
-            Operation::ListHosts | Operation::GetHost => "Microsoft.Network/bastionHosts/read",
+            ArmOperation::ListHosts | ArmOperation::GetHost => {
+                "Microsoft.Network/bastionHosts/read"
+            }
         }
     }
 
     pub fn describe(self) -> &'static str {
         match self {
-            Operation::ListSessions => "listing the active sessions",
-            Operation::Disconnect => "disconnecting sessions",
-            Operation::ListHosts => "listing the Bastion hosts",
-            Operation::GetHost => "reading the Bastion host",
+            ArmOperation::ListSessions => "listing the active sessions",
+            ArmOperation::Disconnect => "disconnecting sessions",
+            ArmOperation::ListHosts => "listing the Bastion hosts",
+            ArmOperation::GetHost => "reading the Bastion host",
         }
     }
 }
@@ -62,7 +65,7 @@ pub(crate) fn parse_body(body: &[u8]) -> (Option<String>, Option<String>, Option
 }
 
 /// The error for a non-success answer of `op` on `target` (a host id or a scope).
-pub(crate) fn from_response(resp: &Response, op: Operation, target: &str) -> Error {
+pub(crate) fn from_response(resp: &Response, op: ArmOperation, target: &str) -> Error {
     let (code, arm_message, _arm_target) = parse_body(&resp.body);
     let status = resp.status;
     let kind = ErrorKind::from_status(status);
@@ -71,8 +74,8 @@ pub(crate) fn from_response(resp: &Response, op: Operation, target: &str) -> Err
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");
     let mut msg = match (status, op) {
-        (404, Operation::ListHosts) => format!("{target} was not found while {}", op.describe()),
-        (404, _) => match target.parse::<crate::HostRef>() {
+        (404, ArmOperation::ListHosts) => format!("{target} was not found while {}", op.describe()),
+        (404, _) => match target.parse::<HostRef>() {
             Ok(h) => format!(
                 "Bastion host '{}' was not found in resource group '{}' of subscription '{}'",
                 h.name, h.resource_group_name, h.subscription_id
@@ -155,7 +158,7 @@ mod tests {
                 r#"{"error":{"code":"ResourceNotFound","message":"nope"}}"#,
                 Some("rid-1"),
             ),
-            Operation::ListSessions,
+            ArmOperation::ListSessions,
             HOST,
         );
         assert_eq!(e.kind(), ErrorKind::NotFound);
@@ -170,7 +173,7 @@ mod tests {
 
     #[test]
     fn forbidden_names_the_rbac_action() {
-        let e = from_response(&resp(403, "", None), Operation::Disconnect, HOST);
+        let e = from_response(&resp(403, "", None), ArmOperation::Disconnect, HOST);
         assert_eq!(e.kind(), ErrorKind::Forbidden);
         assert!(
             e.message().contains("disconnectactivesessions/action"),
@@ -178,7 +181,7 @@ mod tests {
         );
         let e = from_response(
             &resp(403, "", None),
-            Operation::ListHosts,
+            ArmOperation::ListHosts,
             "subscription 's'",
         );
         assert!(
@@ -195,7 +198,7 @@ mod tests {
                 r#"{"error":{"message":"Operation x not found.","details":[]}}"#,
                 Some("r2"),
             ),
-            Operation::ListSessions,
+            ArmOperation::ListSessions,
             HOST,
         );
         assert_eq!(e.arm_code(), None);
@@ -203,10 +206,14 @@ mod tests {
             e.message().contains("HTTP 500") && e.message().contains("r2"),
             "{e}"
         );
-        let e = from_response(&resp(502, "", None), Operation::ListSessions, HOST);
+        let e = from_response(&resp(502, "", None), ArmOperation::ListSessions, HOST);
         assert!(e.message().contains("HTTP 502 Bad Gateway"), "{e}");
         assert!(e.message().contains("no request id"), "{e}");
-        let e = from_response(&resp(409, "plain text", None), Operation::Disconnect, HOST);
+        let e = from_response(
+            &resp(409, "plain text", None),
+            ArmOperation::Disconnect,
+            HOST,
+        );
         assert_eq!(e.kind(), ErrorKind::Conflict);
         assert!(e.message().contains("plain text"));
     }

@@ -1,0 +1,35 @@
+//! `getActiveSessions`: the active sessions of one Bastion host. A POST that may start a
+//! long-running operation (`lro`), whose result is read page by page.
+
+mod lro;
+
+use crate::context::OperationContext;
+use crate::error::Result;
+use crate::model::{ArmSession, BastionSession};
+use crate::pipeline::{ArmPipeline, paging};
+use crate::resource_id::HostRef;
+use crate::transport::arm_error::ArmOperation;
+use crate::transport::http::RequestSpec;
+
+/// Lists the active sessions of `host`, polling and paging as needed.
+pub(crate) async fn get_active_sessions(
+    pipeline: &ArmPipeline,
+    host: &HostRef,
+    ctx: &OperationContext,
+) -> Result<Vec<BastionSession>> {
+    ctx.check()?;
+    let target = host.resource_id();
+    let post = RequestSpec {
+        method: reqwest::Method::POST,
+        url: pipeline.url_for(&format!("{target}/getActiveSessions"))?,
+        body: None,
+    };
+    let op = ArmOperation::ListSessions;
+    let first = pipeline.send(&post, op, &target, ctx).await?;
+    let answer = lro::final_answer(pipeline, &post, first, &target, ctx).await?;
+    // Sessions are read straight from each page's bytes (no `Value` tree in between).
+    paging::collect_all_as(pipeline, answer, op, &target, ctx, |item: ArmSession| {
+        item.0
+    })
+    .await
+}
