@@ -100,15 +100,15 @@ namespace BastionSession
         }
 
         /// <summary>The per-host entries of a bastion_get_sessions answer (without sessions when streamed), partial when the call was interrupted; throws <see cref="BastionNativeException"/> for an error without data.</summary>
-        public HostSessionResult[] GetHostResults()
+        public HostSessionsOutcome[] GetHostSessionsOutcomes()
         {
-            return GetAnswerOrPartial().HostResults;
+            return GetAnswerOrPartial().HostSessionsOutcomes;
         }
 
         /// <summary>The per-host results of a bastion_disconnect_sessions answer, partial when the call was interrupted; throws <see cref="BastionNativeException"/> for an error without data.</summary>
-        public DisconnectHostResult[] GetDisconnectResults()
+        public HostDisconnectOutcome[] GetHostDisconnectOutcomes()
         {
-            return GetAnswerOrPartial().DisconnectResults;
+            return GetAnswerOrPartial().HostDisconnectOutcomes;
         }
 
         /// <summary>The hosts of a bastion_list_hosts answer; throws <see cref="BastionNativeException"/> when ok is false.</summary>

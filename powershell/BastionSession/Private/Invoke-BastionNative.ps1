@@ -76,7 +76,7 @@ function Get-BastionEventTarget {
 function Invoke-BastionNative {
     <#
     .SYNOPSIS
-        Runs one native call and reports its progress; writes HostSessionResult objects as they
+        Runs one native call and reports its progress; writes HostSessionsOutcome objects as they
         stream in, then one completion object (PSTypeName BastionSession.NativeCompletion).
     .PARAMETER Function
         bastion_get_sessions, bastion_disconnect_sessions or bastion_list_hosts.
@@ -101,14 +101,14 @@ function Invoke-BastionNative {
     if ($Request.Contains('credential')) { $Request['credential'] = @{ type = 'redacted' } }
     $progressShown = $false
     $completion = [pscustomobject]@{
-        PSTypeName        = 'BastionSession.NativeCompletion'
-        Function          = $Function
-        OperationId       = $op.OperationId
-        Error             = $null
-        HostResults       = @()
-        DisconnectResults = @()
-        Hosts             = @()
-        Stats             = $null
+        PSTypeName             = 'BastionSession.NativeCompletion'
+        Function               = $Function
+        OperationId            = $op.OperationId
+        Error                  = $null
+        HostSessionsOutcomes   = @()
+        HostDisconnectOutcomes = @()
+        Hosts                  = @()
+        Stats                  = $null
     }
     try {
         Write-Verbose (Protect-BastionText ("{0}: started operation {1}" -f $Function, $op.OperationId) $Secret)
@@ -119,7 +119,7 @@ function Invoke-BastionNative {
                 foreach ($progressEvent in $events) {
                     switch ($progressEvent.Type) {
                         'hostResult' {
-                            if ($null -ne $progressEvent.HostResult) { $progressEvent.HostResult }
+                            if ($null -ne $progressEvent.HostSessionsOutcome) { $progressEvent.HostSessionsOutcome }
                         }
                         'hostDone' {
                             $total = [int]$progressEvent.Get('total'); $done = [int]$progressEvent.Get('done')
@@ -162,8 +162,8 @@ function Invoke-BastionNative {
         }
         try {
             switch ($Function) {
-                'bastion_get_sessions' { $completion.HostResults = $op.GetHostResults() }
-                'bastion_disconnect_sessions' { $completion.DisconnectResults = $op.GetDisconnectResults() }
+                'bastion_get_sessions' { $completion.HostSessionsOutcomes = $op.GetHostSessionsOutcomes() }
+                'bastion_disconnect_sessions' { $completion.HostDisconnectOutcomes = $op.GetHostDisconnectOutcomes() }
                 'bastion_list_hosts' { $completion.Hosts = $op.GetHosts() }
             }
             $completion.Stats = $op.GetStats()

@@ -308,7 +308,7 @@ function Get-BastionSession {
             $reported = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
             $completion = $null
             Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Get-BastionSession: listing Bastion sessions' -Secret $secrets | ForEach-Object {
-                if ($_ -isnot [BastionSession.HostSessionResult]) { $completion = $_; return }
+                if ($_ -isnot [BastionSession.HostSessionsOutcome]) { $completion = $_; return }
                 $hostResult = $_
                 $hostResult.SetOrigin($endpoint, $auth.Kind)
                 if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { [void]$reported.Add($hostResult.Host.Id) }
@@ -336,7 +336,7 @@ function Get-BastionSession {
                 }
             }
             if ($null -eq $completion) { continue }
-            foreach ($hostResult in $completion.HostResults) {
+            foreach ($hostResult in $completion.HostSessionsOutcomes) {
                 if ($null -ne $hostResult.Host -and $hostResult.Host.Id -and $reported.Contains($hostResult.Host.Id)) { continue }
                 # Hosts the timeout or Ctrl+C cut short are covered by the call's own error below.
                 if ($null -ne $completion.Error -and $null -ne $hostResult.Error -and $hostResult.Error.Kind -eq $completion.Error.Kind) { continue }
