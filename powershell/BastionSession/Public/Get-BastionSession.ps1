@@ -290,15 +290,18 @@ function Get-BastionSession {
             $calls.Add(@{ Key = 'scope'; Value = @{ subscriptionIds = @($subscriptions) }; Text = ('every Bastion host in subscription(s) {0}' -f ($subscriptions -join ', ')) })
         }
 
-        # Client-side filters, compiled once.
+        # Client-side filters, built once and applied to each host's sessions by the shim
+        # (compiled code: a script block per session cost more than reading the sessions).
+        # The patterns are PowerShell's own WildcardPattern, so the wildcards mean what they
+        # mean everywhere in PowerShell.
         $wildcardOptions = [System.Management.Automation.WildcardOptions]::IgnoreCase
         $userPatterns = $null
-        if ($PSBoundParameters.ContainsKey('UserName')) { $userPatterns = @(foreach ($u in $UserName) { New-Object System.Management.Automation.WildcardPattern ([string]$u), $wildcardOptions }) }
+        if ($PSBoundParameters.ContainsKey('UserName')) { $userPatterns = [object[]]@(foreach ($u in $UserName) { New-Object System.Management.Automation.WildcardPattern ([string]$u), $wildcardOptions }) }
         $targetPatterns = $null
-        if ($PSBoundParameters.ContainsKey('TargetHostName')) { $targetPatterns = @(foreach ($t in $TargetHostName) { New-Object System.Management.Automation.WildcardPattern $t, $wildcardOptions }) }
-        $filterProtocol = $PSBoundParameters.ContainsKey('Protocol')
-        $filterAge = $PSBoundParameters.ContainsKey('OlderThan')
-        $filtering = ($null -ne $userPatterns) -or ($null -ne $targetPatterns) -or $filterProtocol -or $filterAge
+        if ($PSBoundParameters.ContainsKey('TargetHostName')) { $targetPatterns = [object[]]@(foreach ($t in $TargetHostName) { New-Object System.Management.Automation.WildcardPattern ([string]$t), $wildcardOptions }) }
+        $protocolFilter = if ($PSBoundParameters.ContainsKey('Protocol')) { $Protocol } else { $null }
+        $ageFilter = if ($PSBoundParameters.ContainsKey('OlderThan')) { [System.Nullable[TimeSpan]]$OlderThan } else { $null }
+        $filter = New-Object BastionSession.SessionFilter -ArgumentList $userPatterns, $targetPatterns, $protocolFilter, $ageFilter
 
         foreach ($call in $calls) {
             $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
@@ -317,23 +320,9 @@ function Get-BastionSession {
                     $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context $hostLabel -Secret $secrets))
                     return
                 }
-                if (-not $filtering) { return $hostResult.Sessions }
-                foreach ($s in $hostResult.Sessions) {
-                    if ($null -ne $userPatterns) {
-                        $match = $false
-                        foreach ($p in $userPatterns) { if ($p.IsMatch($s.UserName)) { $match = $true; break } }
-                        if (-not $match) { continue }
-                    }
-                    if ($null -ne $targetPatterns) {
-                        $match = $false
-                        $target = if ($null -eq $s.TargetHostName) { '' } else { $s.TargetHostName }
-                        foreach ($p in $targetPatterns) { if ($p.IsMatch($target)) { $match = $true; break } }
-                        if (-not $match) { continue }
-                    }
-                    if ($filterProtocol -and $s.Protocol -ne $Protocol) { continue }
-                    if ($filterAge -and -not ($s.Duration -gt $OlderThan)) { continue }
-                    $s
-                }
+                # One call writes the host's matching sessions, enumerated by the cmdlet
+                # machinery rather than by a script loop; each is out before the next host answers.
+                $PSCmdlet.WriteObject($filter.Select($hostResult.Sessions), $true)
             }
             if ($null -eq $completion) { continue }
             foreach ($hostResult in $completion.HostSessionsOutcomes) {
