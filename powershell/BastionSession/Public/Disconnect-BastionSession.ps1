@@ -195,6 +195,8 @@ function Disconnect-BastionSession {
 
     begin {
         if ($PSBoundParameters.ContainsKey('Debug') -and $DebugPreference -eq 'Inquire') { $DebugPreference = 'Continue' }
+        # The native library loads on first use, not at import: a missing or mismatched one stops here.
+        try { Initialize-BastionNative } catch { $PSCmdlet.ThrowTerminatingError($_) }
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
         # -ArmEndpoint/-Environment on the command line (bound before the pipeline starts) win
         # over the endpoint the piped sessions carry.

@@ -202,6 +202,8 @@ function Get-BastionSession {
 
     begin {
         if ($PSBoundParameters.ContainsKey('Debug') -and $DebugPreference -eq 'Inquire') { $DebugPreference = 'Continue' }
+        # The native library loads on first use, not at import: a missing or mismatched one stops here.
+        try { Initialize-BastionNative } catch { $PSCmdlet.ThrowTerminatingError($_) }
         $hostRefs = New-Object 'System.Collections.Generic.List[object]'
         $pendingNames = New-Object 'System.Collections.Generic.List[object]'
         $groupScopes = New-Object 'System.Collections.Generic.List[string]'
