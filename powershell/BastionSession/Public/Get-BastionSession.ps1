@@ -293,7 +293,7 @@ function Get-BastionSession {
         }
 
         # Client-side filters, built once and applied to each host's sessions by the shim
-        # (compiled code: a script block per session cost more than reading the sessions).
+        # (compiled code, once per host: no script statement runs per session).
         # The patterns are PowerShell's own WildcardPattern, so the wildcards mean what they
         # mean everywhere in PowerShell.
         $wildcardOptions = [System.Management.Automation.WildcardOptions]::IgnoreCase
