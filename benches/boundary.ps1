@@ -14,6 +14,10 @@
                  --page-size 1000 --polls 0, no latency), collected into an array: the first
                  call in the process, then a second (warm) call
       peak WS    Process.PeakWorkingSet64 of that child after both calls
+      one-host steps  the same host through the shim without the cmdlet (streamResults,
+                 polled every 100 ms): total, the library's stats.elapsedMs, and the poll
+                 that carries the 100,000 sessions (envelope written by the library + read
+                 into Session objects by the shim); first and second call
       page walk  the same pages read by a short Python loop (urllib + json, no SDK): POST
                  getActiveSessions, then GET each nextLink, json.loads each page; best of 3
       to objects 100 hosts x 1,000 sessions, one non-streamed bastion_get_sessions through the
@@ -72,6 +76,7 @@ if ($Worker) {
         }
         'ToObjects' {
             $hasAnswer = $null -ne [BastionSession.NativeOperation].GetMethod('GetAnswer')
+            $hasOutcomes = $null -ne [BastionSession.NativeOperation].GetMethod('GetHostSessionsOutcomes')
             foreach ($round in 'first', 'warm') {
                 $opId = [BastionSession.Native]::NewOperationId()
                 $json = @{ operationId = $opId; credential = @{ type = 'accessToken'; token = $Token }; armEndpoint = $Endpoint; scope = @{ subscriptionIds = @($Subscription) } } | ConvertTo-Json -Depth 5 -Compress
@@ -82,7 +87,8 @@ if ($Worker) {
                 if ($hasAnswer) { $null = $op.GetAnswer() } else { $null = $op.GetEnvelope() }
                 $callMs = $sw.Elapsed.TotalMilliseconds
                 $sw.Restart()
-                $hostResults = $op.GetHostResults()
+                # The per-host outcomes; GetHostResults is the name before issue 13's renames.
+                $hostResults = if ($hasOutcomes) { $op.GetHostSessionsOutcomes() } else { $op.GetHostResults() }
                 $parseMs = $sw.Elapsed.TotalMilliseconds
                 $sw.Restart()
                 $objects = @(foreach ($h in $hostResults) { $h.Sessions })
@@ -92,6 +98,39 @@ if ($Worker) {
                 $out["${round}NativeMs"] = $nativeMs
                 $out.count = $objects.Count
                 $objects = $null; $hostResults = $null; $op = $null
+            }
+        }
+        'OneHostSteps' {
+            # Where the one-host time goes, without the cmdlet: the native call streaming
+            # (streamResults, as Get-BastionSession asks), this thread polling every 100 ms;
+            # the poll that carries the host's 100,000 sessions is timed on its own (the
+            # library writes the envelope, the shim reads it into Session objects).
+            $outcomeProperty = if ($null -ne [BastionSession.ProgressEvent].GetProperty('HostSessionsOutcome')) { 'HostSessionsOutcome' } else { 'HostResult' }
+            foreach ($round in 'first', 'warm') {
+                [GC]::Collect()
+                $sw.Restart()
+                $request = @{ credential = @{ type = 'accessToken'; token = $Token }; armEndpoint = $Endpoint; hosts = @(@{ resourceId = $HostId }); streamResults = $true }
+                $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
+                $pollWatch = New-Object Diagnostics.Stopwatch
+                $bigPollMs = 0; $count = 0
+                while ($true) {
+                    $finished = $op.Wait(100)
+                    do {
+                        $pollWatch.Restart()
+                        $events = $op.Poll()
+                        $pollMs = $pollWatch.Elapsed.TotalMilliseconds
+                        foreach ($ev in $events) {
+                            $outcome = $ev.$outcomeProperty
+                            if ($null -ne $outcome) { $count += $outcome.Sessions.Length; $bigPollMs += $pollMs }
+                        }
+                    } while ($finished -and $events.Count -gt 0)
+                    if ($finished) { break }
+                }
+                $out["${round}Ms"] = $sw.Elapsed.TotalMilliseconds
+                $out["${round}NativeMs"] = [double]$op.GetStats()['elapsedMs']
+                $out["${round}SessionsPollMs"] = $bigPollMs
+                $out.count = $count
+                $op = $null; $events = $null; $outcome = $null
             }
         }
         'Import' { }
@@ -161,6 +200,7 @@ try {
     Set-Content -LiteralPath $walkFile -Value $pageWalk
     try { $walk = (& $Python $walkFile $one.Endpoint $HostId $Token) | ConvertFrom-Json } finally { Remove-Item -LiteralPath $walkFile }
     $oneHost = Invoke-BenchWorker 'OneHost' $one.Endpoint
+    $oneHostSteps = Invoke-BenchWorker 'OneHostSteps' $one.Endpoint
 } finally { Stop-BenchEmulator $one }
 $many = Start-BenchEmulator @('--hosts', '100', '--sessions-per-host', '1000', '--page-size', '1000', '--polls', '0')
 try { $toObjects = Invoke-BenchWorker 'ToObjects' $many.Endpoint } finally { Stop-BenchEmulator $many }
@@ -179,6 +219,9 @@ $result = [pscustomobject]@{
     FirstVsWalk        = $oneHost.firstMs / ($walk.seconds * 1000)
     WarmVsWalk         = $oneHost.warmMs / ($walk.seconds * 1000)
     PeakWorkingSetMB   = $oneHost.peakWorkingSetMB
+    StepsFirstWarmMs   = '{0:n0} / {1:n0}' -f $oneHostSteps.firstMs, $oneHostSteps.warmMs
+    StepsNativeMs      = '{0:n0} / {1:n0}' -f $oneHostSteps.firstNativeMs, $oneHostSteps.warmNativeMs
+    StepsSessionsPollMs = '{0:n0} / {1:n0}' -f $oneHostSteps.firstSessionsPollMs, $oneHostSteps.warmSessionsPollMs
     ToObjectsFirstMs   = $toObjects.firstMs
     ToObjectsWarmMs    = $toObjects.warmMs
     ToObjectsCount     = $toObjects.count

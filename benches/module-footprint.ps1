@@ -76,7 +76,7 @@ try {
                 $texts.Add($text)
                 $running = $false
                 $inShim.Start(); $events = [BastionSession.Envelope]::ParseEvents($text, [ref] $running); $inShim.Stop()
-                foreach ($e in $events) { if ($null -ne $e.HostResult) { $n += $e.HostResult.Sessions.Length } }
+                foreach ($e in $events) { if ($null -ne $e.HostSessionsOutcome) { $n += $e.HostSessionsOutcome.Sessions.Length } }
             } while ($done -and $events.Length -gt 0)
             if ($done) { break }
         }
@@ -100,7 +100,7 @@ try {
 
     # c) the same for one non-streamed envelope: JSON text -> objects in one go
     $sw.Restart()
-    $hostResults = [BastionSession.Envelope]::ParseHostResults($envelope)
+    $hostResults = [BastionSession.Envelope]::ParseHostSessionsOutcomes($envelope)
     $count = 0; foreach ($h in $hostResults) { $count += $h.Sessions.Count }
     Add-Row ('shim: one {0:n0} MB envelope -> {1} Session objects' -f ($envelope.Length / 1MB), $count) $sw.Elapsed.TotalMilliseconds 'one large allocation burst (GC)'
     $envelope = $null; $hostResults = $null; [GC]::Collect()

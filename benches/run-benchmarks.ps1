@@ -275,7 +275,7 @@ public static class BastionBenchLoop {
                 $answer = $op.GetAnswer()
                 $callMs = $sw.Elapsed.TotalMilliseconds
                 $sw.Restart()
-                $hostResults = $op.GetHostResults()
+                $hostResults = $op.GetHostSessionsOutcomes()
                 $parseMs = $sw.Elapsed.TotalMilliseconds
                 $sw.Restart()
                 $objects = @(foreach ($h in $hostResults) { $h.Sessions })

@@ -1,10 +1,12 @@
 <#
     BastionSession root module.
 
-    Dot-sources Private/ then Public/, loads the interop shim (bin/BastionSession.Native.dll)
-    and, through Private/Invoke-BastionNative.ps1, the native library for this OS and
-    architecture (bin/<rid>/). A missing or mismatched native library fails the import with
-    ErrorId BastionNativeLibraryMissing or BastionNativeLibraryMismatch.
+    Dot-sources Private/ then Public/ and loads the interop shim (bin/BastionSession.Native.dll).
+    The native library for this OS and architecture (bin/<rid>/) is loaded on first use, by
+    the first cmdlet call (Initialize-BastionNative in Private/Invoke-BastionNative.ps1): a
+    missing or mismatched library fails that call with ErrorId BastionNativeLibraryMissing,
+    BastionNativeLibraryMismatch or BastionPlatformNotSupported. Import-Module itself calls
+    no cmdlet of another module (the first one in a fresh session loads that module).
 
     Written for Windows PowerShell 5.1 and PowerShell 7: no PowerShell-7-only syntax.
 #>
@@ -23,7 +25,7 @@ foreach ($folder in 'Private', 'Public') {
     }
 }
 
-Initialize-BastionNative -ModuleBase $PSScriptRoot
+Import-BastionShim -ModuleBase $PSScriptRoot
 Register-BastionArgumentCompleter
 
 Export-ModuleMember -Function 'Get-BastionSession', 'Disconnect-BastionSession'

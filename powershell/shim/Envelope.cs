@@ -28,13 +28,13 @@ namespace BastionSession
         /// <summary>The error when ok is false (or the envelope could not be read); null on success.</summary>
         public BastionError Error { get; internal set; }
         /// <summary>bastion_get_sessions: one entry per host.</summary>
-        public HostSessionResult[] HostResults { get; internal set; }
+        public HostSessionsOutcome[] HostSessionsOutcomes { get; internal set; }
         /// <summary>bastion_disconnect_sessions: one entry per host.</summary>
-        public DisconnectHostResult[] DisconnectResults { get; internal set; }
+        public HostDisconnectOutcome[] HostDisconnectOutcomes { get; internal set; }
         /// <summary>bastion_list_hosts: the hosts.</summary>
         public BastionHostInfo[] Hosts { get; internal set; }
         /// <summary>bastion_list_hosts and a scoped bastion_get_sessions: one entry per subscription searched (empty otherwise).</summary>
-        public SubscriptionHostsResult[] Subscriptions { get; internal set; }
+        public SubscriptionHostsOutcome[] Subscriptions { get; internal set; }
         /// <summary>bastion_poll_progress: the events, oldest first.</summary>
         public ProgressEvent[] Events { get; internal set; }
         /// <summary>bastion_poll_progress: whether the operation still runs.</summary>
@@ -131,11 +131,11 @@ namespace BastionSession
 
         private static void ReadData(EnvelopeReader r, EnvelopeShape shape, NativeAnswer answer, DateTime now)
         {
-            var hostResults = new List<HostSessionResult>();
-            var disconnect = new List<DisconnectHostResult>();
+            var hostResults = new List<HostSessionsOutcome>();
+            var disconnect = new List<HostDisconnectOutcome>();
             var hosts = new List<BastionHostInfo>();
             var events = new List<ProgressEvent>();
-            var subscriptions = new List<SubscriptionHostsResult>();
+            var subscriptions = new List<SubscriptionHostsOutcome>();
             if (r != null && r.BeginObject())
             {
                 bool first = true;
@@ -143,16 +143,16 @@ namespace BastionSession
                 {
                     if (r.KeyIs("stats")) answer.Stats = ReadScalars(r);
                     else if (r.KeyIs("running")) answer.Running = r.ReadBool() ?? false;
-                    else if (shape == EnvelopeShape.Sessions && r.KeyIs("hosts")) ReadArray(r, x => hostResults.Add(HostSessionResult.Read(x, now)));
+                    else if (shape == EnvelopeShape.Sessions && r.KeyIs("hosts")) ReadArray(r, x => hostResults.Add(HostSessionsOutcome.Read(x, now)));
                     else if (shape == EnvelopeShape.Hosts && r.KeyIs("hosts")) ReadArray(r, x => hosts.Add(BastionHostInfo.Read(x)));
-                    else if (shape == EnvelopeShape.Disconnect && r.KeyIs("results")) ReadArray(r, x => disconnect.Add(DisconnectHostResult.Read(x)));
-                    else if ((shape == EnvelopeShape.Sessions || shape == EnvelopeShape.Hosts) && r.KeyIs("subscriptions")) ReadArray(r, x => subscriptions.Add(SubscriptionHostsResult.Read(x)));
+                    else if (shape == EnvelopeShape.Disconnect && r.KeyIs("results")) ReadArray(r, x => disconnect.Add(HostDisconnectOutcome.Read(x)));
+                    else if ((shape == EnvelopeShape.Sessions || shape == EnvelopeShape.Hosts) && r.KeyIs("subscriptions")) ReadArray(r, x => subscriptions.Add(SubscriptionHostsOutcome.Read(x)));
                     else if (shape == EnvelopeShape.Events && r.KeyIs("events")) ReadArray(r, x => events.Add(ProgressEvent.Read(x, now)));
                     else r.Skip();
                 }
             }
-            answer.HostResults = hostResults.ToArray();
-            answer.DisconnectResults = disconnect.ToArray();
+            answer.HostSessionsOutcomes = hostResults.ToArray();
+            answer.HostDisconnectOutcomes = disconnect.ToArray();
             answer.Hosts = hosts.ToArray();
             answer.Events = events.ToArray();
             answer.Subscriptions = subscriptions.ToArray();
@@ -187,9 +187,9 @@ namespace BastionSession
 
         /// <summary>The per-host results of a bastion_get_sessions envelope. Throws BastionNativeException for an error envelope.</summary>
         /// <param name="envelopeText">The envelope as returned by the library.</param>
-        public static HostSessionResult[] ParseHostResults(string envelopeText)
+        public static HostSessionsOutcome[] ParseHostSessionsOutcomes(string envelopeText)
         {
-            return Read(Encoding.UTF8.GetBytes(envelopeText ?? string.Empty), EnvelopeShape.Sessions).ThrowIfError().HostResults;
+            return Read(Encoding.UTF8.GetBytes(envelopeText ?? string.Empty), EnvelopeShape.Sessions).ThrowIfError().HostSessionsOutcomes;
         }
 
         /// <summary>The events of a bastion_poll_progress envelope, oldest first (hostResult sessions become Session objects).</summary>

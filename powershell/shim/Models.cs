@@ -165,7 +165,7 @@ namespace BastionSession
     }
 
     /// <summary>One host's answer to bastion_get_sessions: its sessions or its error.</summary>
-    public sealed class HostSessionResult
+    public sealed class HostSessionsOutcome
     {
         /// <summary>The host.</summary>
         public BastionHostInfo Host { get; private set; }
@@ -176,13 +176,13 @@ namespace BastionSession
         /// <summary>The host's error when Ok is false.</summary>
         public BastionError Error { get; private set; }
 
-        private HostSessionResult() { }
+        private HostSessionsOutcome() { }
 
         /// <summary>Reads one host entry (data.hosts[i], or a hostResult event's result); null for JSON null.</summary>
-        internal static HostSessionResult Read(EnvelopeReader r, DateTime now)
+        internal static HostSessionsOutcome Read(EnvelopeReader r, DateTime now)
         {
             if (!r.BeginObject()) return null;
-            var h = new HostSessionResult();
+            var h = new HostSessionsOutcome();
             List<Session> sessions = null;
             bool first = true;
             while (r.NextProperty(ref first))
@@ -219,7 +219,7 @@ namespace BastionSession
     }
 
     /// <summary>One host's answer to bastion_disconnect_sessions.</summary>
-    public sealed class DisconnectHostResult
+    public sealed class HostDisconnectOutcome
     {
         /// <summary>The host's resource id.</summary>
         public string HostResourceId { get; private set; }
@@ -232,13 +232,13 @@ namespace BastionSession
         /// <summary>The host's error when Ok is false.</summary>
         public BastionError Error { get; private set; }
 
-        private DisconnectHostResult() { }
+        private HostDisconnectOutcome() { }
 
         /// <summary>Reads one entry of data.results; null for JSON null.</summary>
-        internal static DisconnectHostResult Read(EnvelopeReader r)
+        internal static HostDisconnectOutcome Read(EnvelopeReader r)
         {
             if (!r.BeginObject()) return null;
-            var h = new DisconnectHostResult();
+            var h = new HostDisconnectOutcome();
             var raw = new List<string[]>();
             bool first = true;
             while (r.NextProperty(ref first))
@@ -295,7 +295,7 @@ namespace BastionSession
         /// <summary>The event's fields, as parsed.</summary>
         public Dictionary<string, object> Data { get; private set; }
         /// <summary>For hostResult events: the host's sessions or error.</summary>
-        public HostSessionResult HostResult { get; private set; }
+        public HostSessionsOutcome HostSessionsOutcome { get; private set; }
 
         private ProgressEvent() { }
 
@@ -307,7 +307,7 @@ namespace BastionSession
             bool first = true;
             while (r.NextProperty(ref first))
             {
-                if (r.KeyIs("result") && r.AtObject) { e.HostResult = HostSessionResult.Read(r, now); continue; }
+                if (r.KeyIs("result") && r.AtObject) { e.HostSessionsOutcome = HostSessionsOutcome.Read(r, now); continue; }
                 string key = r.Key;
                 object value = r.ReadScalar();
                 e.Data[key] = value;

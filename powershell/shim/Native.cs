@@ -38,17 +38,32 @@ namespace BastionSession
         private static RequestFn _getSessions, _disconnect, _listHosts, _poll;
         private static CancelFn _cancel;
         private static FreeFn _free;
-        private static string _path, _version;
+        private static string _path, _version, _moduleBase;
         private static int _operationCounter;
 
         /// <summary>True once <see cref="Initialize"/> has loaded and checked the library.</summary>
         public static bool IsLoaded { get { return _free != null; } }
 
-        /// <summary>Absolute path of the loaded library.</summary>
-        public static string LibraryPath { get { return _path; } }
+        /// <summary>Absolute path of the loaded library (loads it first, see <see cref="EnsureLoaded"/>).</summary>
+        public static string LibraryPath { get { EnsureLoaded(); return _path; } }
 
-        /// <summary>The library's version string, e.g. "bastion_session_ffi 0.1.0 (schema 1)".</summary>
-        public static string Version { get { return _version; } }
+        /// <summary>The library's version string, e.g. "bastion_session_ffi 0.1.0 (schema 1)" (loads the library first, see <see cref="EnsureLoaded"/>).</summary>
+        public static string Version { get { EnsureLoaded(); return _version; } }
+
+        /// <summary>The module folder the library is loaded from on first use; set by <see cref="SetModuleBase"/>.</summary>
+        public static string ModuleBase { get { return _moduleBase; } }
+
+        /// <summary>
+        /// Records the module's folder, without touching the library: the module calls this at
+        /// import, and the library is loaded (and its version checked) by the first call that
+        /// needs it, so Import-Module does not pay for loading it.
+        /// </summary>
+        /// <param name="moduleBase">The module's folder (the one holding the .psd1).</param>
+        public static void SetModuleBase(string moduleBase)
+        {
+            if (string.IsNullOrEmpty(moduleBase)) throw new ArgumentException("The module folder must not be empty.", nameof(moduleBase));
+            lock (Gate) _moduleBase = moduleBase;
+        }
 
         /// <summary>The runtime identifier used to pick bin/&lt;rid&gt;/ (linux-x64, win-x64 ...).</summary>
         public static string RuntimeIdentifier { get { return NativeLibraryLoader.CurrentRid(); } }
@@ -262,9 +277,17 @@ namespace BastionSession
             }
         }
 
-        private static void EnsureLoaded()
+        /// <summary>
+        /// Loads the library from the folder given to <see cref="SetModuleBase"/> unless it is
+        /// loaded already; throws <see cref="BastionNativeLibraryException"/> as
+        /// <see cref="Initialize"/> does, or InvalidOperationException when the module was never imported.
+        /// </summary>
+        public static void EnsureLoaded()
         {
-            if (!IsLoaded) throw new InvalidOperationException("The BastionSession native library is not loaded; import the module first.");
+            if (IsLoaded) return;
+            string moduleBase = _moduleBase;
+            if (moduleBase == null) throw new InvalidOperationException("The BastionSession native library is not loaded; import the module first.");
+            Initialize(moduleBase);
         }
 
         private static byte[] ToUtf8Z(string s)

@@ -100,19 +100,19 @@ namespace BastionSession
         }
 
         /// <summary>The per-host entries of a bastion_get_sessions answer (without sessions when streamed), partial when the call was interrupted; throws <see cref="BastionNativeException"/> for an error without data.</summary>
-        public HostSessionResult[] GetHostResults()
+        public HostSessionsOutcome[] GetHostSessionsOutcomes()
         {
-            return GetAnswerOrPartial().HostResults;
+            return GetAnswerOrPartial().HostSessionsOutcomes;
         }
 
         /// <summary>The per-host results of a bastion_disconnect_sessions answer, partial when the call was interrupted; throws <see cref="BastionNativeException"/> for an error without data.</summary>
-        public DisconnectHostResult[] GetDisconnectResults()
+        public HostDisconnectOutcome[] GetHostDisconnectOutcomes()
         {
-            return GetAnswerOrPartial().DisconnectResults;
+            return GetAnswerOrPartial().HostDisconnectOutcomes;
         }
 
         /// <summary>The per-subscription entries of a bastion_list_hosts answer or a scoped bastion_get_sessions answer (empty for hosts named directly), also when every subscription failed; throws <see cref="BastionNativeException"/> for an error without data.</summary>
-        public SubscriptionHostsResult[] GetSubscriptions()
+        public SubscriptionHostsOutcome[] GetSubscriptions()
         {
             return GetAnswerOrPartial().Subscriptions;
         }

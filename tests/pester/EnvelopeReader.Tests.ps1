@@ -24,12 +24,12 @@ Describe 'Envelope reader: sessions' {
         $json = New-SessionsEnvelope '{"sessionId":"s1","userName":"Zo\u00eb \"q\" \\ \/ \n\t ü 日本 \ud83d\ude00"}'
         $answer = Read-Envelope $json
         $answer.Error | Should -BeNullOrEmpty
-        $answer.HostResults[0].Sessions[0].UserName | Should -BeExactly ("Zo$([char]0xEB) `"q`" \ / `n`t $([char]0xFC) $([char]0x65E5)$([char]0x672C) " + [char]::ConvertFromUtf32(0x1F600))
+        $answer.HostSessionsOutcomes[0].Sessions[0].UserName | Should -BeExactly ("Zo$([char]0xEB) `"q`" \ / `n`t $([char]0xFC) $([char]0x65E5)$([char]0x672C) " + [char]::ConvertFromUtf32(0x1F600))
     }
 
     It 'reads every field, normalises startTime to UTC and keeps the raw text' {
         $json = New-SessionsEnvelope '{"sessionId":"s1","startTime":"2026-11-28T09:15:00.1234567Z","startTimeRaw":"2026-11-28T09:15:00.1234567Z","targetSubscriptionId":"sub","resourceType":"VM","targetHostName":"vm1","targetResourceGroup":"rg-app","userName":"alice","targetIpAddress":"10.0.0.4","protocol":"SSH","targetResourceId":"/x/vm1","sessionDurationInMins":42.5}'
-        $s = (Read-Envelope $json).HostResults[0].Sessions[0]
+        $s = (Read-Envelope $json).HostSessionsOutcomes[0].Sessions[0]
         $s.SessionId | Should -Be 's1'
         $s.StartTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc).AddTicks(1234567))
         $s.StartTime.Kind | Should -Be 'Utc'
@@ -50,12 +50,12 @@ Describe 'Envelope reader: sessions' {
     }
 
     It 'reads a timestamp with an offset through the slow path' {
-        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":"s1","startTime":"2026-11-28T11:15:00+02:00"}')).HostResults[0].Sessions[0]
+        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":"s1","startTime":"2026-11-28T11:15:00+02:00"}')).HostSessionsOutcomes[0].Sessions[0]
         $s.StartTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc))
     }
 
     It 'treats null as absent and gives an empty user name' {
-        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":null,"startTime":null,"userName":null,"sessionDurationInMins":null,"protocol":null}')).HostResults[0].Sessions[0]
+        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":null,"startTime":null,"userName":null,"sessionDurationInMins":null,"protocol":null}')).HostSessionsOutcomes[0].Sessions[0]
         $s.SessionId | Should -BeNullOrEmpty
         $s.StartTime | Should -BeNullOrEmpty
         $s.UserName | Should -BeExactly ''
@@ -64,7 +64,7 @@ Describe 'Envelope reader: sessions' {
     }
 
     It 'keeps numbers, booleans and objects where strings belong as their text, and reads numeric strings as numbers' {
-        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":12345678901234567890,"targetHostName":true,"targetResourceId":{"a":[1,2]},"sessionDurationInMins":"7.25","protocol":-1.5e3}')).HostResults[0].Sessions[0]
+        $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":12345678901234567890,"targetHostName":true,"targetResourceId":{"a":[1,2]},"sessionDurationInMins":"7.25","protocol":-1.5e3}')).HostSessionsOutcomes[0].Sessions[0]
         $s.SessionId | Should -Be '12345678901234567890'
         $s.TargetHostName | Should -Be 'true'
         $s.TargetResourceId | Should -Be '{"a":[1,2]}'
@@ -74,20 +74,20 @@ Describe 'Envelope reader: sessions' {
 
     It 'skips unknown fields of any shape and non-object array elements' {
         $json = New-SessionsEnvelope '{"future":{"deep":[{"x":"\u0041"},null,true]},"sessionId":"s1","other":[]},null,7,{"sessionId":"s2"}'
-        $sessions = (Read-Envelope $json).HostResults[0].Sessions
+        $sessions = (Read-Envelope $json).HostSessionsOutcomes[0].Sessions
         @($sessions.SessionId) | Should -Be @('s1', 's2')
     }
 
     It 'attaches the host to every session even when the host comes after the sessions' {
         $json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"sessions":[{"sessionId":"a"},{"sessionId":"b"}],"ok":true,"host":{"name":"late","id":"/late"}}]}}'
-        $sessions = (Read-Envelope $json).HostResults[0].Sessions
+        $sessions = (Read-Envelope $json).HostSessionsOutcomes[0].Sessions
         @($sessions.BastionName) | Should -Be @('late', 'late')
         @($sessions.BastionResourceId) | Should -Be @('/late', '/late')
     }
 
     It 'reads a failed host with its error and no sessions' {
         $json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"host":{"name":"bh"},"ok":false,"error":{"kind":"forbidden","code":2002,"expected":true,"message":"no","armCode":"AuthorizationFailed","httpStatus":403,"requestId":"r-1","target":"/bh"}}]}}'
-        $h = (Read-Envelope $json).HostResults[0]
+        $h = (Read-Envelope $json).HostSessionsOutcomes[0]
         $h.Ok | Should -BeFalse
         $h.Sessions.Count | Should -Be 0
         $h.Error.Kind | Should -Be 'forbidden'
@@ -166,15 +166,15 @@ Describe 'Envelope reader: the other shapes' {
         $a.Events[0].Host | Should -Be '/bh'
         $a.Events[0].Get('total') | Should -Be '2'
         $a.Events[0].Get('ok') | Should -Be 'True'
-        $a.Events[1].HostResult.Sessions[0].SessionId | Should -Be 's1'
-        $a.Events[1].HostResult.Sessions[0].BastionName | Should -Be 'bh'
+        $a.Events[1].HostSessionsOutcome.Sessions[0].SessionId | Should -Be 's1'
+        $a.Events[1].HostSessionsOutcome.Sessions[0].BastionName | Should -Be 'bh'
         $a.Events[1].Data.ContainsKey('result') | Should -BeFalse
         $a.Events[2].Get('status') | Should -BeNullOrEmpty
     }
 
     It 'reads disconnect results with the host on each' {
         $json = '{"schemaVersion":1,"ok":true,"data":{"results":[{"hostResourceId":"/bh","hostName":"bh","ok":true,"sessions":[{"sessionId":"a","state":"Disconnected","message":"ok"},{"sessionId":"b","state":"NotReported","message":"n"}]}],"stats":{"requests":1}}}'
-        $r = (Read-Envelope $json 'Disconnect').DisconnectResults[0]
+        $r = (Read-Envelope $json 'Disconnect').HostDisconnectOutcomes[0]
         $r.HostName | Should -Be 'bh'
         @($r.Results.State) | Should -Be @('Disconnected', 'NotReported')
         @($r.Results.BastionResourceId) | Should -Be @('/bh', '/bh')
@@ -210,7 +210,7 @@ Describe 'Envelope reader: the other shapes' {
 
     It 'gives the same objects through the text entry points' {
         $json = New-SessionsEnvelope '{"sessionId":"s1","userName":"Zo\u00eb"}'
-        $viaText = [BastionSession.Envelope]::ParseHostResults($json)
+        $viaText = [BastionSession.Envelope]::ParseHostSessionsOutcomes($json)
         $viaText[0].Sessions[0].UserName | Should -Be "Zo$([char]0xEB)"
     }
 }

@@ -209,7 +209,7 @@ Describe 'Cancelling at any moment of a native call' {
         $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
         $op.Wait(20000) | Should -BeTrue
         $op.Cancel() | Should -Be 0
-        @($op.GetHostResults()).Count | Should -Be 1
+        @($op.GetHostSessionsOutcomes()).Count | Should -Be 1
         $op.InterruptedError | Should -BeNullOrEmpty
     }
 }

@@ -76,8 +76,23 @@ Describe 'Manifest' {
         $assembly = [BastionSession.Native].Assembly
         $assemblyVersion = $assembly.GetName().Version
         ('{0}.{1}.{2}' -f $assemblyVersion.Major, $assemblyVersion.Minor, $assemblyVersion.Build) | Should -Be $version
-        & (Get-Module BastionSession) { Initialize-BastionNative -ModuleBase $args[0] } $ModuleDir
+        & (Get-Module BastionSession) { Initialize-BastionNative }
         [BastionSession.Native]::Version | Should -BeLike "bastion_session_ffi $version (schema *)"
+    }
+
+    It 'loads the native library on the first cmdlet call, not at import, and then once' {
+        # In a fresh process: Import-Module leaves the library unloaded (and loads no other
+        # module's cmdlets); the first call loads it, from the module's bin/<rid>/.
+        $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; 'AFTER-IMPORT=' + [BastionSession.Native]::IsLoaded; " +
+            "'UTILITY=' + [bool](Get-Module Microsoft.PowerShell.Utility); " +
+            "`$null = Get-BastionSession -ResourceId '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b' -AccessToken t -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 2 -ErrorAction SilentlyContinue; " +
+            "'AFTER-CALL=' + [BastionSession.Native]::IsLoaded; 'PATH=' + [BastionSession.Native]::LibraryPath"
+        $r = Invoke-ChildPwsh -Script $script -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut | Should -Match 'AFTER-IMPORT=False'
+        $r.StdOut | Should -Match 'UTILITY=False'
+        $r.StdOut | Should -Match 'AFTER-CALL=True'
+        $r.StdOut | Should -Match ('PATH=' + [regex]::Escape($ModuleDir))
     }
 
     It 'keeps every path under 140 characters relative to the module folder (Azure Automation)' {
@@ -216,9 +231,21 @@ Describe 'Parameter validation' {
     }
 }
 
-Describe 'Import-Module with a missing or mismatched native library' {
+Describe 'A missing or mismatched native library' {
     BeforeAll {
-        $script:ImportScript = "`$ErrorActionPreference='Stop'; try { Import-Module '$Manifest' -ErrorAction Stop; 'IMPORTED' } catch { 'FQID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message; exit 3 }"
+        # The library loads on the first cmdlet call, not at import: the import succeeds,
+        # then the call stops at once (begin block, before any request) with the error.
+        $script:FirstCall = "Get-BastionSession -ResourceId '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b' -AccessToken t -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 2 -ErrorAction SilentlyContinue"
+        $script:ImportScript = "`$ErrorActionPreference='Stop'; try { Import-Module '$Manifest' -ErrorAction Stop; 'IMPORTED'; $FirstCall; 'CALLED' } catch { 'FQID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message; exit 3 }"
+    }
+
+    It 'does not stop Import-Module: the first cmdlet call fails, before any request' {
+        $missing = Join-Path $TestDrive 'nowhere/libbastion_session_ffi.so'
+        $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $missing }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Match 'IMPORTED'
+        $r.StdOut | Should -Not -Match 'CALLED'
+        $r.StdOut | Should -Match 'FQID=BastionNativeLibraryMissing,Get-BastionSession'
     }
 
     It 'fails with BastionNativeLibraryMissing and names the path when the file is absent' {
@@ -280,7 +307,7 @@ Describe 'Import-Module with a missing or mismatched native library' {
         New-Item -ItemType Directory -Force -Path (Join-Path $copy "bin/$other") | Out-Null
         Move-Item -LiteralPath $ownLib.FullName -Destination (Join-Path $copy "bin/$other/$libName")
         Remove-Item -LiteralPath $ridDir -Recurse -Force
-        $script = "`$ErrorActionPreference='Stop'; try { Import-Module '$(Join-Path $copy 'BastionSession.psd1')' -ErrorAction Stop; 'IMPORTED' } catch { 'FQID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message; exit 3 }"
+        $script = "`$ErrorActionPreference='Stop'; try { Import-Module '$(Join-Path $copy 'BastionSession.psd1')' -ErrorAction Stop; 'IMPORTED'; $FirstCall; 'CALLED' } catch { 'FQID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message; exit 3 }"
         $r = Invoke-ChildPwsh -Script $script -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
         $r.ExitCode | Should -Be 3
         $r.StdOut | Should -Match 'FQID=BastionPlatformNotSupported'
@@ -310,6 +337,7 @@ Describe 'Import-Module with a missing or mismatched native library' {
     It 'imports with the real library (control)' {
         $r = Invoke-ChildPwsh -Script $ImportScript -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
         $r.StdOut | Should -Match 'IMPORTED'
+        $r.StdOut | Should -Match 'CALLED'
         $r.ExitCode | Should -Be 0
     }
 }

@@ -1,6 +1,9 @@
 <#
     The one file that touches the native interop shim ([BastionSession.Native]).
 
+    The shim assembly is loaded at import (Import-BastionShim); the native library on first
+    use (Initialize-BastionNative, from each cmdlet's begin block and from here).
+
     Everything else in the module builds plain hashtables and reads typed results; here the
     request is handed to the shim, the native call runs on a worker thread, and this thread
     waits in 100 ms slices, draining progress events into Write-Progress / Write-Verbose /
@@ -9,10 +12,16 @@
     block then calls bastion_cancel, so the native work stops at once.
 #>
 
-function Initialize-BastionNative {
+function Import-BastionShim {
     <#
     .SYNOPSIS
-        Loads the shim assembly and the native library; throws a clear error if either is missing or mismatched.
+        Loads the interop shim assembly at import and tells it where the native library is;
+        the library itself is loaded by Initialize-BastionNative on first use.
+    .DESCRIPTION
+        Import-Module stays cheap: no native library, no version probe and no cmdlet of
+        another module (the first Write-Verbose in a fresh session loads
+        Microsoft.PowerShell.Utility, which cost more than everything else at import).
+        A missing shim assembly still fails the import (BastionNativeLibraryMissing).
     #>
     param([Parameter(Mandatory = $true)] [string] $ModuleBase)
 
@@ -25,8 +34,22 @@ function Initialize-BastionNative {
         # Assembly.LoadFrom rather than Add-Type: Add-Type's first use costs ~350 ms at import.
         $null = [System.Reflection.Assembly]::LoadFrom($dll)
     }
+    [BastionSession.Native]::SetModuleBase($ModuleBase)
+}
+
+function Initialize-BastionNative {
+    <#
+    .SYNOPSIS
+        Loads the native library on first use (a no-op afterwards); throws a clear error if it
+        is missing or mismatched.
+    .DESCRIPTION
+        Called by each cmdlet's begin block and by Invoke-BastionNative. The errors carry
+        ErrorId BastionNativeLibraryMissing, BastionNativeLibraryMismatch or
+        BastionPlatformNotSupported, with the library's path as the target.
+    #>
+    if ([BastionSession.Native]::IsLoaded) { return }
     try {
-        [BastionSession.Native]::Initialize($ModuleBase)
+        [BastionSession.Native]::EnsureLoaded()
     } catch {
         $inner = Get-BastionInnerException $_.Exception
         if ($inner -is [BastionSession.BastionNativeLibraryException]) {
@@ -76,7 +99,7 @@ function Get-BastionEventTarget {
 function Invoke-BastionNative {
     <#
     .SYNOPSIS
-        Runs one native call and reports its progress; writes HostSessionResult objects as they
+        Runs one native call and reports its progress; writes HostSessionsOutcome objects as they
         stream in, then one completion object (PSTypeName BastionSession.NativeCompletion).
     .PARAMETER Function
         bastion_get_sessions, bastion_disconnect_sessions or bastion_list_hosts.
@@ -96,20 +119,21 @@ function Invoke-BastionNative {
         [int] $ProgressId = 1
     )
 
+    Initialize-BastionNative
     $op = [BastionSession.Native]::StartRequest($Function, $Request)
     # The request holds the token in clear: drop it from the hashtable as soon as it is serialised.
     if ($Request.Contains('credential')) { $Request['credential'] = @{ type = 'redacted' } }
     $progressShown = $false
     $completion = [pscustomobject]@{
-        PSTypeName        = 'BastionSession.NativeCompletion'
-        Function          = $Function
-        OperationId       = $op.OperationId
-        Error             = $null
-        HostResults       = @()
-        DisconnectResults = @()
-        Hosts             = @()
-        Subscriptions     = @()
-        Stats             = $null
+        PSTypeName             = 'BastionSession.NativeCompletion'
+        Function               = $Function
+        OperationId            = $op.OperationId
+        Error                  = $null
+        HostSessionsOutcomes   = @()
+        HostDisconnectOutcomes = @()
+        Hosts                  = @()
+        Subscriptions          = @()
+        Stats                  = $null
     }
     try {
         Write-Verbose (Protect-BastionText ("{0}: started operation {1}" -f $Function, $op.OperationId) $Secret)
@@ -120,7 +144,7 @@ function Invoke-BastionNative {
                 foreach ($progressEvent in $events) {
                     switch ($progressEvent.Type) {
                         'hostResult' {
-                            if ($null -ne $progressEvent.HostResult) { $progressEvent.HostResult }
+                            if ($null -ne $progressEvent.HostSessionsOutcome) { $progressEvent.HostSessionsOutcome }
                         }
                         'hostDone' {
                             $total = [int]$progressEvent.Get('total'); $done = [int]$progressEvent.Get('done')
@@ -164,8 +188,8 @@ function Invoke-BastionNative {
         try {
             if ($Function -ne 'bastion_disconnect_sessions') { $completion.Subscriptions = $op.GetSubscriptions() }
             switch ($Function) {
-                'bastion_get_sessions' { $completion.HostResults = $op.GetHostResults() }
-                'bastion_disconnect_sessions' { $completion.DisconnectResults = $op.GetDisconnectResults() }
+                'bastion_get_sessions' { $completion.HostSessionsOutcomes = $op.GetHostSessionsOutcomes() }
+                'bastion_disconnect_sessions' { $completion.HostDisconnectOutcomes = $op.GetHostDisconnectOutcomes() }
                 'bastion_list_hosts' { $completion.Hosts = $op.GetHosts() }
             }
             $completion.Stats = $op.GetStats()

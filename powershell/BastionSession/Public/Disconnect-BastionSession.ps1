@@ -195,6 +195,8 @@ function Disconnect-BastionSession {
 
     begin {
         if ($PSBoundParameters.ContainsKey('Debug') -and $DebugPreference -eq 'Inquire') { $DebugPreference = 'Continue' }
+        # The native library loads on first use, not at import: a missing or mismatched one stops here.
+        try { Initialize-BastionNative } catch { $PSCmdlet.ThrowTerminatingError($_) }
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
         # -ArmEndpoint/-Environment on the command line (bound before the pipeline starts) win
         # over the endpoint the piped sessions carry.
@@ -333,12 +335,12 @@ function Disconnect-BastionSession {
                 foreach ($entry in $allEntries) { $byId[$entry.Ref.ResourceId.ToLowerInvariant()] = $entry }
                 Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1} (from {2}), with credentials from {3}" -f $allEntries.Count, $endpoint, $group.Cloud.Source, $auth.Source)
                 $completion = Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Disconnect-BastionSession: listing sessions' -Secret $secrets |
-                    Where-Object { $_ -isnot [BastionSession.HostSessionResult] } | Select-Object -Last 1
+                    Where-Object { $_ -isnot [BastionSession.HostSessionsOutcome] } | Select-Object -Last 1
                 if ($null -ne $completion.Error) {
                     $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context 'Disconnect-BastionSession -All: listing sessions' -Secret $secrets))
                     foreach ($entry in $allEntries) { $entry.Failed = $true }
                 }
-                foreach ($hostResult in $completion.HostResults) {
+                foreach ($hostResult in $completion.HostSessionsOutcomes) {
                     $entry = $null
                     if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { $entry = $byId[$hostResult.Host.Id.ToLowerInvariant()] }
                     if ($null -eq $entry -and $allEntries.Count -eq 1) { $entry = $allEntries[0] }
@@ -383,7 +385,7 @@ function Disconnect-BastionSession {
             $completion = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
                 Select-Object -Last 1
             $interruptedKind = if ($null -ne $completion.Error) { $completion.Error.Kind } else { $null }
-            foreach ($hostResult in $completion.DisconnectResults) {
+            foreach ($hostResult in $completion.HostDisconnectOutcomes) {
                 $hostResult.SetOrigin($endpoint)
                 if ($hostResult.Ok) {
                     $hostResult.Results

@@ -203,6 +203,8 @@ function Get-BastionSession {
 
     begin {
         if ($PSBoundParameters.ContainsKey('Debug') -and $DebugPreference -eq 'Inquire') { $DebugPreference = 'Continue' }
+        # The native library loads on first use, not at import: a missing or mismatched one stops here.
+        try { Initialize-BastionNative } catch { $PSCmdlet.ThrowTerminatingError($_) }
         $hostRefs = New-Object 'System.Collections.Generic.List[object]'
         $pendingNames = New-Object 'System.Collections.Generic.List[object]'
         $groupScopes = New-Object 'System.Collections.Generic.List[string]'
@@ -264,15 +266,18 @@ function Get-BastionSession {
             $calls.Add(@{ Key = 'scope'; Value = @{ subscriptionIds = @($subscriptions) }; Text = ('every Bastion host in subscription(s) {0}' -f ($subscriptions -join ', ')) })
         }
 
-        # Client-side filters, compiled once.
+        # Client-side filters, built once and applied to each host's sessions by the shim
+        # (compiled code, once per host: no script statement runs per session).
+        # The patterns are PowerShell's own WildcardPattern, so the wildcards mean what they
+        # mean everywhere in PowerShell.
         $wildcardOptions = [System.Management.Automation.WildcardOptions]::IgnoreCase
         $userPatterns = $null
-        if ($PSBoundParameters.ContainsKey('UserName')) { $userPatterns = @(foreach ($u in $UserName) { New-Object System.Management.Automation.WildcardPattern ([string]$u), $wildcardOptions }) }
+        if ($PSBoundParameters.ContainsKey('UserName')) { $userPatterns = [object[]]@(foreach ($u in $UserName) { New-Object System.Management.Automation.WildcardPattern ([string]$u), $wildcardOptions }) }
         $targetPatterns = $null
-        if ($PSBoundParameters.ContainsKey('TargetHostName')) { $targetPatterns = @(foreach ($t in $TargetHostName) { New-Object System.Management.Automation.WildcardPattern $t, $wildcardOptions }) }
-        $filterProtocol = $PSBoundParameters.ContainsKey('Protocol')
-        $filterAge = $PSBoundParameters.ContainsKey('OlderThan')
-        $filtering = ($null -ne $userPatterns) -or ($null -ne $targetPatterns) -or $filterProtocol -or $filterAge
+        if ($PSBoundParameters.ContainsKey('TargetHostName')) { $targetPatterns = [object[]]@(foreach ($t in $TargetHostName) { New-Object System.Management.Automation.WildcardPattern ([string]$t), $wildcardOptions }) }
+        $protocolFilter = if ($PSBoundParameters.ContainsKey('Protocol')) { $Protocol } else { $null }
+        $ageFilter = if ($PSBoundParameters.ContainsKey('OlderThan')) { [System.Nullable[TimeSpan]]$OlderThan } else { $null }
+        $filter = New-Object BastionSession.SessionFilter -ArgumentList $userPatterns, $targetPatterns, $protocolFilter, $ageFilter
 
         foreach ($call in $calls) {
             $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
@@ -282,41 +287,27 @@ function Get-BastionSession {
             $reported = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
             $completion = $null
             Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Get-BastionSession: listing Bastion sessions' -Secret $secrets | ForEach-Object {
-                if ($_ -isnot [BastionSession.HostSessionResult]) { $completion = $_; return }
-                $hostResult = $_
-                $hostResult.SetOrigin($endpoint, $auth.Kind)
-                if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { [void]$reported.Add($hostResult.Host.Id) }
-                if (-not $hostResult.Ok) {
-                    $hostLabel = if ($null -ne $hostResult.Host) { "Bastion host '{0}' ({1})" -f $hostResult.Host.Name, $hostResult.Host.ResourceGroupName } else { 'Bastion host' }
-                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context $hostLabel -Secret $secrets))
+                if ($_ -isnot [BastionSession.HostSessionsOutcome]) { $completion = $_; return }
+                $hostOutcome = $_
+                $hostOutcome.SetOrigin($endpoint, $auth.Kind)
+                if ($null -ne $hostOutcome.Host -and $hostOutcome.Host.Id) { [void]$reported.Add($hostOutcome.Host.Id) }
+                if (-not $hostOutcome.Ok) {
+                    $hostLabel = if ($null -ne $hostOutcome.Host) { "Bastion host '{0}' ({1})" -f $hostOutcome.Host.Name, $hostOutcome.Host.ResourceGroupName } else { 'Bastion host' }
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostOutcome.Error -Context $hostLabel -Secret $secrets))
                     return
                 }
-                if (-not $filtering) { return $hostResult.Sessions }
-                foreach ($s in $hostResult.Sessions) {
-                    if ($null -ne $userPatterns) {
-                        $match = $false
-                        foreach ($p in $userPatterns) { if ($p.IsMatch($s.UserName)) { $match = $true; break } }
-                        if (-not $match) { continue }
-                    }
-                    if ($null -ne $targetPatterns) {
-                        $match = $false
-                        $target = if ($null -eq $s.TargetHostName) { '' } else { $s.TargetHostName }
-                        foreach ($p in $targetPatterns) { if ($p.IsMatch($target)) { $match = $true; break } }
-                        if (-not $match) { continue }
-                    }
-                    if ($filterProtocol -and $s.Protocol -ne $Protocol) { continue }
-                    if ($filterAge -and -not ($s.Duration -gt $OlderThan)) { continue }
-                    $s
-                }
+                # One call writes the host's matching sessions, enumerated by the cmdlet
+                # machinery rather than by a script loop; each is out before the next host answers.
+                $PSCmdlet.WriteObject($filter.Select($hostOutcome.Sessions), $true)
             }
             if ($null -eq $completion) { continue }
-            foreach ($hostResult in $completion.HostResults) {
-                if ($null -ne $hostResult.Host -and $hostResult.Host.Id -and $reported.Contains($hostResult.Host.Id)) { continue }
+            foreach ($hostOutcome in $completion.HostSessionsOutcomes) {
+                if ($null -ne $hostOutcome.Host -and $hostOutcome.Host.Id -and $reported.Contains($hostOutcome.Host.Id)) { continue }
                 # Hosts the timeout or Ctrl+C cut short are covered by the call's own error below.
-                if ($null -ne $completion.Error -and $null -ne $hostResult.Error -and $hostResult.Error.Kind -eq $completion.Error.Kind) { continue }
-                if (-not $hostResult.Ok -and $null -ne $hostResult.Error) {
-                    $hostLabel = if ($null -ne $hostResult.Host) { "Bastion host '{0}' ({1})" -f $hostResult.Host.Name, $hostResult.Host.ResourceGroupName } else { 'Bastion host' }
-                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context $hostLabel -Secret $secrets))
+                if ($null -ne $completion.Error -and $null -ne $hostOutcome.Error -and $hostOutcome.Error.Kind -eq $completion.Error.Kind) { continue }
+                if (-not $hostOutcome.Ok -and $null -ne $hostOutcome.Error) {
+                    $hostLabel = if ($null -ne $hostOutcome.Host) { "Bastion host '{0}' ({1})" -f $hostOutcome.Host.Name, $hostOutcome.Host.ResourceGroupName } else { 'Bastion host' }
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostOutcome.Error -Context $hostLabel -Secret $secrets))
                 }
             }
             # A scope: one non-terminating error per subscription (or its resource group) that

@@ -3,7 +3,7 @@
 namespace BastionSession
 {
     /// <summary>One subscription searched for Bastion hosts (in one resource group, when the scope named one): how many hosts it had, or why it could not be listed.</summary>
-    public sealed class SubscriptionHostsResult
+    public sealed class SubscriptionHostsOutcome
     {
         /// <summary>The subscription id.</summary>
         public string SubscriptionId { get; private set; }
@@ -16,13 +16,13 @@ namespace BastionSession
         /// <summary>Why it could not be listed; null when Ok.</summary>
         public BastionError Error { get; private set; }
 
-        private SubscriptionHostsResult() { }
+        private SubscriptionHostsOutcome() { }
 
         /// <summary>Reads one entry of data.subscriptions; null for JSON null.</summary>
-        internal static SubscriptionHostsResult Read(EnvelopeReader r)
+        internal static SubscriptionHostsOutcome Read(EnvelopeReader r)
         {
             if (!r.BeginObject()) return null;
-            var s = new SubscriptionHostsResult();
+            var s = new SubscriptionHostsOutcome();
             bool first = true;
             while (r.NextProperty(ref first))
             {
