@@ -4,8 +4,9 @@
 //! - `boundary`: the one wrapper around every export (null pointer, UTF-8, size limit,
 //!   panic capture, envelope out).
 //! - `envelope`: the success/error envelope and the banded error codes.
-//! - `request`: request parsing and validation (errors name the JSON path), and the
-//!   conversion into the core's options, credentials, hosts and targets.
+//! - `request`: the caller's JSON request, in three files: `parse` (the request types and
+//!   the strict parse; errors name the JSON path), `credential` (the credential object, its
+//!   secrets, redaction) and `convert` (into the core's options, hosts, scope and targets).
 //! - `runtime`: the process-wide tokio runtime and `run`, the only place that blocks.
 //! - `operations`: running operations by `operationId` (cancel tokens, bounded progress
 //!   queues) and `execute`, which runs one call with its deadline and cancellation.
