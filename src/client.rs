@@ -288,7 +288,7 @@ impl BastionClient {
         let mut subs = Vec::new();
         for s in &scope.subscription_ids {
             let s = s.trim();
-            crate::model::validate_segment("subscription id", s)?;
+            crate::names::validate_subscription_id(s)?;
             if !subs.contains(&s) {
                 subs.push(s);
             }
@@ -304,7 +304,7 @@ impl BastionClient {
             .map(str::trim)
             .filter(|r| !r.is_empty());
         if let Some(rg) = rg {
-            crate::model::validate_segment("resource group name", rg)?;
+            crate::names::validate_resource_group_name(rg)?;
         }
         let mut hosts = Vec::new();
         for sub in subs {

@@ -9,6 +9,8 @@
 //! - [`client`]: [`BastionClient`], the entry point: list sessions, disconnect sessions,
 //!   discover hosts, and fan each out over many hosts with bounded concurrency.
 //! - [`model`]: sessions, hosts, host references, disconnect results, scopes.
+//! - [`names`]: the one set of rules for subscription ids, resource group and Bastion host
+//!   names (the C ABI and the module leave them to it).
 //! - [`error`]: [`Error`] and [`ErrorKind`] (1:1 with the C ABI's error kinds).
 //! - [`options`]: [`ClientOptions`], [`RetryPolicy`], [`PollOptions`].
 //! - [`credential`]: [`CredentialSpec`] (which credential), [`SecretString`], [`TokenSource`].
@@ -39,6 +41,7 @@ pub mod context;
 pub mod credential;
 pub mod error;
 pub mod model;
+pub mod names;
 pub mod options;
 pub mod progress;
 pub mod timestamp;

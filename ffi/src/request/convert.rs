@@ -6,13 +6,13 @@
 //! field's JSON path.
 
 use bastion_session::{
-    AzureEnvironment, ClientOptions, CredentialSpec, DisconnectTarget, HostRef, HostScope,
+    AzureEnvironment, ClientOptions, CredentialSpec, DisconnectTarget, HostRef, HostScope, names,
 };
 use std::str::FromStr;
 use std::time::Duration;
 
 use super::credential::CredentialRequest;
-use super::parse::{Call, Request, required};
+use super::parse::{Call, Request};
 use crate::envelope::FfiError;
 
 /// Default overall deadline of a call (`timeoutSec`).
@@ -75,12 +75,43 @@ fn host_ref(
                     format!("give {id_field}, or subscriptionId + resourceGroupName + name"),
                 ));
             }
-            let sub = required(&format!("{path}.subscriptionId"), subscription_id)?;
-            let rg = required(&format!("{path}.resourceGroupName"), resource_group_name)?;
-            let n = required(&format!("{path}.name"), name)?;
+            let sub = present(&format!("{path}.subscriptionId"), subscription_id)?;
+            let rg = present(&format!("{path}.resourceGroupName"), resource_group_name)?;
+            let n = present(&format!("{path}.name"), name)?;
+            // Each part through its own core rule, so the error names the field.
+            core_rule(path, "subscriptionId", names::validate_subscription_id(sub))?;
+            core_rule(
+                path,
+                "resourceGroupName",
+                names::validate_resource_group_name(rg),
+            )?;
+            core_rule(path, "name", names::validate_bastion_host_name(n))?;
             HostRef::new(sub, rg, n).map_err(|e| FfiError::invalid_request(path, e.message()))
         }
     }
+}
+
+/// A field that must be there; its value is left to the core's rules.
+fn present<'a>(path: &str, value: &'a Option<String>) -> Result<&'a str, FfiError> {
+    value
+        .as_deref()
+        .ok_or_else(|| FfiError::invalid_request(path, "is required"))
+}
+
+/// The core's verdict on one field, as an `invalidRequest` whose target is `parent.field`.
+fn core_rule(
+    parent: &str,
+    field: &str,
+    verdict: bastion_session::Result<()>,
+) -> Result<(), FfiError> {
+    verdict.map_err(|e| {
+        let path = if parent.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{parent}.{field}")
+        };
+        FfiError::invalid_request(&path, e.message())
+    })
 }
 
 impl Request {
@@ -177,7 +208,7 @@ impl Request {
                         )
                     })
                     .collect::<Result<Vec<_>, _>>()
-                    .map(HostSelection::Hosts)
+                    .map(|refs| HostSelection::Hosts(distinct_hosts(refs)))
             }
             (None, Some(_)) => self.host_scope().map(HostSelection::Scope),
         }
@@ -195,20 +226,18 @@ impl Request {
             ));
         }
         for (i, s) in scope.subscription_ids.iter().enumerate() {
-            if s.trim().is_empty() || s.contains(['/', '?', '#']) {
-                return Err(FfiError::invalid_request(
-                    &format!("scope.subscriptionIds[{i}]"),
-                    "is not a subscription id",
-                ));
-            }
+            core_rule(
+                "scope",
+                &format!("subscriptionIds[{i}]"),
+                names::validate_subscription_id(s),
+            )?;
         }
-        if let Some(rg) = &scope.resource_group_name
-            && (rg.trim().is_empty() || rg.contains(['/', '?', '#']))
-        {
-            return Err(FfiError::invalid_request(
-                "scope.resourceGroupName",
-                "is not a resource group name",
-            ));
+        if let Some(rg) = &scope.resource_group_name {
+            core_rule(
+                "scope",
+                "resourceGroupName",
+                names::validate_resource_group_name(rg),
+            )?;
         }
         Ok(HostScope {
             subscription_ids: scope.subscription_ids.clone(),
@@ -255,11 +284,40 @@ impl Request {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let out = merge_targets(out);
         let chunk = self
             .chunk_size
             .map_or(bastion_session::DEFAULT_DISCONNECT_CHUNK, |c| c as usize);
         Ok((out, chunk))
     }
+}
+
+/// The hosts in first-seen order, each once: ARM compares names case-insensitively, so
+/// two spellings of one resource id (or an id and its three parts) are one host.
+fn distinct_hosts(refs: Vec<HostRef>) -> Vec<HostRef> {
+    let mut seen = std::collections::HashSet::new();
+    refs.into_iter()
+        .filter(|h| seen.insert(h.resource_id().to_ascii_lowercase()))
+        .collect()
+}
+
+/// One target per host, in first-seen order: the session ids of targets naming the same
+/// host (compared as [`distinct_hosts`] does) join the first one's (the core drops repeated
+/// ids), so a host is never sent two racing disconnect requests.
+fn merge_targets(targets: Vec<DisconnectTarget>) -> Vec<DisconnectTarget> {
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out: Vec<DisconnectTarget> = Vec::with_capacity(targets.len());
+    for t in targets {
+        let key = t.host.resource_id().to_ascii_lowercase();
+        match index.get(&key) {
+            Some(&i) => out[i].session_ids.extend(t.session_ids),
+            None => {
+                index.insert(key, out.len());
+                out.push(t);
+            }
+        }
+    }
+    out
 }
 
 /// How a `bastion_get_sessions` request names its hosts.
@@ -268,4 +326,119 @@ pub(crate) enum HostSelection {
     Hosts(Vec<HostRef>),
     /// Discover them first.
     Scope(HostScope),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::ErrorKind;
+    use crate::request::parse;
+
+    const SUB: &str = "00000000-0000-0000-0000-000000000001";
+
+    fn id(sub: &str, rg: &str, name: &str) -> String {
+        format!(
+            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/bastionHosts/{name}"
+        )
+    }
+
+    fn hosts_error(hosts: serde_json::Value) -> FfiError {
+        let text = serde_json::json!({ "hosts": hosts }).to_string();
+        match parse(&text).unwrap().host_list() {
+            Ok(_) => panic!("{text} was accepted"),
+            Err(e) => e,
+        }
+    }
+
+    /// The core's rule decides, and its message reaches the caller under the field's path.
+    #[test]
+    fn names_and_ids_are_refused_by_the_core_rule_naming_the_field() {
+        let cases = [
+            (
+                serde_json::json!([{"subscriptionId": "x", "resourceGroupName": "rg", "name": "b"}]),
+                "hosts[0].subscriptionId",
+                names::validate_subscription_id("x"),
+            ),
+            (
+                serde_json::json!([{"subscriptionId": SUB, "resourceGroupName": "a/b", "name": "b"}]),
+                "hosts[0].resourceGroupName",
+                names::validate_resource_group_name("a/b"),
+            ),
+            (
+                serde_json::json!([{"subscriptionId": SUB, "resourceGroupName": "rg", "name": "bh-"}]),
+                "hosts[0].name",
+                names::validate_bastion_host_name("bh-"),
+            ),
+            (
+                serde_json::json!([{"subscriptionId": SUB, "resourceGroupName": "rg", "name": ""}]),
+                "hosts[0].name",
+                names::validate_bastion_host_name(""),
+            ),
+            (
+                serde_json::json!([{"resourceId": id(SUB, "rg", "..")}]),
+                "hosts[0].resourceId",
+                id(SUB, "rg", "..").parse::<HostRef>().map(|_| ()),
+            ),
+        ];
+        for (hosts, target, core) in cases {
+            let e = hosts_error(hosts);
+            let core = core.expect_err("the core refuses it too");
+            assert_eq!(e.kind, ErrorKind::InvalidRequest);
+            assert_eq!(e.target.as_deref(), Some(target));
+            assert!(
+                e.message.contains(core.message()),
+                "{} vs {}",
+                e.message,
+                core.message()
+            );
+        }
+    }
+
+    #[test]
+    fn scope_values_go_through_the_core_rules() {
+        let scope = |v: serde_json::Value| {
+            parse(&serde_json::json!({ "scope": v }).to_string())
+                .unwrap()
+                .host_scope()
+        };
+        let e = scope(serde_json::json!({"subscriptionIds": [SUB, "a/b"]})).unwrap_err();
+        assert_eq!(e.target.as_deref(), Some("scope.subscriptionIds[1]"));
+        assert!(e.message.contains("'a/b' is not a GUID"), "{}", e.message);
+        let e = scope(serde_json::json!({"subscriptionIds": [SUB], "resourceGroupName": "rg."}))
+            .unwrap_err();
+        assert_eq!(e.target.as_deref(), Some("scope.resourceGroupName"));
+        assert!(e.message.contains("period"), "{}", e.message);
+        assert!(
+            scope(serde_json::json!({"subscriptionIds": [SUB], "resourceGroupName": "rg-ü"}))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn hosts_are_sent_once_and_targets_merged() {
+        let text = serde_json::json!({ "hosts": [
+            {"resourceId": id(SUB, "rg-0", "bh-0")},
+            {"resourceId": format!("{}/", id(SUB, "RG-0", "BH-0").replace("resourceGroups", "resourcegroups"))},
+            {"subscriptionId": SUB, "resourceGroupName": "rg-0", "name": "bh-0"},
+            {"subscriptionId": SUB, "resourceGroupName": "rg-0", "name": "bh-1"},
+        ]})
+        .to_string();
+        let HostSelection::Hosts(hosts) = parse(&text).unwrap().host_list().unwrap() else {
+            panic!("hosts expected");
+        };
+        let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["bh-0", "bh-1"]);
+
+        let text = serde_json::json!({ "targets": [
+            {"hostResourceId": id(SUB, "rg-0", "bh-0"), "sessionIds": ["a", "b"]},
+            {"hostResourceId": id(SUB, "rg-0", "bh-1"), "sessionIds": ["c"]},
+            {"subscriptionId": SUB, "resourceGroupName": "RG-0", "name": "bh-0", "sessionIds": ["b", "d"]},
+        ]})
+        .to_string();
+        let (targets, _) = parse(&text).unwrap().disconnect_targets().unwrap();
+        assert_eq!(targets.len(), 2);
+        assert_eq!(targets[0].host.name, "bh-0");
+        assert_eq!(targets[0].session_ids, ["a", "b", "b", "d"]);
+        assert_eq!(targets[1].session_ids, ["c"]);
+    }
 }

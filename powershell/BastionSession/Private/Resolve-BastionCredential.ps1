@@ -72,11 +72,7 @@ function Resolve-BastionSubscriptionId {
     param([string[]] $SubscriptionId, [string] $ContextSubscriptionId)
     if ($SubscriptionId) { return , @($SubscriptionId | Select-Object -Unique) }
     if ($ContextSubscriptionId) { return , @($ContextSubscriptionId) }
-    if ($env:AZURE_SUBSCRIPTION_ID) {
-        if (-not (Test-BastionGuid $env:AZURE_SUBSCRIPTION_ID)) {
-            throw (New-BastionErrorRecord -Message ("AZURE_SUBSCRIPTION_ID '{0}' is not a subscription id (a GUID)." -f $env:AZURE_SUBSCRIPTION_ID) -ErrorId 'BastionSubscriptionIdInvalid' -Category InvalidArgument -TargetObject $env:AZURE_SUBSCRIPTION_ID)
-        }
-        return , @($env:AZURE_SUBSCRIPTION_ID)
-    }
+    # Checked, like every subscription id, by the native library (its error names the value).
+    if ($env:AZURE_SUBSCRIPTION_ID) { return , @($env:AZURE_SUBSCRIPTION_ID) }
     throw (New-BastionErrorRecord -Message 'No subscription: pass -SubscriptionId, sign in with Connect-AzAccount (Az.Accounts), or set AZURE_SUBSCRIPTION_ID.' -ErrorId 'BastionSubscriptionIdRequired' -Category InvalidArgument -TargetObject 'SubscriptionId')
 }

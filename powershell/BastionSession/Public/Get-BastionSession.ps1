@@ -141,6 +141,8 @@ function Get-BastionSession {
     #>
     [CmdletBinding(DefaultParameterSetName = 'BySubscription')]
     [OutputType('BastionSession.Session')]
+    # Names and ids are bound as they are and checked by the native library's one set of rules
+    # (ffi/CONTRACT.md, "Names and ids"); its refusal is shown as this parameter's error.
     param(
         # Also in ByResourceId (not mandatory, ignored there): objects such as Get-AzBastion's
         # carry Id, Name and ResourceGroupName at once, and must resolve to ByResourceId.
@@ -148,27 +150,23 @@ function Get-BastionSession {
         [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceGroup', ValueFromPipelineByPropertyName = $true)]
         [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true, DontShow = $true)]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionResourceGroupName $_ })]
         [string] $ResourceGroupName,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName', ValueFromPipelineByPropertyName = $true)]
         [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true, DontShow = $true)]
         [Alias('BastionName', 'BastionHostName')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionHostName $_ })]
         [string[]] $Name,
 
         [Parameter(ParameterSetName = 'ByName')]
         [Parameter(ParameterSetName = 'ByResourceGroup')]
         [Parameter(ParameterSetName = 'BySubscription')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionSubscriptionId $_ })]
         [string[]] $SubscriptionId,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true)]
         [Alias('Id', 'BastionResourceId')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionResourceId $_ })]
         [string[]] $ResourceId,
 
         [AllowEmptyString()]
@@ -207,14 +205,18 @@ function Get-BastionSession {
         $groupScopes = New-Object 'System.Collections.Generic.List[string]'
         $seenHosts = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
         $subscriptionScope = $false
+        # Request field -> parameter, to show the native library's refusal of a value as the
+        # refusal of the parameter it came from.
+        $argumentFields = @{ resourceId = 'ResourceId'; resourceGroupName = 'ResourceGroupName'; name = 'Name' }
+        if ($PSBoundParameters.ContainsKey('SubscriptionId')) { $argumentFields['subscriptionId'] = 'SubscriptionId'; $argumentFields['subscriptionIds'] = 'SubscriptionId' }
     }
 
     process {
         switch ($PSCmdlet.ParameterSetName) {
             'ByResourceId' {
+                # As given: the native library checks each id and queries a host named twice once.
                 foreach ($id in $ResourceId) {
-                    $parsed = ConvertFrom-BastionResourceId $id
-                    if ($seenHosts.Add($parsed.ResourceId)) { $hostRefs.Add(@{ resourceId = $parsed.ResourceId }) }
+                    if ($seenHosts.Add($id)) { $hostRefs.Add(@{ resourceId = $id }) }
                 }
             }
             'ByName' {
@@ -245,8 +247,7 @@ function Get-BastionSession {
             $subs = if ($pending.SubscriptionId) { $pending.SubscriptionId } else { $subscriptions }
             foreach ($sub in $subs) {
                 foreach ($hostName in $pending.Name) {
-                    $id = Get-BastionResourceId -SubscriptionId $sub -ResourceGroupName $pending.ResourceGroupName -Name $hostName
-                    if ($seenHosts.Add($id)) { $hostRefs.Add(@{ subscriptionId = $sub; resourceGroupName = $pending.ResourceGroupName; name = $hostName }) }
+                    $hostRefs.Add(@{ subscriptionId = $sub; resourceGroupName = $pending.ResourceGroupName; name = $hostName })
                 }
             }
         }
@@ -266,6 +267,8 @@ function Get-BastionSession {
                     Write-Verbose ("Get-BastionSession: listing the Bastion hosts of {0} (bastion_list_hosts)" -f $label)
                     $listed = Invoke-BastionNative -Function 'bastion_list_hosts' -Request $listRequest -Secret $secrets | Select-Object -Last 1
                     if ($null -ne $listed.Error) {
+                        $argumentError = ConvertTo-BastionArgumentError -BastionError $listed.Error -Parameter $argumentFields -Secret $secrets
+                        if ($null -ne $argumentError) { $PSCmdlet.ThrowTerminatingError($argumentError) }
                         $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $listed.Error -Context ('Get-BastionSession for {0}' -f $label) -Secret $secrets))
                         continue
                     }
@@ -346,6 +349,8 @@ function Get-BastionSession {
                 }
             }
             if ($null -ne $completion.Error) {
+                $argumentError = ConvertTo-BastionArgumentError -BastionError $completion.Error -Parameter $argumentFields -Secret $secrets
+                if ($null -ne $argumentError) { $PSCmdlet.ThrowTerminatingError($argumentError) }
                 $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context ('Get-BastionSession for {0}' -f $call.Text) -Secret $secrets))
             }
         }
