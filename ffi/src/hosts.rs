@@ -5,8 +5,8 @@ use std::ffi::c_char;
 use bastion_session::BastionHost;
 use serde::Serialize;
 
+use crate::calls::{self, RunningCall};
 use crate::envelope::{self, FfiError, from_core};
-use crate::operations::{self, Work};
 use crate::request::{self, Call};
 use crate::{boundary, test_hooks};
 
@@ -30,11 +30,11 @@ struct HostsData {
 pub(crate) fn list_hosts_json(text: &str) -> Result<String, FfiError> {
     let req = request::parse(text)?;
     test_hooks::before_call(&req)?;
-    let common = req.common(Call::ListHosts)?;
+    let settings = req.call_settings(Call::ListHosts)?;
     let scope = req.host_scope()?;
     let async_panic = test_hooks::async_panic(&req);
     drop(req);
-    let data = operations::execute(common, move |w: Work| async move {
+    let data = calls::execute(settings, move |w: RunningCall| async move {
         test_hooks::maybe_panic_async(async_panic);
         let hosts = w
             .client

@@ -19,7 +19,7 @@ use crate::envelope::FfiError;
 pub(crate) const DEFAULT_TIMEOUT_SEC: u64 = 300;
 
 /// What every call needs besides its own fields.
-pub(crate) struct Common {
+pub(crate) struct CallSettings {
     pub options: ClientOptions,
     pub operation_id: Option<String>,
     pub timeout: Duration,
@@ -116,9 +116,9 @@ fn core_rule(
 
 impl Request {
     /// Checks everything shared and builds the core's client options.
-    pub(crate) fn common(&self, call: Call) -> Result<Common, FfiError> {
+    pub(crate) fn call_settings(&self, call: Call) -> Result<CallSettings, FfiError> {
         self.check_fields_for(call)?;
-        self.check_common()?;
+        self.check_shared_fields()?;
         let mut options = ClientOptions::default();
         if let Some(env) = &self.environment {
             options.environment = AzureEnvironment::from_str(env)
@@ -169,7 +169,7 @@ impl Request {
         // The call's deadline (`timeoutSec`) is enforced around the whole call; the core's
         // per-host LRO timeout stays its own (a host hitting it is a failed host entry).
         let timeout = Duration::from_secs(self.timeout_sec.unwrap_or(DEFAULT_TIMEOUT_SEC));
-        Ok(Common {
+        Ok(CallSettings {
             options,
             operation_id: self.operation_id.clone(),
             timeout,

@@ -13,5 +13,5 @@ pub(crate) mod convert;
 pub(crate) mod credential;
 pub(crate) mod parse;
 
-pub(crate) use convert::{Common, HostSelection};
+pub(crate) use convert::{CallSettings, HostSelection};
 pub(crate) use parse::{Call, Request, parse};

@@ -213,7 +213,7 @@ impl Request {
     }
 
     /// Validates the common fields' values (ranges, lengths).
-    pub(crate) fn check_common(&self) -> Result<(), FfiError> {
+    pub(crate) fn check_shared_fields(&self) -> Result<(), FfiError> {
         if let Some(id) = &self.operation_id {
             let n = id.chars().count();
             if !(1..=128).contains(&n) {
