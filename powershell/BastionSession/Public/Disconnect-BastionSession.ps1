@@ -304,11 +304,13 @@ function Disconnect-BastionSession {
                 foreach ($entry in $group.Entries) {
                     if ($null -eq $entry.Ref.ResourceId) {
                         if (-not $entry.Ref.SubscriptionId) {
-                            if ($null -eq $defaultSubscription) { $defaultSubscription = @(Resolve-BastionSubscriptionId -ContextSubscriptionId $group.Auth.SubscriptionId)[0] }
+                            if ($null -eq $defaultSubscription) { $defaultSubscription = [string]@(Resolve-BastionSubscriptionId -ContextSubscriptionId $group.Auth.SubscriptionId)[0] }
                             $entry.Ref.SubscriptionId = $defaultSubscription
                         }
                     }
-                    $entry.Label = if ($null -ne $entry.Ref.ResourceId) { "Bastion host '{0}'" -f $entry.Ref.ResourceId } else { "Bastion host '{0}' in resource group '{1}' (subscription {2})" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId }
+                    # The host's name for people: a resource id's last segment (display only; the
+                    # native library checks the id).
+                    $entry.Label = if ($null -ne $entry.Ref.ResourceId) { "Bastion host '{0}' ({1})" -f $entry.Ref.ResourceId.Substring($entry.Ref.ResourceId.LastIndexOf('/') + 1), $entry.Ref.ResourceId } else { "Bastion host '{0}' in resource group '{1}' (subscription {2})" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId }
                     $entry.Host = if ($null -ne $entry.Ref.ResourceId) { @{ resourceId = $entry.Ref.ResourceId } } else { @{ subscriptionId = $entry.Ref.SubscriptionId; resourceGroupName = $entry.Ref.ResourceGroupName; name = $entry.Ref.Name } }
                 }
             }
