@@ -2,7 +2,7 @@
     BastionSession root module.
 
     Dot-sources Private/ then Public/, loads the interop shim (bin/BastionSession.Native.dll)
-    and, through Private/Invoke-BastionNative.ps1, the native library for this OS and
+    and, through Private/NativeLibrary.ps1, the native library for this OS and
     architecture (bin/<rid>/). A missing or mismatched native library fails the import with
     ErrorId BastionNativeLibraryMissing or BastionNativeLibraryMismatch.
 

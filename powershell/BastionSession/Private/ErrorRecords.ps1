@@ -1,7 +1,9 @@
 <#
     ErrorRecords with stable ErrorIds and fitting categories. A public function writes them
     with $PSCmdlet.WriteError / ThrowTerminatingError, so FullyQualifiedErrorId reads
-    '<ErrorId>,<Cmdlet>', e.g. 'BastionHostNotFound,Get-BastionSession'.
+    '<ErrorId>,<Cmdlet>', e.g. 'BastionHostNotFound,Get-BastionSession'. A name or id the
+    native library refused becomes the parameter's ParameterArgumentValidationError
+    (ConvertTo-BastionArgumentError).
 #>
 
 # kind (ffi/CONTRACT.md) -> ErrorId, ErrorCategory
