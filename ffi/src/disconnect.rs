@@ -76,6 +76,10 @@ pub(crate) fn disconnect_json(text: &str) -> Result<String, FfiError> {
     let (targets, chunk) = req.disconnect_targets()?;
     let concurrency = settings.concurrency;
     let async_panic = test_hooks::async_panic(&req);
+    if req.validate_only == Some(true) {
+        // Every field checked and converted, names and ids by the core's rules: done.
+        return envelope::success(&serde_json::json!({}));
+    }
     drop(req);
     let order: Vec<String> = targets
         .iter()
@@ -146,5 +150,31 @@ pub unsafe extern "C" fn bastion_disconnect_sessions(request_json: *const c_char
             "request_json",
             disconnect_json,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str) -> String {
+        serde_json::json!({
+            "validateOnly": true,
+            // Nothing listens there: a request that were sent would fail, not succeed.
+            "armEndpoint": "http://127.0.0.1:9",
+            "credential": {"type": "accessToken", "token": "t"},
+            "targets": [{"subscriptionId": "00000000-0000-0000-0000-000000000001",
+                         "resourceGroupName": "rg-0", "name": name, "sessionIds": ["s-1"]}],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn validate_only_checks_names_and_sends_nothing() {
+        let ok = disconnect_json(&request("bh-0")).expect("a valid request is accepted");
+        assert_eq!(ok, envelope::success(&serde_json::json!({})).unwrap());
+        let e = disconnect_json(&request("bh-")).expect_err("the core's rule refuses 'bh-'");
+        assert_eq!(e.kind, ErrorKind::InvalidRequest);
+        assert_eq!(e.target.as_deref(), Some("targets[0].name"));
     }
 }

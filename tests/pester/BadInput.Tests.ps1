@@ -190,6 +190,18 @@ Describe 'Names and ids have one authority, the core' {
     }
 }
 
+Describe 'Disconnect-BastionSession refuses a bad host before asking' {
+    It '-WhatIf with a bad -Name is refused, not shown as what would happen' {
+        $result = Invoke-Refusal -Command 'Disconnect-BastionSession' -Arguments @{ ResourceGroupName = 'rg-0'; Name = 'bh/../x'; SubscriptionId = '00000000-0000-0000-0000-000000000001'; SessionId = 's-1'; WhatIf = $true; Force = $false }
+        Assert-RefusedNaming -Result $result -Parameter 'Name' -CoreWords 'Bastion host name'
+    }
+
+    It '-WhatIf with a bad -BastionResourceId is refused too' {
+        $result = Invoke-Refusal -Command 'Disconnect-BastionSession' -Arguments @{ BastionResourceId = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/%2e%2e'; SessionId = 's-1'; WhatIf = $true; Force = $false }
+        Assert-RefusedNaming -Result $result -Parameter 'BastionResourceId' -CoreWords 'Bastion host resource id'
+    }
+}
+
 Describe 'Valid but unusual input is not refused' {
     It 'a non-ASCII resource group name (Azure allows Unicode letters there) reaches the service' {
         # The endpoint is dead, so the call fails on the network, not on validation.

@@ -38,6 +38,8 @@ pub(crate) struct Request {
     pub extra_ca_certificate_pem: Option<String>,
     pub proxy: Option<String>,
     pub stream_results: Option<bool>,
+    /// `true`: check and convert the request, answer `{}` and send nothing.
+    pub validate_only: Option<bool>,
     pub hosts: Option<Vec<HostRequest>>,
     pub scope: Option<ScopeRequest>,
     pub targets: Option<Vec<TargetRequest>>,

@@ -370,6 +370,27 @@ function Disconnect-BastionSession {
                 }
             }
 
+            # A bad name or id is refused before any confirmation, as a parameter's would be: the
+            # native library checks the targets (validateOnly: nothing is sent). One id per host
+            # is enough for that; the ids themselves are only checked to be non-empty.
+            $toCheck = @(foreach ($entry in $group.Entries) { if (-not ($entry.ContainsKey('Failed') -and $entry.Failed) -and $entry.Ids.Count -gt 0) { $entry } })
+            if ($toCheck.Count -gt 0) {
+                $check = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+                $check['validateOnly'] = $true
+                $check['targets'] = @(foreach ($entry in $toCheck) {
+                        $target = if ($null -ne $entry.Ref.ResourceId) { @{ hostResourceId = $entry.Ref.ResourceId } } else { $entry.Host.Clone() }
+                        $target['sessionIds'] = @($entry.Ids[0])
+                        $target
+                    })
+                $checked = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $check -Secret $secrets | Select-Object -Last 1
+                if ($null -ne $checked.Error) {
+                    $argumentError = ConvertTo-BastionArgumentError -BastionError $checked.Error -Parameter $argumentFields -Secret $secrets
+                    if ($null -ne $argumentError) { $PSCmdlet.ThrowTerminatingError($argumentError) }
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $checked.Error -Context ('Disconnect-BastionSession{0}' -f $where) -Secret $secrets))
+                    continue
+                }
+            }
+
             # One confirmation per host, then one native call for every approved host of this endpoint.
             $approved = New-Object 'System.Collections.Generic.List[object]'
             foreach ($entry in $group.Entries) {
