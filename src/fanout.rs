@@ -20,7 +20,7 @@ use crate::operations::list_hosts::list_hosts;
 use crate::options::DEFAULT_CONCURRENCY;
 use crate::pipeline::ArmPipeline;
 use crate::progress::ProgressEvent;
-use crate::resource_id::validate_segment;
+use crate::names;
 
 fn limit(concurrency: usize) -> usize {
     if concurrency == 0 {
@@ -149,12 +149,12 @@ pub(crate) async fn discover_hosts(
 }
 
 /// The distinct subscriptions of `scope` (trimmed, in order; compared case-insensitively,
-/// as GUIDs) and its resource group, each checked to be a safe resource-id segment.
+/// as GUIDs) and its resource group, each checked by its rule in [`crate::names`].
 fn checked_scope(scope: &HostScope) -> Result<(Vec<String>, Option<String>)> {
     let mut subscriptions: Vec<String> = Vec::new();
     for s in &scope.subscription_ids {
         let s = s.trim();
-        validate_segment("subscription id", s)?;
+        names::validate_subscription_id(s)?;
         if !subscriptions
             .iter()
             .any(|seen| seen.eq_ignore_ascii_case(s))
@@ -173,7 +173,7 @@ fn checked_scope(scope: &HostScope) -> Result<(Vec<String>, Option<String>)> {
         .map(str::trim)
         .filter(|r| !r.is_empty());
     if let Some(rg) = resource_group {
-        validate_segment("resource group name", rg)?;
+        names::validate_resource_group_name(rg)?;
     }
     Ok((subscriptions, resource_group.map(str::to_string)))
 }

@@ -11,8 +11,9 @@
 //!
 //! 1. Value types, public: [`error`] ([`Error`], [`ErrorKind`], 1:1 with the C ABI's
 //!    error kinds); [`model`] (sessions, hosts, disconnect results, scopes, per-host and
-//!    per-subscription outcomes); [`resource_id`] ([`HostRef`] and the one rule that
-//!    keeps names and ids from moving a URL); [`timestamp`] (the lenient `startTime`
+//!    per-subscription outcomes); [`names`] (the one set of rules for subscription ids,
+//!    resource group and Bastion host names: the C ABI and the module leave them to it);
+//!    [`resource_id`] ([`HostRef`]: parse, build back); [`timestamp`] (the lenient `startTime`
 //!    parser); [`cloud`] ([`AzureEnvironment`]); [`options`] ([`ClientOptions`],
 //!    [`RetryPolicy`], [`PollOptions`]); [`credential`] ([`CredentialSpec`],
 //!    [`SecretString`], [`TokenSource`]); [`progress`] ([`ProgressEvent`],
@@ -41,6 +42,7 @@ pub mod context;
 pub mod credential;
 pub mod error;
 pub mod model;
+pub mod names;
 pub mod options;
 pub mod progress;
 pub mod resource_id;

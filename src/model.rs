@@ -621,7 +621,7 @@ mod tests {
 
     #[test]
     fn host_from_arm_json() {
-        let v = json!({"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b",
+        let v = json!({"id":"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b",
             "name":"b","location":"westeurope","sku":{"name":"Standard"}});
         let h = BastionHost::from_arm_json(&v).unwrap();
         assert_eq!(h.sku.as_deref(), Some("Standard"));

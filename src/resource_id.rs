@@ -1,6 +1,5 @@
-//! Bastion host resource ids: [`HostRef`] (parse, build back) and the rule that keeps
-//! every name or id the caller gives from moving the URL it is joined into
-//! ([`validate_segment`]). The one place names and ids are validated.
+//! Bastion host resource ids: [`HostRef`] (parse, build back). Each part is checked by
+//! its rule in [`crate::names`], the one place names and ids are validated.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::names;
 
 /// Names one Bastion host: subscription, resource group and host name.
 ///
@@ -24,7 +24,7 @@ pub struct HostRef {
 }
 
 impl HostRef {
-    /// A host reference from its three parts, validated (none empty or containing `/`).
+    /// A host reference from its three parts, each checked by its rule in [`crate::names`].
     pub fn new(
         subscription_id: impl Into<String>,
         resource_group_name: impl Into<String>,
@@ -35,9 +35,9 @@ impl HostRef {
             resource_group_name: resource_group_name.into(),
             name: name.into(),
         };
-        validate_segment("subscription id", &h.subscription_id)?;
-        validate_segment("resource group name", &h.resource_group_name)?;
-        validate_segment("Bastion host name", &h.name)?;
+        names::validate_subscription_id(&h.subscription_id)?;
+        names::validate_resource_group_name(&h.resource_group_name)?;
+        names::validate_bastion_host_name(&h.name)?;
         Ok(h)
     }
 
@@ -112,38 +112,8 @@ impl FromStr for HostRef {
         if parts.len() > 8 {
             return Err(bad("it has extra segments after the host name"));
         }
-        HostRef::new(sub, rg, name)
+        HostRef::new(sub, rg, name).map_err(|e| bad(e.message()))
     }
-}
-
-/// Checks one path segment of a resource id (subscription, group or name) so that, once
-/// joined into a URL, it can only ever address itself: no `.`/`..`, no separators (`/`,
-/// `\`), no `?`, `#` or `%` (no pre-encoded text), no control characters (URL parsers drop
-/// tabs and newlines), no leading or trailing whitespace.
-pub fn validate_segment(what: &str, v: &str) -> Result<()> {
-    if v.is_empty() || v.trim().is_empty() {
-        return Err(Error::invalid_request(format!("the {what} is empty")));
-    }
-    if v == "." || v == ".." {
-        return Err(Error::invalid_request(format!(
-            "the {what} '{v}' is not a valid name"
-        )));
-    }
-    if v.trim() != v {
-        return Err(Error::invalid_request(format!(
-            "the {what} '{v}' starts or ends with whitespace"
-        )));
-    }
-    if let Some(c) = v
-        .chars()
-        .find(|c| matches!(c, '/' | '\\' | '?' | '#' | '%') || c.is_control())
-    {
-        return Err(Error::invalid_request(format!(
-            "the {what} '{}' contains the character {c:?}, which is not allowed in it",
-            v.escape_debug()
-        )));
-    }
-    Ok(())
 }
 
 /// `s`, cut to at most `max` characters, for quoting caller input in an error.
@@ -156,14 +126,15 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
+    const SUB: &str = "00000000-0000-0000-0000-000000000001";
+
     #[test]
     fn resource_id_round_trip_and_case() {
-        let id =
-            "/subscriptions/0000/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/bh-0";
+        let id = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/bh-0";
         let h: HostRef = id.parse().unwrap();
         assert_eq!(h.name, "bh-0");
         assert_eq!(h.resource_id(), id);
-        let h2: HostRef = "/SUBSCRIPTIONS/0000/resourcegroups/rg-0/providers/microsoft.network/BASTIONHOSTS/bh-0/"
+        let h2: HostRef = "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/resourcegroups/rg-0/providers/microsoft.network/BASTIONHOSTS/bh-0/"
             .parse()
             .unwrap();
         assert_eq!(h, h2);
@@ -216,13 +187,13 @@ mod tests {
             ("rg", " b"),
             ("r?g", "b"),
         ] {
-            let e = HostRef::new("s", rg, name).unwrap_err();
+            let e = HostRef::new(SUB, rg, name).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{rg:?} {name:?}");
         }
-        assert!(HostRef::new("s", "rg.(x)_-", "bh-0_a.b").is_ok());
-        let e = "/subscriptions/s/resourceGroups/./providers/Microsoft.Network/bastionHosts/b"
+        assert!(HostRef::new(SUB, "rg.(x)_-", "bh-0_a.b").is_ok());
+        let e = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/./providers/Microsoft.Network/bastionHosts/b"
             .parse::<HostRef>()
             .unwrap_err();
-        assert!(e.message().contains("not a valid name"), "{e}");
+        assert!(e.message().contains("must not end with a period"), "{e}");
     }
 }

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "error",
             "model",
+            "names",
             "resource_id",
             "timestamp",
             "cloud",

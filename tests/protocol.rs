@@ -734,22 +734,27 @@ async fn links_to_another_host_are_not_followed_with_the_token() {
 
 #[tokio::test]
 async fn host_discovery_reads_every_page_per_subscription_and_group() {
+    const S1: &str = "00000000-0000-0000-0000-0000000000a1";
+    const S2: &str = "00000000-0000-0000-0000-0000000000a2";
+    const NOPE: &str = "00000000-0000-0000-0000-0000000000ff";
     let srv = ScriptServer::start(|r, base| {
         let h = |sub: &str, rg: &str, name: &str| {
             json!({"id": format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/bastionHosts/{name}"),
                    "name": name, "location": "westeurope", "sku": {"name": "Standard"}})
         };
         match r.path() {
-            "/subscriptions/s1/providers/Microsoft.Network/bastionHosts" => Reply::json(
-                200,
-                json!({"value":[h("s1","rg-a","b1")], "nextLink": format!("{base}/s1p2")}),
-            ),
-            "/s1p2" => Reply::json(200, json!({"value":[h("s1","rg-b","b2")]})),
-            "/subscriptions/s2/providers/Microsoft.Network/bastionHosts" => {
-                Reply::json(200, json!({"value":[h("s2","rg-c","b3")]}))
+            "/subscriptions/00000000-0000-0000-0000-0000000000a1/providers/Microsoft.Network/bastionHosts" => {
+                Reply::json(
+                    200,
+                    json!({"value":[h(S1,"rg-a","b1")], "nextLink": format!("{base}/s1p2")}),
+                )
             }
-            "/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.Network/bastionHosts" => {
-                Reply::json(200, json!({"value":[h("s1","rg-a","b1")]}))
+            "/s1p2" => Reply::json(200, json!({"value":[h(S1,"rg-b","b2")]})),
+            "/subscriptions/00000000-0000-0000-0000-0000000000a2/providers/Microsoft.Network/bastionHosts" => {
+                Reply::json(200, json!({"value":[h(S2,"rg-c","b3")]}))
+            }
+            "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-a/providers/Microsoft.Network/bastionHosts" => {
+                Reply::json(200, json!({"value":[h(S1,"rg-a","b1")]}))
             }
             _ => Reply::json(
                 404,
@@ -760,7 +765,7 @@ async fn host_discovery_reads_every_page_per_subscription_and_group() {
     let c = client(&srv.base);
     let ctx = OperationContext::new();
     let scope = bastion_session::HostScope {
-        subscription_ids: vec!["s1".into(), "s2".into(), "s1".into()],
+        subscription_ids: vec![S1.into(), S2.into(), S1.into()],
         resource_group_name: None,
     };
     let hosts = c.list_hosts(&scope, &ctx).await.unwrap();
@@ -769,12 +774,12 @@ async fn host_discovery_reads_every_page_per_subscription_and_group() {
     assert_eq!(hosts[1].resource_group_name, "rg-b");
     assert_eq!(hosts[0].sku.as_deref(), Some("Standard"));
     let scope = bastion_session::HostScope {
-        subscription_ids: vec!["s1".into()],
+        subscription_ids: vec![S1.into()],
         resource_group_name: Some("rg-a".into()),
     };
     assert_eq!(c.list_hosts(&scope, &ctx).await.unwrap().len(), 1);
     let scope = bastion_session::HostScope {
-        subscription_ids: vec!["nope".into()],
+        subscription_ids: vec![NOPE.into()],
         resource_group_name: None,
     };
     let e = c.list_hosts(&scope, &ctx).await.unwrap_err();

@@ -62,7 +62,7 @@ fn options(port: u16, ca: Option<String>) -> ClientOptions {
 }
 
 fn host() -> HostRef {
-    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/bh"
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/bh"
         .parse()
         .unwrap()
 }

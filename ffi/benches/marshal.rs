@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bastion_emulator::{EmulatorConfig, Settings};
 use bastion_session::{BastionHost, BastionSession, HostRef, HostSessionsOutcome};
 use bastion_session_ffi::envelope;
-use bastion_session_ffi::sessions::{HostEntry, SessionsData};
+use bastion_session_ffi::sessions::{HostSessionsOutcomeView, SessionsData};
 use serde_json::json;
 
 fn per_call(label: &str, n: u32, mut f: impl FnMut()) {
@@ -68,7 +68,7 @@ fn round_trips() {
 }
 
 fn marshalling() {
-    let hosts: Vec<HostEntry> = (0..100)
+    let hosts: Vec<HostSessionsOutcomeView> = (0..100)
         .map(|h| {
             let host = BastionHost::from(
                 HostRef::new("00000000-0000-0000-0000-000000000001", "rg-0", format!("bh-{h}"))
@@ -92,7 +92,7 @@ fn marshalling() {
                     .unwrap()
                 })
                 .collect();
-            HostEntry::from_outcome(HostSessionsOutcome {
+            HostSessionsOutcomeView::from_outcome(HostSessionsOutcome {
                 host,
                 result: Ok(sessions),
             })

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use crate::{boundary, operations};
+use crate::{boundary, calls};
 
 /// Cancels the running call whose request carried `"operationId": operation_id`.
 ///
@@ -23,7 +23,7 @@ pub unsafe extern "C" fn bastion_cancel(operation_id: *const c_char) -> i32 {
     // SAFETY: forwarded caller contract.
     unsafe {
         boundary::call_i32(operation_id, "operation_id", -1, |id| {
-            i32::from(operations::cancel(id))
+            i32::from(calls::cancel(id))
         })
     }
 }

@@ -6,17 +6,18 @@ use bastion_session::{HostDisconnectOutcome, SessionDisconnectResult};
 use futures::StreamExt;
 use serde::Serialize;
 
+use crate::calls::{self, RunningCall};
 use crate::envelope::{self, ErrorKind, FfiError, from_core};
-use crate::operations::{self, Work};
 use crate::request::{self, Call};
 use crate::{boundary, test_hooks};
 
-/// One host's entry in `data.results`. A failed host (`ok: false`) still lists every
+/// The JSON view of the core's [`HostDisconnectOutcome`]: one host's entry in
+/// `data.results`. A failed host (`ok: false`) still lists every
 /// requested id in `sessions` when it got as far as knowing them (see
 /// `HostDisconnectOutcome::partial`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct HostResult {
+struct HostDisconnectOutcomeView {
     host_resource_id: String,
     host_name: String,
     ok: bool,
@@ -26,7 +27,7 @@ struct HostResult {
     error: Option<FfiError>,
 }
 
-impl From<HostDisconnectOutcome> for HostResult {
+impl From<HostDisconnectOutcome> for HostDisconnectOutcomeView {
     fn from(o: HostDisconnectOutcome) -> Self {
         let (ok, sessions, error) = match o.result {
             Ok(s) => (true, Some(s), None),
@@ -36,7 +37,7 @@ impl From<HostDisconnectOutcome> for HostResult {
                 Some(from_core(&e)),
             ),
         };
-        HostResult {
+        HostDisconnectOutcomeView {
             host_resource_id: o.host.resource_id(),
             host_name: o.host.name,
             ok,
@@ -59,7 +60,7 @@ struct Stats {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct DisconnectData {
-    results: Vec<HostResult>,
+    results: Vec<HostDisconnectOutcomeView>,
     stats: Stats,
     /// Set when the call was cancelled or passed its deadline: the answer is then this
     /// error, with the results known so far as its `data`.
@@ -71,21 +72,25 @@ struct DisconnectData {
 pub(crate) fn disconnect_json(text: &str) -> Result<String, FfiError> {
     let req = request::parse(text)?;
     test_hooks::before_call(&req)?;
-    let common = req.common(Call::Disconnect)?;
+    let settings = req.call_settings(Call::Disconnect)?;
     let (targets, chunk) = req.disconnect_targets()?;
-    let concurrency = common.concurrency;
+    let concurrency = settings.concurrency;
     let async_panic = test_hooks::async_panic(&req);
+    if req.validate_only == Some(true) {
+        // Every field checked and converted, names and ids by the core's rules: done.
+        return envelope::success(&serde_json::json!({}));
+    }
     drop(req);
     let order: Vec<String> = targets
         .iter()
         .map(|t| t.host.resource_id().to_ascii_lowercase())
         .collect();
-    let data = operations::execute(common, move |w: Work| async move {
+    let data = calls::execute(settings, move |w: RunningCall| async move {
         test_hooks::maybe_panic_async(async_panic);
-        let mut results: Vec<HostResult> = w
+        let mut results: Vec<HostDisconnectOutcomeView> = w
             .client
             .disconnect_sessions_many(targets, chunk, concurrency, &w.ctx)
-            .map(HostResult::from)
+            .map(HostDisconnectOutcomeView::from)
             .collect()
             .await;
         // Only a host that the cancel or the deadline cut short makes the call interrupted.
@@ -145,5 +150,31 @@ pub unsafe extern "C" fn bastion_disconnect_sessions(request_json: *const c_char
             "request_json",
             disconnect_json,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str) -> String {
+        serde_json::json!({
+            "validateOnly": true,
+            // Nothing listens there: a request that were sent would fail, not succeed.
+            "armEndpoint": "http://127.0.0.1:9",
+            "credential": {"type": "accessToken", "token": "t"},
+            "targets": [{"subscriptionId": "00000000-0000-0000-0000-000000000001",
+                         "resourceGroupName": "rg-0", "name": name, "sessionIds": ["s-1"]}],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn validate_only_checks_names_and_sends_nothing() {
+        let ok = disconnect_json(&request("bh-0")).expect("a valid request is accepted");
+        assert_eq!(ok, envelope::success(&serde_json::json!({})).unwrap());
+        let e = disconnect_json(&request("bh-")).expect_err("the core's rule refuses 'bh-'");
+        assert_eq!(e.kind, ErrorKind::InvalidRequest);
+        assert_eq!(e.target.as_deref(), Some("targets[0].name"));
     }
 }

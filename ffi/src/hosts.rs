@@ -5,8 +5,8 @@ use std::ffi::c_char;
 use bastion_session::{BastionHost, HostScope, SubscriptionHostsOutcome};
 use serde::Serialize;
 
+use crate::calls::{self, RunningCall};
 use crate::envelope::{self, FfiError, from_core};
-use crate::operations::{self, Work};
 use crate::request::{self, Call};
 use crate::{boundary, test_hooks};
 
@@ -23,7 +23,7 @@ struct Stats {
 #[serde(rename_all = "camelCase")]
 struct HostsData {
     hosts: Vec<BastionHost>,
-    subscriptions: Vec<SubscriptionEntry>,
+    subscriptions: Vec<SubscriptionHostsOutcomeView>,
     stats: Stats,
 }
 
@@ -31,7 +31,7 @@ struct HostsData {
 /// whether that worked (with how many hosts were found) or its error.
 #[derive(Serialize, Clone)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct SubscriptionEntry {
+pub(crate) struct SubscriptionHostsOutcomeView {
     subscription_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     resource_group_name: Option<String>,
@@ -46,7 +46,7 @@ pub(crate) struct SubscriptionEntry {
 /// one entry per subscription, and the call's error when no subscription answered.
 pub(crate) struct Discovery {
     pub hosts: Vec<BastionHost>,
-    pub subscriptions: Vec<SubscriptionEntry>,
+    pub subscriptions: Vec<SubscriptionHostsOutcomeView>,
     pub failed: Option<FfiError>,
 }
 
@@ -54,7 +54,7 @@ pub(crate) struct Discovery {
 /// only for a scope the core refuses; when every subscription failed, `failed` is the
 /// call's error: the interruption (timeout, cancel) if there was one, else the first
 /// subscription's error.
-pub(crate) async fn discover(w: &Work, scope: &HostScope) -> Result<Discovery, FfiError> {
+pub(crate) async fn discover(w: &RunningCall, scope: &HostScope) -> Result<Discovery, FfiError> {
     let outcomes = w
         .client
         .discover_hosts(scope, &w.ctx)
@@ -72,7 +72,7 @@ pub(crate) async fn discover(w: &Work, scope: &HostScope) -> Result<Discovery, F
             Ok(found) => {
                 let n = found.len();
                 hosts.extend(found);
-                SubscriptionEntry {
+                SubscriptionHostsOutcomeView {
                     subscription_id,
                     resource_group_name,
                     ok: true,
@@ -80,7 +80,7 @@ pub(crate) async fn discover(w: &Work, scope: &HostScope) -> Result<Discovery, F
                     error: None,
                 }
             }
-            Err(e) => SubscriptionEntry {
+            Err(e) => SubscriptionHostsOutcomeView {
                 subscription_id,
                 resource_group_name,
                 ok: false,
@@ -107,11 +107,15 @@ pub(crate) async fn discover(w: &Work, scope: &HostScope) -> Result<Discovery, F
 pub(crate) fn list_hosts_json(text: &str) -> Result<String, FfiError> {
     let req = request::parse(text)?;
     test_hooks::before_call(&req)?;
-    let common = req.common(Call::ListHosts)?;
+    let settings = req.call_settings(Call::ListHosts)?;
     let scope = req.host_scope()?;
     let async_panic = test_hooks::async_panic(&req);
+    if req.validate_only == Some(true) {
+        // Every field checked and converted, names and ids by the core's rules: done.
+        return envelope::success(&serde_json::json!({}));
+    }
     drop(req);
-    let (data, failed) = operations::execute(common, move |w: Work| async move {
+    let (data, failed) = calls::execute(settings, move |w: RunningCall| async move {
         test_hooks::maybe_panic_async(async_panic);
         let found = discover(&w, &scope).await?;
         let data = HostsData {

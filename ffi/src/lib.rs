@@ -4,11 +4,13 @@
 //! - `boundary`: the one wrapper around every export (null pointer, UTF-8, size limit,
 //!   panic capture, envelope out).
 //! - `envelope`: the success/error envelope and the banded error codes.
-//! - `request`: request parsing and validation (errors name the JSON path), and the
-//!   conversion into the core's options, credentials, hosts and targets.
+//! - `request`: the caller's JSON request, in three files: `parse` (the request types and
+//!   the strict parse; errors name the JSON path), `credential` (the credential object, its
+//!   secrets, redaction) and `convert` (into the core's options, hosts, scope and targets).
 //! - `runtime`: the process-wide tokio runtime and `run`, the only place that blocks.
-//! - `operations`: running operations by `operationId` (cancel tokens, bounded progress
-//!   queues) and `execute`, which runs one call with its deadline and cancellation.
+//! - `calls`: the life of one C ABI call: the registry of running calls by `operationId`
+//!   (`NativeCall`: cancel token, bounded progress queue) and `execute`, which runs a call's
+//!   async work (`RunningCall`) with its deadline and cancellation.
 //! - `sessions`, `disconnect`, `hosts`: the three ARM calls, one export each.
 //! - `cancel`, `progress`: `bastion_cancel`, `bastion_poll_progress`.
 //! - `memory`: strings out and `bastion_string_free`, their only destructor.
@@ -30,13 +32,13 @@
 //! - `cargo bench -p bastion_session_ffi --bench marshal`: round-trip and marshalling costs.
 
 pub mod boundary;
+mod calls;
 mod cancel;
 mod disconnect;
 pub mod envelope;
 mod hosts;
 mod logging;
 pub mod memory;
-mod operations;
 mod progress;
 mod request;
 mod runtime;

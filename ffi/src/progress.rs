@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use crate::envelope::{self, FfiError};
-use crate::{boundary, operations};
+use crate::{boundary, calls};
 
 /// Drains the progress queue of `operation_id` into a success envelope.
 pub(crate) fn poll_json(operation_id: &str) -> Result<String, FfiError> {
@@ -13,7 +13,7 @@ pub(crate) fn poll_json(operation_id: &str) -> Result<String, FfiError> {
             "operation_id must be 1 to 128 characters, got {n}"
         )));
     }
-    envelope::success(&operations::poll(operation_id))
+    envelope::success(&calls::poll(operation_id))
 }
 
 /// Returns the progress events queued for `operation_id` since the last poll, oldest

@@ -7,16 +7,17 @@ use bastion_session::{BastionHost, BastionSession, HostSessionsOutcome};
 use futures::StreamExt;
 use serde::Serialize;
 
+use crate::calls::{self, RunningCall};
 use crate::envelope::{self, ErrorKind, FfiError, from_core};
-use crate::hosts::{self, SubscriptionEntry};
-use crate::operations::{self, Work};
+use crate::hosts::{self, SubscriptionHostsOutcomeView};
 use crate::request::{self, Call, HostSelection};
 use crate::{boundary, test_hooks};
 
-/// One host's entry in `data.hosts` (and in a `hostResult` event).
+/// The JSON view of the core's [`HostSessionsOutcome`]: one host's entry in `data.hosts`
+/// (and the `result` of a `hostResult` event).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HostEntry {
+pub struct HostSessionsOutcomeView {
     host: BastionHost,
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -25,17 +26,17 @@ pub struct HostEntry {
     error: Option<FfiError>,
 }
 
-impl HostEntry {
+impl HostSessionsOutcomeView {
     /// Builds the entry of one host's outcome.
     pub fn from_outcome(outcome: HostSessionsOutcome) -> Self {
         match outcome.result {
-            Ok(sessions) => HostEntry {
+            Ok(sessions) => HostSessionsOutcomeView {
                 host: outcome.host,
                 ok: true,
                 sessions: Some(sessions),
                 error: None,
             },
-            Err(e) => HostEntry {
+            Err(e) => HostSessionsOutcomeView {
                 host: outcome.host,
                 ok: false,
                 sessions: None,
@@ -61,10 +62,10 @@ struct Stats {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionsData {
-    hosts: Vec<HostEntry>,
+    hosts: Vec<HostSessionsOutcomeView>,
     /// With a `scope`: one entry per subscription searched (see `bastion_list_hosts`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    subscriptions: Option<Vec<SubscriptionEntry>>,
+    subscriptions: Option<Vec<SubscriptionHostsOutcomeView>>,
     stats: Stats,
     /// Set when the call fails but still answers what it knows: it was cancelled or passed
     /// its deadline (the hosts known so far), or no subscription of its scope answered
@@ -77,7 +78,7 @@ impl SessionsData {
     /// Builds the answer from host entries; `sessions` counts every session read, also
     /// those already streamed as `hostResult` events.
     pub fn new(
-        hosts: Vec<HostEntry>,
+        hosts: Vec<HostSessionsOutcomeView>,
         sessions: usize,
         requests: u64,
         retries: u64,
@@ -105,12 +106,12 @@ impl SessionsData {
 pub(crate) struct HostResultEvent<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    result: &'a HostEntry,
+    result: &'a HostSessionsOutcomeView,
 }
 
 impl<'a> HostResultEvent<'a> {
     /// The event for `result`.
-    pub(crate) fn new(result: &'a HostEntry) -> Self {
+    pub(crate) fn new(result: &'a HostSessionsOutcomeView) -> Self {
         HostResultEvent {
             kind: "hostResult",
             result,
@@ -122,10 +123,10 @@ impl<'a> HostResultEvent<'a> {
 pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
     let req = request::parse(text)?;
     test_hooks::before_call(&req)?;
-    let common = req.common(Call::GetSessions)?;
+    let settings = req.call_settings(Call::GetSessions)?;
     let selection = req.host_list()?;
     let stream_results = req.stream_results.unwrap_or(false);
-    if stream_results && common.operation_id.is_none() {
+    if stream_results && settings.operation_id.is_none() {
         // Streamed results go only to bastion_poll_progress(operationId): without an id
         // nobody could ever read them, and the sessions would be lost.
         return Err(FfiError::invalid_request(
@@ -133,10 +134,14 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
             "needs an operationId: streamed results are read with bastion_poll_progress(operationId)",
         ));
     }
-    let concurrency = common.concurrency;
+    let concurrency = settings.concurrency;
     let async_panic = test_hooks::async_panic(&req);
+    if req.validate_only == Some(true) {
+        // Every field checked and converted, names and ids by the core's rules: done.
+        return envelope::success(&serde_json::json!({}));
+    }
     drop(req);
-    let data = operations::execute(common, move |w: Work| async move {
+    let data = calls::execute(settings, move |w: RunningCall| async move {
         test_hooks::maybe_panic_async(async_panic);
         let (hosts, subscriptions): (Vec<BastionHost>, _) = match selection {
             HostSelection::Hosts(refs) => (refs.into_iter().map(BastionHost::from).collect(), None),
@@ -165,10 +170,10 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
             .map(|(i, h)| (h.id.to_ascii_lowercase(), i))
             .collect();
         let mut stream = w.client.list_sessions_many(hosts, concurrency, &w.ctx);
-        let mut entries: Vec<(usize, HostEntry)> = Vec::new();
+        let mut entries: Vec<(usize, HostSessionsOutcomeView)> = Vec::new();
         let mut sessions = 0;
         while let Some(outcome) = stream.next().await {
-            let mut entry = HostEntry::from_outcome(outcome);
+            let mut entry = HostSessionsOutcomeView::from_outcome(outcome);
             sessions += entry.sessions.as_ref().map_or(0, Vec::len);
             // A host the call's own timeout or cancel cut short is not streamed: it stays
             // in `data.hosts` beside the call's error, which already says what happened.
@@ -180,7 +185,7 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
             if stream_results && !cut_short {
                 // The sessions move into the queue and are written once, by the poll that
                 // takes them; data.hosts keeps the host without its sessions.
-                w.op.push_host_result(HostEntry {
+                w.registered.push_host_result(HostSessionsOutcomeView {
                     host: entry.host.clone(),
                     ok: entry.ok,
                     sessions: entry.sessions.take(),

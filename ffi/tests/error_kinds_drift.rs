@@ -5,7 +5,7 @@
 //! - `powershell/shim/ErrorKinds.cs` is generated from the table (like the C header) and
 //!   must match what this test generates;
 //! - the kinds of the core (`bastion_session::ErrorKind`) map onto the table by name;
-//! - the module's map in `New-BastionErrorRecord.ps1` has exactly one entry per kind;
+//! - the module's map in `ErrorRecords.ps1` has exactly one entry per kind;
 //! - the table in `ffi/CONTRACT.md` lists exactly these kinds with these codes.
 //!
 //! Regenerate the C# table: `BASTION_UPDATE_ERROR_KINDS=1 cargo test -p bastion_session_ffi --test error_kinds_drift`.
@@ -141,10 +141,10 @@ fn core_kinds_map_onto_the_table_by_name() {
 
 #[test]
 fn the_module_maps_every_kind_and_no_other() {
-    let text = read("powershell/BastionSession/Private/New-BastionErrorRecord.ps1");
+    let text = read("powershell/BastionSession/Private/ErrorRecords.ps1");
     let start = text
         .find("$script:BastionErrorMap = @{")
-        .expect("New-BastionErrorRecord.ps1 defines $script:BastionErrorMap");
+        .expect("ErrorRecords.ps1 defines $script:BastionErrorMap");
     let body = &text[start..];
     let body = &body[..body.find("\n}").expect("the map closes")];
     let keys: Vec<&str> = body
@@ -160,7 +160,7 @@ fn the_module_maps_every_kind_and_no_other() {
     let expected: Vec<&str> = table().keys().copied().collect();
     assert_eq!(
         sorted, expected,
-        "New-BastionErrorRecord.ps1 must map exactly the kinds of ffi/src/envelope.rs"
+        "ErrorRecords.ps1 must map exactly the kinds of ffi/src/envelope.rs"
     );
 }
 

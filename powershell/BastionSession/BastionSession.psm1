@@ -3,7 +3,7 @@
 
     Dot-sources Private/ then Public/ and loads the interop shim (bin/BastionSession.Native.dll).
     The native library for this OS and architecture (bin/<rid>/) is loaded on first use, by
-    the first cmdlet call (Initialize-BastionNative in Private/Invoke-BastionNative.ps1): a
+    the first cmdlet call (Initialize-BastionNative in Private/NativeLibrary.ps1): a
     missing or mismatched library fails that call with ErrorId BastionNativeLibraryMissing,
     BastionNativeLibraryMismatch or BastionPlatformNotSupported. Import-Module itself calls
     no cmdlet of another module (the first one in a fresh session loads that module).

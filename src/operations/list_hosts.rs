@@ -9,8 +9,7 @@ use crate::transport::arm_error::ArmOperation;
 use crate::transport::http::RequestSpec;
 
 /// Lists the hosts of `subscription_id` (of `resource_group_name` in it, when given).
-/// Both must already be valid resource-id segments
-/// ([`validate_segment`](crate::resource_id::validate_segment)).
+/// Both must already have passed their rules in [`crate::names`].
 pub(crate) async fn list_hosts(
     pipeline: &ArmPipeline,
     subscription_id: &str,

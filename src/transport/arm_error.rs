@@ -147,8 +147,7 @@ mod tests {
         }
     }
 
-    const HOST: &str =
-        "/subscriptions/s/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/bh-1";
+    const HOST: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/bh-1";
 
     #[test]
     fn not_found_names_host_and_code() {

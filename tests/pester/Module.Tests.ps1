@@ -118,10 +118,22 @@ Describe 'Windows PowerShell 5.1 syntax: <Name>' -ForEach $ScriptFiles {
     }
 }
 
-Describe 'Only Private/Invoke-BastionNative.ps1 touches the native shim' {
+Describe 'Private/ files are named after what they hold' {
+    It 'a file named like a function (Verb-Noun.ps1) holds that function alone' {
+        $mismatches = foreach ($file in Get-ChildItem -Path (Join-Path $ModuleDir 'Private') -Filter '*-*.ps1') {
+            $ast = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$null, [ref]$null)
+            $functions = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name })
+            if ($functions.Count -ne 1 -or $functions[0] -ne $file.BaseName) { '{0}: {1}' -f $file.Name, ($functions -join ', ') }
+        }
+        @($mismatches) | Should -BeNullOrEmpty
+        @(Get-ChildItem -Path (Join-Path $ModuleDir 'Private') -Filter '*-*.ps1').Count | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'Only Private/NativeLibrary.ps1 touches the native shim' {
     It 'no other script calls [BastionSession.Native]' {
         $offenders = Get-ChildItem -Recurse -Include '*.ps1', '*.psm1' $ModuleDir |
-            Where-Object { $_.Name -ne 'Invoke-BastionNative.ps1' } |
+            Where-Object { $_.Name -ne 'NativeLibrary.ps1' } |
             Select-String -Pattern '\[BastionSession\.Native\]' -SimpleMatch:$false
         @($offenders) | Should -BeNullOrEmpty
     }

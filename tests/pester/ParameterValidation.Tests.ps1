@@ -3,6 +3,9 @@
     Bad input is refused clearly: every malformed, empty, oversized or hostile value given to
     Get-BastionSession / Disconnect-BastionSession is refused before any request, with an
     error that names the parameter and a message of reasonable size; nothing crashes or hangs.
+    Names and ids (subscription ids, resource group and host names, resource ids) are refused
+    by the core's rules alone, through the native library: the module binds them as given and
+    shows the core's message as the parameter's ParameterArgumentValidationError.
 
     The endpoint is a loopback port where nothing listens, so a value that slipped through
     validation would fail on the network (and the test would see a network error instead of
@@ -85,7 +88,25 @@ BeforeDiscovery {
         @{ Case = 'timeout 0'; Parameter = 'TimeoutSec'; Arguments = @{ BastionResourceId = $hostId; SessionId = 's-1'; TimeoutSec = 0 } }
         @{ Case = 'timeout negative'; Parameter = 'TimeoutSec'; Arguments = @{ BastionResourceId = $hostId; SessionId = 's-1'; TimeoutSec = -1 } }
         @{ Case = 'throttle limit 0'; Parameter = 'ThrottleLimit'; Arguments = @{ BastionResourceId = $hostId; SessionId = 's-1'; ThrottleLimit = 0 } }
+        @{ Case = 'group with a slash'; Parameter = 'ResourceGroupName'; Arguments = @{ ResourceGroupName = 'rg/x'; Name = 'bh-0'; SubscriptionId = $sub; SessionId = 's-1' } }
+        @{ Case = 'host id with a bad group, -All'; Parameter = 'BastionResourceId'; Arguments = @{ BastionResourceId = "/subscriptions/$sub/resourceGroups/rg./providers/Microsoft.Network/bastionHosts/bh-0"; All = $true } }
     )
+
+    # Names and ids have one authority: the core's rules (src/names.rs, through the native
+    # library). A non-empty bad value of these parameters must be refused by them, with the
+    # core's words, not by a check of the module's own (which would not say them).
+    $coreWords = @{
+        SubscriptionId    = 'subscription id'
+        ResourceGroupName = 'resource group name'
+        Name              = 'Bastion host name'
+        ResourceId        = 'Bastion host resource id'
+        BastionResourceId = 'Bastion host resource id'
+    }
+    foreach ($case in @($script:GetCases) + @($script:DisconnectCases)) {
+        $value = @($case.Arguments[$case.Parameter])
+        $empty = @($value | Where-Object { [string]::IsNullOrEmpty($_) }).Count -gt 0
+        $case.CoreWords = if ($coreWords.ContainsKey($case.Parameter) -and -not $empty) { $coreWords[$case.Parameter] } else { '' }
+    }
 }
 
 BeforeAll {
@@ -113,7 +134,8 @@ BeforeAll {
     }
 
     function Assert-RefusedNaming {
-        param($Result, [string] $Parameter)
+        <# -CoreWords: for a name or id, words of the core's message the refusal must carry. #>
+        param($Result, [string] $Parameter, [string] $CoreWords)
         $Result.Record | Should -Not -BeNullOrEmpty -Because 'the value must be refused, not run'
         $text = $Result.Record.Exception.Message
         # Named in the message, or the record's target is the parameter (module's own checks).
@@ -124,6 +146,13 @@ BeforeAll {
         $Result.Seconds | Should -BeLessThan 5
         # Clear means readable: the message does not echo a 100,000-character value.
         $text.Length | Should -BeLessThan 2000
+        if ($CoreWords) {
+            # Refused by the core's rule and shown as the parameter's validation error.
+            $Result.Record.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentValidationError,*'
+            $Result.Record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $Result.Record.TargetObject | Should -Be $Parameter
+            $text | Should -BeLike "Cannot validate argument on parameter '$Parameter'. *$CoreWords*"
+        }
     }
 }
 
@@ -135,14 +164,41 @@ AfterAll {
 Describe 'Get-BastionSession refuses bad input naming the parameter' {
     It '<Case> is refused naming -<Parameter>' -ForEach $script:GetCases {
         $result = Invoke-Refusal -Command 'Get-BastionSession' -Arguments $Arguments
-        Assert-RefusedNaming -Result $result -Parameter $Parameter
+        Assert-RefusedNaming -Result $result -Parameter $Parameter -CoreWords $CoreWords
     }
 }
 
 Describe 'Disconnect-BastionSession refuses bad input naming the parameter' {
     It '<Case> is refused naming -<Parameter>' -ForEach $script:DisconnectCases {
         $result = Invoke-Refusal -Command 'Disconnect-BastionSession' -Arguments $Arguments
-        Assert-RefusedNaming -Result $result -Parameter $Parameter
+        Assert-RefusedNaming -Result $result -Parameter $Parameter -CoreWords $CoreWords
+    }
+}
+
+Describe 'Names and ids have one authority, the core' {
+    It 'the module carries no pattern or check of its own for names and ids' {
+        $moduleDir = Split-Path -Parent (Get-BuiltModulePath)
+        $offenders = Get-ChildItem -Path $moduleDir -Recurse -Include '*.ps1', '*.psm1' |
+            Select-String -Pattern '\[0-9a-fA-F\]\{8\}', 'bastionHosts/\(\?<', 'ValidateScript\(\{ *Assert-Bastion(HostName|ResourceGroupName|SubscriptionId|ResourceId)', 'function (Test|Assert)-Bastion(Guid|HostName|ResourceGroupName|SubscriptionId|ResourceId)\b', 'ConvertFrom-BastionResourceId'
+        @($offenders | ForEach-Object { '{0}:{1}: {2}' -f $_.Filename, $_.LineNumber, $_.Line.Trim() }) | Should -BeNullOrEmpty
+    }
+
+    It 'a value only the core refuses (a host name ending with a hyphen) is refused with its words' {
+        $result = Invoke-Refusal -Command 'Get-BastionSession' -Arguments @{ ResourceGroupName = 'rg-0'; Name = 'bh-'; SubscriptionId = '00000000-0000-0000-0000-000000000001' }
+        Assert-RefusedNaming -Result $result -Parameter 'Name' -CoreWords 'Bastion host name'
+        $result.Record.Exception.Message | Should -BeLike "*The Bastion host name 'bh-' must end with a letter, digit or underscore*"
+    }
+}
+
+Describe 'Disconnect-BastionSession refuses a bad host before asking' {
+    It '-WhatIf with a bad -Name is refused, not shown as what would happen' {
+        $result = Invoke-Refusal -Command 'Disconnect-BastionSession' -Arguments @{ ResourceGroupName = 'rg-0'; Name = 'bh/../x'; SubscriptionId = '00000000-0000-0000-0000-000000000001'; SessionId = 's-1'; WhatIf = $true; Force = $false }
+        Assert-RefusedNaming -Result $result -Parameter 'Name' -CoreWords 'Bastion host name'
+    }
+
+    It '-WhatIf with a bad -BastionResourceId is refused too' {
+        $result = Invoke-Refusal -Command 'Disconnect-BastionSession' -Arguments @{ BastionResourceId = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/%2e%2e'; SessionId = 's-1'; WhatIf = $true; Force = $false }
+        Assert-RefusedNaming -Result $result -Parameter 'BastionResourceId' -CoreWords 'Bastion host resource id'
     }
 }
 

@@ -147,26 +147,24 @@ function Disconnect-BastionSession {
         [ValidateNotNullOrEmpty()]
         [string[]] $SessionId,
 
-        # Validated in process{} once per distinct host rather than by [ValidateScript] on every
-        # piped session (which cost ~1 ms per object on 100,000-session pipelines).
+        # Names and ids are bound as they are and checked by the native library's one set of
+        # rules (ffi/CONTRACT.md, "Names and ids"), once per distinct host, before any
+        # confirmation; its refusal is shown as this parameter's error.
         [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true)]
         [ValidateNotNullOrEmpty()]
         [string] $BastionResourceId,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionResourceGroupName $_ })]
         [string] $ResourceGroupName,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName')]
         [Alias('BastionName', 'BastionHostName')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionHostName $_ })]
         [string] $Name,
 
         [Parameter(ParameterSetName = 'ByName')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionSubscriptionId $_ })]
         [string] $SubscriptionId,
 
         [switch] $All,
@@ -212,6 +210,10 @@ function Disconnect-BastionSession {
         $warnedEndpoints = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
         # endpoint + host key -> @{ Endpoint ('' = the default cloud); Ref; Ids (ordered, unique); All }
         $targets = New-Object 'System.Collections.Specialized.OrderedDictionary' ([System.StringComparer]::OrdinalIgnoreCase)
+        # Request field -> parameter, to show the native library's refusal of a value as the
+        # refusal of the parameter it came from.
+        $argumentFields = @{ hostResourceId = 'BastionResourceId'; resourceId = 'BastionResourceId'; resourceGroupName = 'ResourceGroupName'; name = 'Name'; sessionIds = 'SessionId' }
+        if ($PSBoundParameters.ContainsKey('SubscriptionId')) { $argumentFields['subscriptionId'] = 'SubscriptionId' }
     }
 
     process {
@@ -254,7 +256,7 @@ function Disconnect-BastionSession {
             $endpointKey = ''
         }
         if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
-            $hostKey = $BastionResourceId.TrimEnd('/')
+            $hostKey = $BastionResourceId.Trim().TrimEnd('/')
         } else {
             $hostKey = 'byname|{0}|{1}|{2}' -f $SubscriptionId, $ResourceGroupName, $Name
         }
@@ -262,12 +264,7 @@ function Disconnect-BastionSession {
         $entry = $targets[$key]
         if ($null -eq $entry) {
             if ($PSCmdlet.ParameterSetName -eq 'ByResourceId') {
-                $parsed = ConvertFrom-BastionResourceId $hostKey
-                if ($null -eq $parsed) {
-                    $message = "Cannot validate argument on parameter 'BastionResourceId'. {0} is not a Bastion host resource id: expected /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/bastionHosts/<name>, with a valid group and host name." -f (Format-BastionArgumentValue $BastionResourceId)
-                    $PSCmdlet.ThrowTerminatingError((New-BastionErrorRecord -Message $message -ErrorId 'ParameterArgumentValidationError' -Category InvalidData -TargetObject 'BastionResourceId'))
-                }
-                $ref = @{ ResourceId = $parsed.ResourceId; SubscriptionId = $parsed.SubscriptionId; ResourceGroupName = $parsed.ResourceGroupName; Name = $parsed.Name }
+                $ref = @{ ResourceId = $hostKey; SubscriptionId = $null; ResourceGroupName = $null; Name = $null }
             } else {
                 $ref = @{ ResourceId = $null; SubscriptionId = $SubscriptionId; ResourceGroupName = $ResourceGroupName; Name = $Name }
             }
@@ -309,11 +306,14 @@ function Disconnect-BastionSession {
                 foreach ($entry in $group.Entries) {
                     if ($null -eq $entry.Ref.ResourceId) {
                         if (-not $entry.Ref.SubscriptionId) {
-                            if ($null -eq $defaultSubscription) { $defaultSubscription = @(Resolve-BastionSubscriptionId -ContextSubscriptionId $group.Auth.SubscriptionId)[0] }
+                            if ($null -eq $defaultSubscription) { $defaultSubscription = [string]@(Resolve-BastionSubscriptionId -ContextSubscriptionId $group.Auth.SubscriptionId)[0] }
                             $entry.Ref.SubscriptionId = $defaultSubscription
                         }
-                        $entry.Ref.ResourceId = Get-BastionResourceId -SubscriptionId $entry.Ref.SubscriptionId -ResourceGroupName $entry.Ref.ResourceGroupName -Name $entry.Ref.Name
                     }
+                    # The host's name for people: a resource id's last segment (display only; the
+                    # native library checks the id).
+                    $entry.Label = if ($null -ne $entry.Ref.ResourceId) { "Bastion host '{0}' ({1})" -f $entry.Ref.ResourceId.Substring($entry.Ref.ResourceId.LastIndexOf('/') + 1), $entry.Ref.ResourceId } else { "Bastion host '{0}' in resource group '{1}' (subscription {2})" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId }
+                    $entry.Host = if ($null -ne $entry.Ref.ResourceId) { @{ resourceId = $entry.Ref.ResourceId } } else { @{ subscriptionId = $entry.Ref.SubscriptionId; resourceGroupName = $entry.Ref.ResourceGroupName; name = $entry.Ref.Name } }
                 }
             }
         } catch {
@@ -330,23 +330,33 @@ function Disconnect-BastionSession {
             $allEntries = @($group.Entries | Where-Object { $_.All })
             if ($allEntries.Count -gt 0) {
                 $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
-                $request['hosts'] = @(foreach ($entry in $allEntries) { @{ resourceId = $entry.Ref.ResourceId } })
-                $byId = @{}
-                foreach ($entry in $allEntries) { $byId[$entry.Ref.ResourceId.ToLowerInvariant()] = $entry }
+                $request['hosts'] = @(foreach ($entry in $allEntries) { $entry.Host })
+                # Each answer back to its entry: by the resource id given, else by the three parts
+                # given (compared case-insensitively, as ARM does).
+                $byKey = @{}
+                foreach ($entry in $allEntries) {
+                    $key = if ($null -ne $entry.Ref.ResourceId) { $entry.Ref.ResourceId } else { '{0}|{1}|{2}' -f $entry.Ref.SubscriptionId, $entry.Ref.ResourceGroupName, $entry.Ref.Name }
+                    $byKey[$key.ToLowerInvariant()] = $entry
+                }
                 Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1} (from {2}), with credentials from {3}" -f $allEntries.Count, $endpoint, $group.Cloud.Source, $auth.Source)
                 $completion = Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Disconnect-BastionSession: listing sessions' -Secret $secrets |
                     Where-Object { $_ -isnot [BastionSession.HostSessionsOutcome] } | Select-Object -Last 1
                 if ($null -ne $completion.Error) {
+                    $argumentError = ConvertTo-BastionArgumentError -BastionError $completion.Error -Parameter $argumentFields -Secret $secrets
+                    if ($null -ne $argumentError) { $PSCmdlet.ThrowTerminatingError($argumentError) }
                     $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context 'Disconnect-BastionSession -All: listing sessions' -Secret $secrets))
                     foreach ($entry in $allEntries) { $entry.Failed = $true }
                 }
                 foreach ($hostResult in $completion.HostSessionsOutcomes) {
                     $entry = $null
-                    if ($null -ne $hostResult.Host -and $hostResult.Host.Id) { $entry = $byId[$hostResult.Host.Id.ToLowerInvariant()] }
+                    if ($null -ne $hostResult.Host) {
+                        if ($hostResult.Host.Id) { $entry = $byKey[$hostResult.Host.Id.ToLowerInvariant()] }
+                        if ($null -eq $entry) { $entry = $byKey[('{0}|{1}|{2}' -f $hostResult.Host.SubscriptionId, $hostResult.Host.ResourceGroupName, $hostResult.Host.Name).ToLowerInvariant()] }
+                    }
                     if ($null -eq $entry -and $allEntries.Count -eq 1) { $entry = $allEntries[0] }
                     if ($null -eq $entry) { continue }
                     if (-not $hostResult.Ok) {
-                        $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context ("Bastion host '{0}'" -f $entry.Ref.Name) -Secret $secrets))
+                        $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostResult.Error -Context $entry.Label -Secret $secrets))
                         $entry.Failed = $true
                         continue
                     }
@@ -354,7 +364,7 @@ function Disconnect-BastionSession {
                         # A listed session without an id cannot be disconnected by id: skip it
                         # (and say so) rather than fail the request of every host.
                         if ([string]::IsNullOrWhiteSpace($s.SessionId)) {
-                            Write-Warning ("Bastion host '{0}' listed a session without a sessionId (user '{1}', target '{2}'); it cannot be disconnected by id and is skipped." -f $entry.Ref.Name, $s.UserName, $s.TargetHostName)
+                            Write-Warning ("{0} listed a session without a sessionId (user '{1}', target '{2}'); it cannot be disconnected by id and is skipped." -f $entry.Label, $s.UserName, $s.TargetHostName)
                             continue
                         }
                         if ($entry.Seen.Add($s.SessionId)) { $entry.Ids.Add($s.SessionId) }
@@ -362,11 +372,32 @@ function Disconnect-BastionSession {
                 }
             }
 
+            # A bad name or id is refused before any confirmation, as a parameter's would be: the
+            # native library checks the targets (validateOnly: nothing is sent). One id per host
+            # is enough for that; the ids themselves are only checked to be non-empty.
+            $toCheck = @(foreach ($entry in $group.Entries) { if (-not ($entry.ContainsKey('Failed') -and $entry.Failed) -and $entry.Ids.Count -gt 0) { $entry } })
+            if ($toCheck.Count -gt 0) {
+                $check = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+                $check['validateOnly'] = $true
+                $check['targets'] = @(foreach ($entry in $toCheck) {
+                        $target = if ($null -ne $entry.Ref.ResourceId) { @{ hostResourceId = $entry.Ref.ResourceId } } else { $entry.Host.Clone() }
+                        $target['sessionIds'] = @($entry.Ids[0])
+                        $target
+                    })
+                $checked = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $check -Secret $secrets | Select-Object -Last 1
+                if ($null -ne $checked.Error) {
+                    $argumentError = ConvertTo-BastionArgumentError -BastionError $checked.Error -Parameter $argumentFields -Secret $secrets
+                    if ($null -ne $argumentError) { $PSCmdlet.ThrowTerminatingError($argumentError) }
+                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $checked.Error -Context ('Disconnect-BastionSession{0}' -f $where) -Secret $secrets))
+                    continue
+                }
+            }
+
             # One confirmation per host, then one native call for every approved host of this endpoint.
             $approved = New-Object 'System.Collections.Generic.List[object]'
             foreach ($entry in $group.Entries) {
                 if ($entry.ContainsKey('Failed') -and $entry.Failed) { continue }
-                $hostLabel = "Bastion host '{0}' in resource group '{1}' (subscription {2}){3}" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId, $where
+                $hostLabel = $entry.Label + $where
                 if ($entry.Ids.Count -eq 0) {
                     Write-Verbose ("{0} has no sessions to disconnect" -f $hostLabel)
                     continue
@@ -379,7 +410,11 @@ function Disconnect-BastionSession {
             if ($approved.Count -eq 0) { continue }
 
             $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
-            $request['targets'] = @(foreach ($entry in $approved) { @{ hostResourceId = $entry.Ref.ResourceId; sessionIds = $entry.Ids.ToArray() } })
+            $request['targets'] = @(foreach ($entry in $approved) {
+                    $target = if ($null -ne $entry.Ref.ResourceId) { @{ hostResourceId = $entry.Ref.ResourceId } } else { $entry.Host.Clone() }
+                    $target['sessionIds'] = $entry.Ids.ToArray()
+                    $target
+                })
             $sessionCount = 0; foreach ($entry in $approved) { $sessionCount += $entry.Ids.Count }
             Write-Verbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2} (from {3}), with credentials from {4}" -f $sessionCount, $approved.Count, $endpoint, $group.Cloud.Source, $auth.Source)
             $completion = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
@@ -401,6 +436,8 @@ function Disconnect-BastionSession {
                 }
             }
             if ($null -ne $completion.Error) {
+                $argumentError = ConvertTo-BastionArgumentError -BastionError $completion.Error -Parameter $argumentFields -Secret $secrets
+                if ($null -ne $argumentError) { $PSCmdlet.ThrowTerminatingError($argumentError) }
                 $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context ('Disconnect-BastionSession{0}' -f $where) -Secret $secrets))
             }
         }

@@ -142,6 +142,8 @@ function Get-BastionSession {
     #>
     [CmdletBinding(DefaultParameterSetName = 'BySubscription')]
     [OutputType('BastionSession.Session')]
+    # Names and ids are bound as they are and checked by the native library's one set of rules
+    # (ffi/CONTRACT.md, "Names and ids"); its refusal is shown as this parameter's error.
     param(
         # Also in ByResourceId (not mandatory, ignored there): objects such as Get-AzBastion's
         # carry Id, Name and ResourceGroupName at once, and must resolve to ByResourceId.
@@ -149,27 +151,23 @@ function Get-BastionSession {
         [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceGroup', ValueFromPipelineByPropertyName = $true)]
         [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true, DontShow = $true)]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionResourceGroupName $_ })]
         [string] $ResourceGroupName,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByName', ValueFromPipelineByPropertyName = $true)]
         [Parameter(ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true, DontShow = $true)]
         [Alias('BastionName', 'BastionHostName')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionHostName $_ })]
         [string[]] $Name,
 
         [Parameter(ParameterSetName = 'ByName')]
         [Parameter(ParameterSetName = 'ByResourceGroup')]
         [Parameter(ParameterSetName = 'BySubscription')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionSubscriptionId $_ })]
         [string[]] $SubscriptionId,
 
         [Parameter(Mandatory = $true, ParameterSetName = 'ByResourceId', ValueFromPipelineByPropertyName = $true)]
         [Alias('Id', 'BastionResourceId')]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionResourceId $_ })]
         [string[]] $ResourceId,
 
         [AllowEmptyString()]
@@ -210,14 +208,18 @@ function Get-BastionSession {
         $groupScopes = New-Object 'System.Collections.Generic.List[string]'
         $seenHosts = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
         $subscriptionScope = $false
+        # Request field -> parameter, to show the native library's refusal of a value as the
+        # refusal of the parameter it came from.
+        $argumentFields = @{ resourceId = 'ResourceId'; resourceGroupName = 'ResourceGroupName'; name = 'Name' }
+        if ($PSBoundParameters.ContainsKey('SubscriptionId')) { $argumentFields['subscriptionId'] = 'SubscriptionId'; $argumentFields['subscriptionIds'] = 'SubscriptionId' }
     }
 
     process {
         switch ($PSCmdlet.ParameterSetName) {
             'ByResourceId' {
+                # As given: the native library checks each id and queries a host named twice once.
                 foreach ($id in $ResourceId) {
-                    $parsed = ConvertFrom-BastionResourceId $id
-                    if ($seenHosts.Add($parsed.ResourceId)) { $hostRefs.Add(@{ resourceId = $parsed.ResourceId }) }
+                    if ($seenHosts.Add($id)) { $hostRefs.Add(@{ resourceId = $id }) }
                 }
             }
             'ByName' {
@@ -248,8 +250,7 @@ function Get-BastionSession {
             $subs = if ($pending.SubscriptionId) { $pending.SubscriptionId } else { $subscriptions }
             foreach ($sub in $subs) {
                 foreach ($hostName in $pending.Name) {
-                    $id = Get-BastionResourceId -SubscriptionId $sub -ResourceGroupName $pending.ResourceGroupName -Name $hostName
-                    if ($seenHosts.Add($id)) { $hostRefs.Add(@{ subscriptionId = $sub; resourceGroupName = $pending.ResourceGroupName; name = $hostName }) }
+                    $hostRefs.Add(@{ subscriptionId = $sub; resourceGroupName = $pending.ResourceGroupName; name = $hostName })
                 }
             }
         }
@@ -309,6 +310,10 @@ function Get-BastionSession {
                     $hostLabel = if ($null -ne $hostOutcome.Host) { "Bastion host '{0}' ({1})" -f $hostOutcome.Host.Name, $hostOutcome.Host.ResourceGroupName } else { 'Bastion host' }
                     $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostOutcome.Error -Context $hostLabel -Secret $secrets))
                 }
+            }
+            if ($null -ne $completion.Error) {
+                $argumentError = ConvertTo-BastionArgumentError -BastionError $completion.Error -Parameter $argumentFields -Secret $secrets
+                if ($null -ne $argumentError) { $PSCmdlet.ThrowTerminatingError($argumentError) }
             }
             # A scope: one non-terminating error per subscription (or its resource group) that
             # could not be listed; the hosts of the others were queried all the same.

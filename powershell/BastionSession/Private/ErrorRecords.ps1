@@ -1,7 +1,9 @@
 <#
     ErrorRecords with stable ErrorIds and fitting categories. A public function writes them
     with $PSCmdlet.WriteError / ThrowTerminatingError, so FullyQualifiedErrorId reads
-    '<ErrorId>,<Cmdlet>', e.g. 'BastionHostNotFound,Get-BastionSession'.
+    '<ErrorId>,<Cmdlet>', e.g. 'BastionHostNotFound,Get-BastionSession'. A name or id the
+    native library refused becomes the parameter's ParameterArgumentValidationError
+    (ConvertTo-BastionArgumentError).
 #>
 
 # kind (ffi/CONTRACT.md) -> ErrorId, ErrorCategory
@@ -77,3 +79,44 @@ function New-BastionErrorRecord {
     }
     $record
 }
+
+function ConvertTo-BastionArgumentError {
+    <#
+    .SYNOPSIS
+        The ErrorRecord for a name or id the native library refused, shown as the refusal of the
+        cmdlet parameter it came from; $null for any other error.
+    .DESCRIPTION
+        The module does not check names and ids itself: the core's rules do (ffi/CONTRACT.md,
+        "Names and ids"). Their refusal is an invalidRequest whose Target is the request field's
+        JSON path (hosts[0].resourceGroupName, scope.subscriptionIds[1]). When that field's name
+        is a key of -Parameter, the record reads like a parameter validation failure:
+        "Cannot validate argument on parameter '<Parameter>'. <the core's message>", ErrorId
+        ParameterArgumentValidationError, category InvalidArgument, the parameter's name as
+        TargetObject.
+    .PARAMETER Parameter
+        Request field name (resourceGroupName, subscriptionIds ...) -> cmdlet parameter name.
+    #>
+    param(
+        [AllowNull()] [BastionSession.BastionError] $BastionError,
+        [Parameter(Mandatory = $true)] [hashtable] $Parameter,
+        [string[]] $Secret = @()
+    )
+    if ($null -eq $BastionError -or $BastionError.Kind -ne 'invalidRequest' -or [string]::IsNullOrEmpty($BastionError.Target)) { return $null }
+    # The last field of the path, without an index: hosts[0].name -> name, scope.subscriptionIds[1] -> subscriptionIds.
+    $field = $BastionError.Target.Substring($BastionError.Target.LastIndexOf('.') + 1)
+    $bracket = $field.IndexOf('[')
+    if ($bracket -ge 0) { $field = $field.Substring(0, $bracket) }
+    $parameterName = $Parameter[$field]
+    if (-not $parameterName) { return $null }
+    # "invalid request at `hosts[0].name`: the Bastion host name ..." -> "The Bastion host name ..."
+    $reason = $BastionError.Message
+    $prefix = 'invalid request at `'
+    if ($reason.StartsWith($prefix)) {
+        $end = $reason.IndexOf('`: ', $prefix.Length)
+        if ($end -ge 0) { $reason = $reason.Substring($end + 3) }
+    }
+    if ($reason.Length -gt 0) { $reason = $reason.Substring(0, 1).ToUpperInvariant() + $reason.Substring(1) }
+    $message = "Cannot validate argument on parameter '{0}'. {1}" -f $parameterName, $reason
+    New-BastionErrorRecord -Message $message -ErrorId 'ParameterArgumentValidationError' -Category InvalidArgument -TargetObject $parameterName -Secret $Secret
+}
+

@@ -55,6 +55,14 @@ function Find-BastionAzEnvironment {
     $null
 }
 
+function Format-BastionArgumentValue {
+    <# The value for an error message: quoted, and cut short when long (never echo 100,000 characters). #>
+    param([AllowNull()] [AllowEmptyString()] [string] $Value)
+    if ($null -eq $Value) { return '<null>' }
+    if ($Value.Length -le 120) { return "'$Value'" }
+    "'{0}...' ({1} characters)" -f $Value.Substring(0, 60), $Value.Length
+}
+
 function Assert-BastionEnvironmentName {
     <# ValidateScript body for -Environment: a built-in name, or one Get-AzEnvironment knows when Az.Accounts is loaded. #>
     param([AllowNull()] [AllowEmptyString()] [string] $Value)

@@ -1,5 +1,6 @@
 <#
-    Where the token and the subscription come from. First match wins:
+    Where the token comes from (the subscription: Resolve-BastionSubscriptionId.ps1). First
+    match wins:
       1. -AccessToken (SecureString or string);
       2. the Az.Accounts context, when that module is loaded and signed in
          (Get-AzAccessToken; .Token is a SecureString since Az.Accounts 5, a string before);
@@ -8,7 +9,7 @@
          Azure CLI; narrowed by AZURE_TOKEN_CREDENTIALS.
 #>
 
-# The endpoint itself (and so the token audience) is chosen in Resolve-BastionCloud.ps1.
+# The endpoint itself (and so the token audience) is chosen in Clouds.ps1.
 
 function ConvertFrom-BastionSecureString {
     <# SecureString -> string through a BSTR that is zeroed and freed at once. #>
@@ -65,18 +66,4 @@ function Resolve-BastionCredential {
     }
     $narrowing = if ($env:AZURE_TOKEN_CREDENTIALS) { " (narrowed by AZURE_TOKEN_CREDENTIALS={0})" -f $env:AZURE_TOKEN_CREDENTIALS } else { '' }
     @{ Credential = @{ type = 'default' }; Kind = 'CredentialChain'; Source = "the native credential chain (environment, workload identity, managed identity, Azure CLI)$narrowing"; Secret = $null; SubscriptionId = $null }
-}
-
-function Resolve-BastionSubscriptionId {
-    <# -SubscriptionId, else the Az context's, else AZURE_SUBSCRIPTION_ID; else a clear error. #>
-    param([string[]] $SubscriptionId, [string] $ContextSubscriptionId)
-    if ($SubscriptionId) { return , @($SubscriptionId | Select-Object -Unique) }
-    if ($ContextSubscriptionId) { return , @($ContextSubscriptionId) }
-    if ($env:AZURE_SUBSCRIPTION_ID) {
-        if (-not (Test-BastionGuid $env:AZURE_SUBSCRIPTION_ID)) {
-            throw (New-BastionErrorRecord -Message ("AZURE_SUBSCRIPTION_ID '{0}' is not a subscription id (a GUID)." -f $env:AZURE_SUBSCRIPTION_ID) -ErrorId 'BastionSubscriptionIdInvalid' -Category InvalidArgument -TargetObject $env:AZURE_SUBSCRIPTION_ID)
-        }
-        return , @($env:AZURE_SUBSCRIPTION_ID)
-    }
-    throw (New-BastionErrorRecord -Message 'No subscription: pass -SubscriptionId, sign in with Connect-AzAccount (Az.Accounts), or set AZURE_SUBSCRIPTION_ID.' -ErrorId 'BastionSubscriptionIdRequired' -Category InvalidArgument -TargetObject 'SubscriptionId')
 }

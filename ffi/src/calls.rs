@@ -1,12 +1,14 @@
-//! The registry of running operations by `operationId`: each has a cancellation token and
-//! a bounded progress queue that `bastion_poll_progress` drains.
+//! The life of one C ABI call: the registry of calls by `operationId` ([`NativeCall`]: a
+//! cancellation token and a bounded progress queue that `bastion_poll_progress` drains), and
+//! [`execute`], which runs a call's async work ([`RunningCall`]) with its deadline and
+//! cancellation. ("Native call", not "operation": ARM's operations are another thing.)
 //!
-//! An operation is registered when its call starts and marked finished when the call
-//! returns. A finished operation stays only while it still has queued events, until the
-//! next poll takes them or, unpolled, for [`FINISHED_RETENTION`].
+//! A call is registered when it starts and marked finished when it returns. A finished call
+//! stays only while it still has queued events, until the next poll takes them or,
+//! unpolled, for [`FINISHED_RETENTION`].
 
 use crate::envelope::{ErrorKind, from_core};
-use crate::request::Common;
+use crate::request::CallSettings;
 use crate::runtime;
 use bastion_session::{BastionClient, OperationContext, ProgressEvent, ProgressSink};
 use std::collections::{HashMap, VecDeque};
@@ -22,11 +24,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::envelope::FfiError;
 
-/// Droppable events kept per operation; past it the oldest `request` event goes first,
+/// Droppable events kept per call; past it the oldest `request` event goes first,
 /// then the oldest other droppable event.
 pub const MAX_QUEUED_EVENTS: usize = 4096;
 
-/// How long a finished operation's unpolled events are kept.
+/// How long a finished call's unpolled events are kept.
 pub const FINISHED_RETENTION: Duration = Duration::from_secs(600);
 
 /// How precious an event is when the queue is full.
@@ -52,7 +54,7 @@ pub(crate) enum QueuedEvent {
     /// An event already serialised.
     Json(Box<RawValue>),
     /// A `hostResult` event, serialised when polled.
-    HostResult(Box<crate::sessions::HostEntry>),
+    HostResult(Box<crate::sessions::HostSessionsOutcomeView>),
 }
 
 impl Serialize for QueuedEvent {
@@ -104,8 +106,8 @@ impl EventQueue {
     }
 }
 
-/// One running (or recently finished) operation.
-pub(crate) struct Operation {
+/// One running (or recently finished) call, as the registry holds it.
+pub(crate) struct NativeCall {
     /// Cancelled by `bastion_cancel`; the core watches it.
     pub cancel: CancellationToken,
     tracked: bool,
@@ -119,9 +121,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Operation {
+impl NativeCall {
     fn new(tracked: bool) -> Self {
-        Operation {
+        NativeCall {
             cancel: CancellationToken::new(),
             tracked,
             running: AtomicBool::new(true),
@@ -130,7 +132,7 @@ impl Operation {
         }
     }
 
-    /// Queues `event` (serialised now) unless nobody can poll this operation.
+    /// Queues `event` (serialised now) unless nobody can poll this call.
     pub(crate) fn push<T: Serialize + ?Sized>(&self, priority: Priority, event: &T) {
         if !self.tracked {
             return;
@@ -142,7 +144,7 @@ impl Operation {
     }
 
     /// Queues a `hostResult` event (never dropped), to be serialised once, when polled.
-    pub(crate) fn push_host_result(&self, entry: crate::sessions::HostEntry) {
+    pub(crate) fn push_host_result(&self, entry: crate::sessions::HostSessionsOutcomeView) {
         if !self.tracked {
             return;
         }
@@ -150,31 +152,31 @@ impl Operation {
     }
 }
 
-static REGISTRY: Lazy<Mutex<HashMap<String, Arc<Operation>>>> =
+static REGISTRY: Lazy<Mutex<HashMap<String, Arc<NativeCall>>>> =
     Lazy::new(|| Mutex::new(HashMap::new()));
 
-/// A started operation; finishing it (on drop) marks it not running.
-pub(crate) struct OperationHandle {
+/// A started call; finishing it (on drop) marks it not running.
+pub(crate) struct NativeCallHandle {
     id: Option<String>,
-    op: Arc<Operation>,
+    call: Arc<NativeCall>,
 }
 
-impl OperationHandle {
-    /// The operation (its cancel token and progress queue).
-    pub(crate) fn operation(&self) -> &Arc<Operation> {
-        &self.op
+impl NativeCallHandle {
+    /// The registered call (its cancel token and progress queue).
+    pub(crate) fn call(&self) -> &Arc<NativeCall> {
+        &self.call
     }
 }
 
-impl Drop for OperationHandle {
+impl Drop for NativeCallHandle {
     fn drop(&mut self) {
-        self.op.running.store(false, Ordering::SeqCst);
-        *lock(&self.op.finished_at) = Some(Instant::now());
+        self.call.running.store(false, Ordering::SeqCst);
+        *lock(&self.call.finished_at) = Some(Instant::now());
         if let Some(id) = &self.id {
-            let empty = lock(&self.op.queue).items.is_empty();
+            let empty = lock(&self.call.queue).items.is_empty();
             if empty {
                 let mut registry = lock(&REGISTRY);
-                if registry.get(id).is_some_and(|o| Arc::ptr_eq(o, &self.op)) {
+                if registry.get(id).is_some_and(|o| Arc::ptr_eq(o, &self.call)) {
                     registry.remove(id);
                 }
             }
@@ -182,16 +184,16 @@ impl Drop for OperationHandle {
     }
 }
 
-/// Registers an operation under `id` (if any). An `id` already used by a running call is
+/// Registers a call under `id` (if any). An `id` already used by a running call is
 /// an `invalidRequest`; one of a finished call is replaced.
-pub(crate) fn start(id: Option<&str>) -> Result<OperationHandle, FfiError> {
+pub(crate) fn start(id: Option<&str>) -> Result<NativeCallHandle, FfiError> {
     let Some(id) = id else {
-        return Ok(OperationHandle {
+        return Ok(NativeCallHandle {
             id: None,
-            op: Arc::new(Operation::new(false)),
+            call: Arc::new(NativeCall::new(false)),
         });
     };
-    let op = Arc::new(Operation::new(true));
+    let call = Arc::new(NativeCall::new(true));
     let mut registry = lock(&REGISTRY);
     if registry
         .get(id)
@@ -207,14 +209,14 @@ pub(crate) fn start(id: Option<&str>) -> Result<OperationHandle, FfiError> {
         o.running.load(Ordering::SeqCst)
             || lock(&o.finished_at).is_none_or(|t| now.duration_since(t) < FINISHED_RETENTION)
     });
-    registry.insert(id.to_owned(), Arc::clone(&op));
-    Ok(OperationHandle {
+    registry.insert(id.to_owned(), Arc::clone(&call));
+    Ok(NativeCallHandle {
         id: Some(id.to_owned()),
-        op,
+        call,
     })
 }
 
-/// Cancels the running operation `id`; `true` if there was one.
+/// Cancels the running call `id`; `true` if there was one.
 pub(crate) fn cancel(id: &str) -> bool {
     let registry = lock(&REGISTRY);
     match registry.get(id) {
@@ -230,7 +232,7 @@ pub(crate) fn cancel(id: &str) -> bool {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Poll {
-    /// Whether the operation is still running.
+    /// Whether the call is still running.
     pub running: bool,
     /// The queued events, oldest first.
     pub events: Vec<QueuedEvent>,
@@ -243,7 +245,7 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// Takes the queued events of `id`; forgets a finished operation once drained.
+/// Takes the queued events of `id`; forgets a finished call once drained.
 pub(crate) fn poll(id: &str) -> Poll {
     let mut registry = lock(&REGISTRY);
     let Some(op) = registry.get(id).cloned() else {
@@ -267,8 +269,8 @@ pub(crate) fn poll(id: &str) -> Poll {
 
 // ---- running one call ---------------------------------------------------------------
 
-/// Forwards the core's progress events into an operation's queue.
-struct QueueSink(Arc<Operation>);
+/// Forwards the core's progress events into a call's queue.
+struct QueueSink(Arc<NativeCall>);
 
 impl ProgressSink for QueueSink {
     fn emit(&self, event: ProgressEvent) {
@@ -281,23 +283,24 @@ impl ProgressSink for QueueSink {
     }
 }
 
-/// Everything a call's async work gets.
-pub(crate) struct Work {
+/// A running call as its async work sees it: the client, the core's context, its
+/// registry entry, its clock and deadline.
+pub(crate) struct RunningCall {
     /// The client for this call's options.
     pub client: BastionClient,
     /// Cancellation (by `bastion_cancel`), deadline, progress, counters.
     pub ctx: OperationContext,
-    /// The operation (to queue extra events such as `hostResult`).
-    pub op: Arc<Operation>,
+    /// The call's registry entry (to queue extra events such as `hostResult`).
+    pub registered: Arc<NativeCall>,
     /// When the call started.
     pub started: Instant,
     /// The call's `timeoutSec`.
     pub timeout: Duration,
 }
 
-impl Work {
+impl RunningCall {
     /// The error to answer with when the call was cancelled or passed its deadline, else
-    /// `None`. Work that returns data after an interruption answers this error with that
+    /// `None`. RunningCall that returns data after an interruption answers this error with that
     /// data (see [`envelope::failure_with_data`](crate::envelope::failure_with_data)).
     pub(crate) fn interruption(&self) -> Option<FfiError> {
         if self.ctx.cancel.is_cancelled() {
@@ -321,23 +324,23 @@ fn timeout_error(timeout: Duration) -> FfiError {
     )
 }
 
-/// Registers the operation, runs `work` on the library runtime and blocks until it ends.
+/// Registers the call, runs `work` on the library runtime and blocks until it ends.
 /// On a cancel or at the deadline the work gets [`INTERRUPT_GRACE`] to return what it
-/// already knows (see [`Work::interruption`]); past that the call answers `cancelled` or
+/// already knows (see [`RunningCall::interruption`]); past that the call answers `cancelled` or
 /// `timeout` alone.
-pub(crate) fn execute<T, F, Fut>(common: Common, work: F) -> Result<T, FfiError>
+pub(crate) fn execute<T, F, Fut>(settings: CallSettings, work: F) -> Result<T, FfiError>
 where
-    F: FnOnce(Work) -> Fut + Send + 'static,
+    F: FnOnce(RunningCall) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, FfiError>> + Send + 'static,
     T: Send + 'static,
 {
-    let handle = start(common.operation_id.as_deref())?;
-    let op = Arc::clone(handle.operation());
-    let op_id = common.operation_id.clone().unwrap_or_default();
+    let handle = start(settings.operation_id.as_deref())?;
+    let op = Arc::clone(handle.call());
+    let op_id = settings.operation_id.clone().unwrap_or_default();
     let began = Instant::now();
-    tracing::debug!(target: "bastion_session_ffi", operation_id = %op_id, endpoint = ?common.options.arm_endpoint.as_ref().map(url::Url::as_str), "operation started");
-    let timeout = common.timeout;
-    let options = common.options;
+    tracing::debug!(target: "bastion_session_ffi", operation_id = %op_id, endpoint = ?settings.options.arm_endpoint.as_ref().map(url::Url::as_str), "operation started");
+    let timeout = settings.timeout;
+    let options = settings.options;
     let outcome = runtime::run(async move {
         let started = Instant::now();
         let client = BastionClient::new(options).map_err(|e| from_core(&e))?;
@@ -349,10 +352,10 @@ where
         let deadline = ctx
             .deadline
             .unwrap_or_else(|| tokio::time::Instant::now() + timeout);
-        let fut = work(Work {
+        let fut = work(RunningCall {
             client,
             ctx,
-            op,
+            registered: op,
             started,
             timeout,
         });
@@ -408,12 +411,12 @@ mod tests {
     fn lifecycle() {
         let h = start(Some("unit-op")).unwrap();
         assert!(start(Some("unit-op")).is_err());
-        h.operation().push(Priority::Normal, &json!({"type": "x"}));
+        h.call().push(Priority::Normal, &json!({"type": "x"}));
         assert!(cancel("unit-op"));
-        assert!(h.operation().cancel.is_cancelled());
+        assert!(h.call().cancel.is_cancelled());
         let p = poll("unit-op");
         assert!(p.running && p.events.len() == 1);
-        h.operation().push(Priority::Normal, &json!({"type": "y"}));
+        h.call().push(Priority::Normal, &json!({"type": "y"}));
         drop(h);
         assert!(!cancel("unit-op"));
         let p = poll("unit-op");
