@@ -14,13 +14,13 @@ use crate::model::{
     BastionHost, DisconnectTarget, HostDisconnectOutcome, HostScope, HostSessionsOutcome,
     SubscriptionHostsOutcome,
 };
+use crate::names;
 use crate::operations::disconnect_active_sessions::disconnect_active_sessions;
 use crate::operations::get_active_sessions::get_active_sessions;
 use crate::operations::list_hosts::list_hosts;
 use crate::options::DEFAULT_CONCURRENCY;
 use crate::pipeline::ArmPipeline;
 use crate::progress::ProgressEvent;
-use crate::names;
 
 fn limit(concurrency: usize) -> usize {
     if concurrency == 0 {
