@@ -103,16 +103,16 @@ function ConvertTo-BastionArgumentError {
     )
     if ($null -eq $BastionError -or $BastionError.Kind -ne 'invalidRequest' -or [string]::IsNullOrEmpty($BastionError.Target)) { return $null }
     # The last field of the path, without an index: hosts[0].name -> name, scope.subscriptionIds[1] -> subscriptionIds.
-    $field = $BastionError.Target.Substring($BastionError.Target.LastIndexOf('.') + 1)
-    $bracket = $field.IndexOf('[')
+    $field = $BastionError.Target.Substring($BastionError.Target.LastIndexOf([char]'.') + 1)
+    $bracket = $field.IndexOf([char]'[')
     if ($bracket -ge 0) { $field = $field.Substring(0, $bracket) }
     $parameterName = $Parameter[$field]
     if (-not $parameterName) { return $null }
     # "invalid request at `hosts[0].name`: the Bastion host name ..." -> "The Bastion host name ..."
     $reason = $BastionError.Message
     $prefix = 'invalid request at `'
-    if ($reason.StartsWith($prefix)) {
-        $end = $reason.IndexOf('`: ', $prefix.Length)
+    if ($reason.StartsWith($prefix, [System.StringComparison]::Ordinal)) {
+        $end = $reason.IndexOf('`: ', $prefix.Length, [System.StringComparison]::Ordinal)
         if ($end -ge 0) { $reason = $reason.Substring($end + 3) }
     }
     if ($reason.Length -gt 0) { $reason = $reason.Substring(0, 1).ToUpperInvariant() + $reason.Substring(1) }

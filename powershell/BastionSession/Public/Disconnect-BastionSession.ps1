@@ -312,7 +312,9 @@ function Disconnect-BastionSession {
                     }
                     # The host's name for people: a resource id's last segment (display only; the
                     # native library checks the id).
-                    $entry.Label = if ($null -ne $entry.Ref.ResourceId) { "Bastion host '{0}' ({1})" -f $entry.Ref.ResourceId.Substring($entry.Ref.ResourceId.LastIndexOf('/') + 1), $entry.Ref.ResourceId } else { "Bastion host '{0}' in resource group '{1}' (subscription {2})" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId }
+                    # LastIndexOf([char]): the string overload compares by culture, which took
+                    # minutes under wine for a 100,000-character id (refused later by the core).
+                    $entry.Label = if ($null -ne $entry.Ref.ResourceId) { "Bastion host '{0}' ({1})" -f $entry.Ref.ResourceId.Substring($entry.Ref.ResourceId.LastIndexOf([char]'/') + 1), $entry.Ref.ResourceId } else { "Bastion host '{0}' in resource group '{1}' (subscription {2})" -f $entry.Ref.Name, $entry.Ref.ResourceGroupName, $entry.Ref.SubscriptionId }
                     $entry.Host = if ($null -ne $entry.Ref.ResourceId) { @{ resourceId = $entry.Ref.ResourceId } } else { @{ subscriptionId = $entry.Ref.SubscriptionId; resourceGroupName = $entry.Ref.ResourceGroupName; name = $entry.Ref.Name } }
                 }
             }
