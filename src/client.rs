@@ -146,6 +146,10 @@ impl BastionClient {
     /// [`DEFAULT_CONCURRENCY`](crate::DEFAULT_CONCURRENCY)), yielding each host's outcome
     /// as soon as it completes. A failing host does not stop the others. Emits
     /// `hostStarted`/`hostDone` progress. Cancelling `ctx` ends every host with `Cancelled`.
+    /// When `ctx` has a [`SessionPageSink`](crate::context::SessionPageSink)
+    /// ([`OperationContext::with_session_pages`]), each host's sessions go to it page by
+    /// page as they are read, and the host's outcome carries `Ok` with no sessions, or its
+    /// error.
     ///
     /// The stream does its work as it is polled; it needs no particular runtime beyond
     /// tokio's timers and I/O.

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
+use crate::model::{BastionHost, BastionSession};
 use crate::progress::{NoProgress, ProgressEvent, ProgressSink};
 
 /// Counters of one operation.
@@ -48,6 +49,18 @@ impl OperationStats {
     }
 }
 
+/// Receives a host's sessions page by page, as soon as each page is read, when the caller
+/// asked for them that way ([`OperationContext::with_session_pages`]).
+///
+/// Sessions handed here are not returned again: the host's outcome then carries no
+/// sessions, only its status (a host that fails on page 50 has had pages 1 to 49 handed
+/// here, then reports its error). Called inline on the task reading the host, in page
+/// order per host: it must be cheap and must not block.
+pub trait SessionPageSink: Send + Sync {
+    /// One page of `host`'s sessions; pages are numbered from 1.
+    fn page(&self, host: &BastionHost, page: u32, sessions: Vec<BastionSession>);
+}
+
 /// What one operation carries through every call: clone it freely (all shared).
 #[derive(Clone)]
 pub struct OperationContext {
@@ -59,6 +72,8 @@ pub struct OperationContext {
     pub deadline: Option<Instant>,
     /// Counters.
     pub stats: Arc<OperationStats>,
+    /// Where session listings hand each page of sessions, if the caller streams them.
+    session_pages: Option<Arc<dyn SessionPageSink>>,
 }
 
 impl Default for OperationContext {
@@ -73,6 +88,7 @@ impl std::fmt::Debug for OperationContext {
             .field("cancelled", &self.cancel.is_cancelled())
             .field("deadline", &self.deadline)
             .field("stats", &self.stats)
+            .field("session_pages", &self.session_pages.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +101,7 @@ impl OperationContext {
             progress: Arc::new(NoProgress),
             deadline: None,
             stats: Arc::new(OperationStats::default()),
+            session_pages: None,
         }
     }
 
@@ -104,6 +121,18 @@ impl OperationContext {
     pub fn with_progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
         self.progress = sink;
         self
+    }
+
+    /// Hands the sessions of every host this context lists to `sink`, page by page as each
+    /// page is read, instead of returning them in the host's outcome.
+    pub fn with_session_pages(mut self, sink: Arc<dyn SessionPageSink>) -> Self {
+        self.session_pages = Some(sink);
+        self
+    }
+
+    /// The sink set by [`with_session_pages`](Self::with_session_pages), if any.
+    pub fn session_pages(&self) -> Option<&Arc<dyn SessionPageSink>> {
+        self.session_pages.as_ref()
     }
 
     /// Sends an event to the sink.

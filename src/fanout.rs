@@ -16,7 +16,7 @@ use crate::model::{
 };
 use crate::names;
 use crate::operations::disconnect_active_sessions::disconnect_active_sessions;
-use crate::operations::get_active_sessions::get_active_sessions;
+use crate::operations::get_active_sessions::{get_active_sessions, get_active_sessions_by_page};
 use crate::operations::list_hosts::list_hosts;
 use crate::options::DEFAULT_CONCURRENCY;
 use crate::pipeline::ArmPipeline;
@@ -46,14 +46,33 @@ pub(crate) fn sessions(
                 ctx.emit(ProgressEvent::HostStarted {
                     host: host.id.clone(),
                 });
-                let result = get_active_sessions(&pipeline, &host.host_ref(), &ctx)
-                    .await
-                    .map_err(|e| e.or_target(&host.id));
+                // With a page sink, each page goes there as soon as it is read and the
+                // outcome carries the host's status only (its sessions are not kept twice).
+                let (result, read) = match ctx.session_pages() {
+                    Some(sink) => {
+                        let sink = sink.clone();
+                        let result = get_active_sessions_by_page(
+                            &pipeline,
+                            &host.host_ref(),
+                            &ctx,
+                            |page, sessions| sink.page(&host, page, sessions),
+                        )
+                        .await;
+                        let read = result.as_ref().map_or(0, |n| *n);
+                        (result.map(|_| Vec::new()), read)
+                    }
+                    None => {
+                        let result = get_active_sessions(&pipeline, &host.host_ref(), &ctx).await;
+                        let read = result.as_ref().map_or(0, Vec::len);
+                        (result, read)
+                    }
+                };
+                let result = result.map_err(|e| e.or_target(&host.id));
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 ctx.emit(ProgressEvent::HostDone {
                     host: host.id.clone(),
                     ok: result.is_ok(),
-                    sessions: result.as_ref().map_or(0, Vec::len),
+                    sessions: read,
                     done: n,
                     total,
                 });

@@ -3,11 +3,13 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bastion_session::{BastionHost, DisconnectTarget, ErrorKind, OperationContext, ProgressEvent};
+use bastion_session::{
+    BastionHost, DisconnectTarget, ErrorKind, OperationContext, ProgressEvent, SessionPageSink,
+};
 use common::*;
 use futures::StreamExt;
 use serde_json::json;
@@ -336,4 +338,125 @@ async fn discovery_of_a_resource_group_missing_in_one_subscription_reports_that_
     };
     let e = c.discover_hosts(&bad, &ctx).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+}
+
+/// Records what a [`SessionPageSink`] receives, and tells the server when page 1 arrived.
+struct RecordingPages {
+    pages: Mutex<Vec<(String, u32, Vec<String>)>>,
+    page_one: Mutex<std::sync::mpsc::Sender<()>>,
+}
+
+impl SessionPageSink for RecordingPages {
+    fn page(&self, host: &BastionHost, page: u32, sessions: Vec<bastion_session::BastionSession>) {
+        let ids = sessions.into_iter().filter_map(|s| s.session_id).collect();
+        self.pages
+            .lock()
+            .unwrap()
+            .push((host.id.clone(), page, ids));
+        if page == 1 {
+            let _ = self.page_one.lock().unwrap().send(());
+        }
+    }
+}
+
+/// A host answering four pages (a,b / c / d / e): the server holds page 3 until the sink
+/// has seen page 1 (or 10 s pass), and answers page 4 with `last_page_status`.
+fn held_pages_server(
+    last_page_status: u16,
+) -> (ScriptServer, Arc<RecordingPages>, Arc<AtomicBool>) {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let rx = Mutex::new(rx);
+    let held_until_seen = Arc::new(AtomicBool::new(false));
+    let held = held_until_seen.clone();
+    let server = ScriptServer::start(move |r, base| {
+        if r.method == "POST" {
+            return Reply::json(
+                200,
+                json!({"value":[session("a"), session("b")], "nextLink": format!("{base}/p2")}),
+            );
+        }
+        match r.path() {
+            "/p2" => Reply::json(
+                200,
+                json!({"value":[session("c")], "nextLink": format!("{base}/p3")}),
+            ),
+            "/p3" => {
+                let seen = rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(10))
+                    .is_ok();
+                held.store(seen, Ordering::SeqCst);
+                Reply::json(
+                    200,
+                    json!({"value":[session("d")], "nextLink": format!("{base}/p4")}),
+                )
+            }
+            "/p4" if last_page_status == 200 => {
+                Reply::json(200, json!({"value":[session("e")], "nextLink": null}))
+            }
+            "/p4" => Reply::json(
+                last_page_status,
+                json!({"error":{"code":"BadRequest","message":"page 4 is broken"}}),
+            ),
+            _ => Reply::empty(404),
+        }
+    });
+    let sink = Arc::new(RecordingPages {
+        pages: Mutex::new(Vec::new()),
+        page_one: Mutex::new(tx),
+    });
+    (server, sink, held_until_seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_pages_reach_the_sink_before_the_last_page_is_served() {
+    let (server, sink, held_until_seen) = held_pages_server(200);
+    let ctx = OperationContext::new().with_session_pages(sink.clone());
+    let outcomes: Vec<_> = client(&server.base)
+        .list_sessions_many([host("bh-0")], 4, &ctx)
+        .collect()
+        .await;
+    assert!(
+        held_until_seen.load(Ordering::SeqCst),
+        "page 3 was served before the sink saw page 1"
+    );
+    assert_eq!(outcomes.len(), 1);
+    // The outcome holds the status only: the sessions went to the sink.
+    assert!(outcomes[0].result.as_ref().unwrap().is_empty());
+    let pages = sink.pages.lock().unwrap().clone();
+    let numbers: Vec<u32> = pages.iter().map(|p| p.1).collect();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+    assert!(pages.iter().all(|p| p.0 == host_id("bh-0")));
+    let ids: Vec<String> = pages.into_iter().flat_map(|p| p.2).collect();
+    assert_eq!(
+        ids,
+        ["a", "b", "c", "d", "e"],
+        "every session once, in order"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_failing_mid_pages_keeps_the_pages_already_handed_over() {
+    let (server, sink, _) = held_pages_server(400);
+    let ctx = OperationContext::new().with_session_pages(sink.clone());
+    let outcomes: Vec<_> = client(&server.base)
+        .list_sessions_many([host("bh-0")], 4, &ctx)
+        .collect()
+        .await;
+    assert_eq!(outcomes.len(), 1);
+    let e = outcomes[0].result.as_ref().unwrap_err();
+    assert!(e.message().contains("page 4 is broken"), "{e}");
+    let ids: Vec<String> = sink
+        .pages
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p.2.clone())
+        .collect();
+    assert_eq!(
+        ids,
+        ["a", "b", "c", "d"],
+        "pages 1-3 once each, nothing of page 4"
+    );
 }

@@ -141,6 +141,27 @@ pub(crate) async fn collect_all_as<I: DeserializeOwned, T>(
     parse: impl Fn(I) -> Result<T>,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
+    for_each_page_as(pipeline, first, op, target, ctx, parse, |_, items| {
+        out.extend(items)
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Reads `first` and every following page like [`collect_all_as`], but hands each page's
+/// items to `on_page` (with the page number, from 1) as soon as the page is parsed, before
+/// the next page is requested. Returns the number of items handed over. When a later page
+/// fails, the pages already handed over stay handed over; the error is returned.
+pub(crate) async fn for_each_page_as<I: DeserializeOwned, T>(
+    pipeline: &ArmPipeline,
+    first: Response,
+    op: ArmOperation,
+    target: &str,
+    ctx: &OperationContext,
+    parse: impl Fn(I) -> Result<T>,
+    mut on_page: impl FnMut(u32, Vec<T>),
+) -> Result<usize> {
+    let mut total = 0usize;
     let mut seen: HashSet<String> = HashSet::new();
     let mut resp = first;
     let mut page_no = 0u32;
@@ -160,15 +181,17 @@ pub(crate) async fn collect_all_as<I: DeserializeOwned, T>(
             page: page_no,
             items: page.items.len(),
         });
-        out.reserve(page.items.len());
+        let mut items = Vec::with_capacity(page.items.len());
         for (i, item) in page.items.into_iter().enumerate() {
-            out.push(parse(item).map_err(|e| {
+            items.push(parse(item).map_err(|e| {
                 e.context(format!("page {page_no}, item {}", i + 1))
                     .or_target(target)
             })?);
         }
+        total += items.len();
+        on_page(page_no, items);
         let Some(next) = page.next_link else {
-            return Ok(out);
+            return Ok(total);
         };
         let url = resolve(&resp.url, &next)?;
         if !seen.insert(url.as_str().to_string()) {

@@ -17,6 +17,21 @@ pub(crate) async fn get_active_sessions(
     host: &HostRef,
     ctx: &OperationContext,
 ) -> Result<Vec<BastionSession>> {
+    let mut out = Vec::new();
+    get_active_sessions_by_page(pipeline, host, ctx, |_, page| out.extend(page)).await?;
+    Ok(out)
+}
+
+/// Lists the active sessions of `host` like [`get_active_sessions`], handing each page's
+/// sessions to `on_page` (page number from 1, then the sessions) as soon as the page is
+/// read; returns how many sessions were handed over. A page that fails ends the listing
+/// with its error; the pages before it have been handed over already.
+pub(crate) async fn get_active_sessions_by_page(
+    pipeline: &ArmPipeline,
+    host: &HostRef,
+    ctx: &OperationContext,
+    on_page: impl FnMut(u32, Vec<BastionSession>),
+) -> Result<usize> {
     ctx.check()?;
     let target = host.resource_id();
     let post = RequestSpec {
@@ -28,8 +43,14 @@ pub(crate) async fn get_active_sessions(
     let first = pipeline.send(&post, op, &target, ctx).await?;
     let answer = lro::final_answer(pipeline, &post, first, &target, ctx).await?;
     // Sessions are read straight from each page's bytes (no `Value` tree in between).
-    paging::collect_all_as(pipeline, answer, op, &target, ctx, |item: ArmSession| {
-        item.0
-    })
+    paging::for_each_page_as(
+        pipeline,
+        answer,
+        op,
+        &target,
+        ctx,
+        |item: ArmSession| item.0,
+        on_page,
+    )
     .await
 }
