@@ -133,8 +133,9 @@ char *bastion_poll_progress(const char *operation_id);
  * until every host answered or failed, the `operationId` is cancelled (`cancelled`), or
  * `timeoutSec` passes (`timeout`). One failing host is an entry with `"ok":false`, not a
  * failed call; with a `scope`, so is one failing subscription (`data.subscriptions`).
- * With `"streamResults":true` each host's sessions are delivered as `hostResult`
- * events through `bastion_poll_progress` instead.
+ * With `"streamResults":true` each host's sessions are delivered through
+ * `bastion_poll_progress` instead: one `hostSessionsPage` event per page as soon as it is
+ * read, then the host's `hostResult` event with its status and no sessions.
  *
  * - Ownership: the caller owns the returned envelope and frees it with
  *   `bastion_string_free`. `request_json` is borrowed for the call only; secrets in it are

@@ -55,6 +55,9 @@ pub(crate) enum QueuedEvent {
     Json(Box<RawValue>),
     /// A `hostResult` event, serialised when polled.
     HostResult(Box<crate::sessions::HostSessionsOutcomeView>),
+    /// A `hostSessionsPage` event (the page number, then the host with that page's
+    /// sessions), serialised when polled.
+    HostSessionsPage(u32, Box<crate::sessions::HostSessionsOutcomeView>),
 }
 
 impl Serialize for QueuedEvent {
@@ -63,6 +66,9 @@ impl Serialize for QueuedEvent {
             QueuedEvent::Json(raw) => raw.serialize(serializer),
             QueuedEvent::HostResult(entry) => {
                 crate::sessions::HostResultEvent::new(entry).serialize(serializer)
+            }
+            QueuedEvent::HostSessionsPage(page, entry) => {
+                crate::sessions::HostResultEvent::page(*page, entry).serialize(serializer)
             }
         }
     }
@@ -149,6 +155,21 @@ impl NativeCall {
             return;
         }
         lock(&self.queue).push(Priority::Keep, QueuedEvent::HostResult(Box::new(entry)));
+    }
+
+    /// Queues a `hostSessionsPage` event (never dropped), serialised once, when polled.
+    pub(crate) fn push_host_sessions_page(
+        &self,
+        page: u32,
+        entry: crate::sessions::HostSessionsOutcomeView,
+    ) {
+        if !self.tracked {
+            return;
+        }
+        lock(&self.queue).push(
+            Priority::Keep,
+            QueuedEvent::HostSessionsPage(page, Box::new(entry)),
+        );
     }
 }
 

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 use std::ffi::c_char;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bastion_session::{BastionHost, BastionSession, HostSessionsOutcome};
+use bastion_session::{BastionHost, BastionSession, HostSessionsOutcome, SessionPageSink};
 use futures::StreamExt;
 use serde::Serialize;
 
+use crate::calls::NativeCall;
 use crate::calls::{self, RunningCall};
 use crate::envelope::{self, ErrorKind, FfiError, from_core};
 use crate::hosts::{self, SubscriptionHostsOutcomeView};
@@ -101,11 +104,14 @@ impl SessionsData {
     }
 }
 
-/// A `hostResult` progress event around one host entry.
+/// A `hostResult` progress event around one host entry, or a `hostSessionsPage` event
+/// around one page of a host's sessions.
 #[derive(Serialize)]
 pub(crate) struct HostResultEvent<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u32>,
     result: &'a HostSessionsOutcomeView,
 }
 
@@ -114,8 +120,44 @@ impl<'a> HostResultEvent<'a> {
     pub(crate) fn new(result: &'a HostSessionsOutcomeView) -> Self {
         HostResultEvent {
             kind: "hostResult",
+            page: None,
             result,
         }
+    }
+
+    /// The `hostSessionsPage` event of page `page`, `result` holding that page's sessions.
+    pub(crate) fn page(page: u32, result: &'a HostSessionsOutcomeView) -> Self {
+        HostResultEvent {
+            kind: "hostSessionsPage",
+            page: Some(page),
+            result,
+        }
+    }
+}
+
+/// Queues each page of sessions the core reads as a `hostSessionsPage` event, so a host's
+/// sessions reach the caller while its later pages are still being read.
+struct PageEvents {
+    call: Arc<NativeCall>,
+    sessions: AtomicUsize,
+}
+
+impl SessionPageSink for PageEvents {
+    fn page(&self, host: &BastionHost, page: u32, sessions: Vec<BastionSession>) {
+        if sessions.is_empty() {
+            // An empty page tells the caller nothing: the host's `hostResult` follows.
+            return;
+        }
+        self.sessions.fetch_add(sessions.len(), Ordering::Relaxed);
+        self.call.push_host_sessions_page(
+            page,
+            HostSessionsOutcomeView {
+                host: host.clone(),
+                ok: true,
+                sessions: Some(sessions),
+                error: None,
+            },
+        );
     }
 }
 
@@ -169,7 +211,17 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
             .enumerate()
             .map(|(i, h)| (h.id.to_ascii_lowercase(), i))
             .collect();
-        let mut stream = w.client.list_sessions_many(hosts, concurrency, &w.ctx);
+        // Streamed, each page's sessions are queued as soon as the core reads the page.
+        let pages = Arc::new(PageEvents {
+            call: w.registered.clone(),
+            sessions: AtomicUsize::new(0),
+        });
+        let ctx = if stream_results {
+            w.ctx.clone().with_session_pages(pages.clone())
+        } else {
+            w.ctx.clone()
+        };
+        let mut stream = w.client.list_sessions_many(hosts, concurrency, &ctx);
         let mut entries: Vec<(usize, HostSessionsOutcomeView)> = Vec::new();
         let mut sessions = 0;
         while let Some(outcome) = stream.next().await {
@@ -182,15 +234,18 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
                 .as_ref()
                 .is_some_and(|e| matches!(e.kind, ErrorKind::Timeout | ErrorKind::Cancelled))
                 && w.ctx.check().is_err();
-            if stream_results && !cut_short {
-                // The sessions move into the queue and are written once, by the poll that
-                // takes them; data.hosts keeps the host without its sessions.
-                w.registered.push_host_result(HostSessionsOutcomeView {
-                    host: entry.host.clone(),
-                    ok: entry.ok,
-                    sessions: entry.sessions.take(),
-                    error: entry.error.clone(),
-                });
+            if stream_results {
+                // The sessions went out page by page: neither the host's `hostResult` nor
+                // data.hosts holds them again.
+                entry.sessions = None;
+                if !cut_short {
+                    w.registered.push_host_result(HostSessionsOutcomeView {
+                        host: entry.host.clone(),
+                        ok: entry.ok,
+                        sessions: None,
+                        error: entry.error.clone(),
+                    });
+                }
             }
             let i = order
                 .get(&entry.host.id.to_ascii_lowercase())
@@ -201,7 +256,7 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
         entries.sort_by_key(|(i, _)| *i);
         let mut data = SessionsData::new(
             entries.into_iter().map(|(_, e)| e).collect(),
-            sessions,
+            sessions + pages.sessions.load(Ordering::Relaxed),
             w.ctx.stats.requests(),
             w.ctx.stats.retries(),
             w.started.elapsed().as_millis() as u64,
@@ -231,8 +286,9 @@ pub(crate) fn get_sessions_json(text: &str) -> Result<String, FfiError> {
 /// until every host answered or failed, the `operationId` is cancelled (`cancelled`), or
 /// `timeoutSec` passes (`timeout`). One failing host is an entry with `"ok":false`, not a
 /// failed call; with a `scope`, so is one failing subscription (`data.subscriptions`).
-/// With `"streamResults":true` each host's sessions are delivered as `hostResult`
-/// events through `bastion_poll_progress` instead.
+/// With `"streamResults":true` each host's sessions are delivered through
+/// `bastion_poll_progress` instead: one `hostSessionsPage` event per page as soon as it is
+/// read, then the host's `hostResult` event with its status and no sessions.
 ///
 /// - Ownership: the caller owns the returned envelope and frees it with
 ///   `bastion_string_free`. `request_json` is borrowed for the call only; secrets in it are

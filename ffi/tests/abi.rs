@@ -480,7 +480,7 @@ fn operation_ids_in_use_are_refused() {
 }
 
 #[test]
-fn stream_results_arrive_as_host_result_events() {
+fn stream_results_arrive_as_page_events_then_host_result_events() {
     let l = lib();
     let emu = normal_emulator();
     let url = emu.base_url();
@@ -502,16 +502,51 @@ fn stream_results_arrive_as_host_result_events() {
         .collect();
     assert_eq!(discovered.len(), 1, "{p}");
     assert_eq!(discovered[0]["count"], 3);
-    let results: Vec<&Value> = events
+    // The sessions come in `hostSessionsPage` events: the page number, and `result` shaped
+    // as a host entry holding that page's sessions (empty pages send no event).
+    let pages: Vec<&Value> = events
         .iter()
-        .filter(|e| e["type"] == "hostResult")
+        .filter(|e| e["type"] == "hostSessionsPage")
+        .collect();
+    assert_eq!(pages.len(), 2, "{p}");
+    for e in &pages {
+        assert_eq!(e["page"], 1, "{e}");
+        assert_eq!(e["result"]["ok"], true, "{e}");
+        assert!(e["result"]["host"]["id"].is_string(), "{e}");
+        assert!(e["result"].get("error").is_none(), "{e}");
+    }
+    let mut ids: Vec<&str> = pages
+        .iter()
+        .flat_map(|e| e["result"]["sessions"].as_array().unwrap())
+        .map(|s| s["sessionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 8);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 8, "a session came twice: {p}");
+    // Then each host's `hostResult`, with its status and no sessions, after its pages.
+    let results: Vec<(usize, &Value)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["type"] == "hostResult")
         .collect();
     assert_eq!(results.len(), 3, "{p}");
-    let total: usize = results
-        .iter()
-        .map(|e| e["result"]["sessions"].as_array().unwrap().len())
-        .sum();
-    assert_eq!(total, 8);
+    for (at, e) in &results {
+        assert_eq!(e["result"]["ok"], true, "{e}");
+        assert!(e["result"].get("sessions").is_none(), "{e}");
+        let id = &e["result"]["host"]["id"];
+        assert!(
+            events[..*at]
+                .iter()
+                .filter(|x| x["type"] == "hostSessionsPage" && &x["result"]["host"]["id"] == id)
+                .count()
+                == pages
+                    .iter()
+                    .filter(|x| &x["result"]["host"]["id"] == id)
+                    .count(),
+            "a page of {id} came after its hostResult: {p}"
+        );
+    }
     assert!(events.iter().any(|e| e["type"] == "hostDone"), "{p}");
     // Drained: nothing more, and the finished operation is forgotten.
     let p = l.poll("op-stream");

@@ -144,22 +144,31 @@ fn retries_show_in_progress_and_stats() {
 #[test]
 fn streams_many_hosts() {
     let l = lib();
-    let emu = emulator(40, 3, |_| {});
+    // Two pages per host (page size 2, 3 sessions): each page is its own event.
+    let emu = emulator(40, 3, |s| s.page_size = 2);
     let req = request(
         &emu,
         json!({"operationId": "emu-stream", "streamResults": true, "concurrency": 8}),
     );
     let worker = std::thread::spawn(move || l.call(l.get_sessions, &req));
     let mut results = 0;
-    let mut sessions = 0;
-    loop {
-        let p = l.poll("emu-stream");
-        for e in p["events"].as_array().unwrap() {
-            if e["type"] == "hostResult" {
-                results += 1;
-                sessions += e["result"]["sessions"].as_array().unwrap().len();
+    let mut pages = 0;
+    let mut ids: Vec<String> = Vec::new();
+    let mut count = |e: &Value| {
+        if e["type"] == "hostResult" {
+            results += 1;
+            assert!(e["result"].get("sessions").is_none(), "{e}");
+        }
+        if e["type"] == "hostSessionsPage" {
+            pages += 1;
+            for s in e["result"]["sessions"].as_array().unwrap() {
+                ids.push(format!("{}|{}", e["result"]["host"]["id"], s["sessionId"]));
             }
         }
+    };
+    loop {
+        let p = l.poll("emu-stream");
+        p["events"].as_array().unwrap().iter().for_each(&mut count);
         if p["running"] == false && worker.is_finished() {
             break;
         }
@@ -167,14 +176,17 @@ fn streams_many_hosts() {
     }
     let data = expect_ok(&worker.join().unwrap());
     // Events queued after the last running poll.
-    for e in l.poll("emu-stream")["events"].as_array().unwrap() {
-        if e["type"] == "hostResult" {
-            results += 1;
-            sessions += e["result"]["sessions"].as_array().unwrap().len();
-        }
-    }
+    l.poll("emu-stream")["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .for_each(&mut count);
     assert_eq!(results, 40);
-    assert_eq!(sessions, 120);
+    assert_eq!(pages, 80);
+    assert_eq!(ids.len(), 120);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 120, "a session came twice");
     assert_eq!(session_count(&data), 120);
 }
 
