@@ -178,7 +178,7 @@ namespace BastionSession
 
         private HostSessionsOutcome() { }
 
-        /// <summary>Reads one host entry (data.hosts[i], or a hostResult event's result); null for JSON null.</summary>
+        /// <summary>Reads one host entry (data.hosts[i], or a hostResult or hostSessionsPage event's result); null for JSON null.</summary>
         internal static HostSessionsOutcome Read(EnvelopeReader r, DateTime now)
         {
             if (!r.BeginObject()) return null;
@@ -288,18 +288,18 @@ namespace BastionSession
     /// <summary>A progress event from bastion_poll_progress.</summary>
     public sealed class ProgressEvent
     {
-        /// <summary>hostsDiscovered, hostStarted, polling, retrying, pageRead, hostDone, hostResult, request ...</summary>
+        /// <summary>hostsDiscovered, hostStarted, polling, retrying, pageRead, hostDone, hostSessionsPage, hostResult, request ...</summary>
         public string Type { get; private set; }
         /// <summary>The host's resource id, when the event names one.</summary>
         public string Host { get; private set; }
         /// <summary>The event's fields, as parsed.</summary>
         public Dictionary<string, object> Data { get; private set; }
-        /// <summary>For hostResult events: the host's sessions or error.</summary>
+        /// <summary>For hostResult events: the host's status (and error); for hostSessionsPage events: one page of the host's sessions.</summary>
         public HostSessionsOutcome HostSessionsOutcome { get; private set; }
 
         private ProgressEvent() { }
 
-        /// <summary>Reads one event; a hostResult's result becomes typed objects, every other field a scalar in Data.</summary>
+        /// <summary>Reads one event; a hostResult's or hostSessionsPage's result becomes typed objects, every other field a scalar in Data.</summary>
         internal static ProgressEvent Read(EnvelopeReader r, DateTime now)
         {
             if (!r.BeginObject()) return null;

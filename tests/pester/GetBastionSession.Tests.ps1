@@ -224,6 +224,59 @@ Describe 'Get-BastionSession with a failing host among healthy ones' {
     }
 }
 
+Describe 'Get-BastionSession over many pages of one host' {
+    BeforeAll {
+        # Seven sessions per host in pages of two: four pages each. bh-1's every nextLink
+        # points to the page it is on, so it fails on its second page, after two pages read.
+        $script:Paged = Start-TestEmulator -ArgumentList @('--hosts', '2', '--sessions-per-host', '7', '--page-size', '2', '--polls', '0', '--host-behaviour', 'bh-1=nextLinkLoop')
+        $script:PagedCommon = @{ AccessToken = $Paged.Token; ArmEndpoint = $Paged.BaseUrl }
+        $script:PagedTruth = @(Get-EmulatorSession $Paged)
+        $script:PagedHost = @($PagedTruth | Where-Object BastionName -eq 'bh-0')[0]
+        $script:LoopingHost = @($PagedTruth | Where-Object BastionName -eq 'bh-1')[0]
+    }
+
+    AfterAll {
+        if ($script:Paged) { Stop-TestEmulator $script:Paged }
+    }
+
+    It 'yields every session of a multi-page host exactly once' {
+        $expected = @($PagedTruth | Where-Object BastionResourceId -eq $PagedHost.BastionResourceId)
+        $expected.Count | Should -Be 7
+        $sessions = @(Get-BastionSession -ResourceId $PagedHost.BastionResourceId @PagedCommon -ErrorAction Stop -Debug 5>&1 | Where-Object { $_ -is [BastionSession.Session] -or ($_ -is [System.Management.Automation.DebugRecord] -and $_.Message -match 'read page') })
+        $pages = @($sessions | Where-Object { $_ -is [System.Management.Automation.DebugRecord] })
+        $sessions = @($sessions | Where-Object { $_ -is [BastionSession.Session] })
+        $pages.Count | Should -Be 4
+        $sessions.Count | Should -Be 7
+        @($sessions.SessionId | Sort-Object -Unique).Count | Should -Be 7
+        @($sessions.SessionId | Sort-Object) | Should -Be @($expected.SessionId | Sort-Object)
+        $sessions | ForEach-Object { $_.BastionResourceId | Should -Be $PagedHost.BastionResourceId }
+    }
+
+    It 'a host failing mid-pages yields its earlier pages'' sessions once, then one error' {
+        $errors = $null
+        $sessions = @(Get-BastionSession -ResourceId $LoopingHost.BastionResourceId @PagedCommon -ErrorVariable errors -ErrorAction SilentlyContinue)
+        # Pages 1 and 2 (two sessions each) were read before the loop was detected on page 2's nextLink.
+        $sessions.Count | Should -Be 4
+        @($sessions.SessionId | Sort-Object -Unique).Count | Should -Be 4
+        $truthIds = @($PagedTruth | Where-Object BastionResourceId -eq $LoopingHost.BastionResourceId | ForEach-Object SessionId)
+        $sessions | ForEach-Object { $truthIds | Should -Contain $_.SessionId }
+        @($errors).Count | Should -Be 1
+        $errors[0].Exception | Should -BeOfType ([BastionSession.BastionNativeException])
+        $errors[0].Exception.Error.Kind | Should -Be 'invalidResponse'
+        $errors[0].ToString() | Should -Match 'nextLink loop'
+        $errors[0].ToString() | Should -Match 'bh-1'
+    }
+
+    It 'both hosts in one call: every healthy session once, the failing host''s first pages, one error' {
+        $errors = $null
+        $sessions = @(Get-BastionSession -ResourceId $PagedHost.BastionResourceId, $LoopingHost.BastionResourceId @PagedCommon -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $sessions.Count | Should -Be 11
+        @($sessions | ForEach-Object { '{0}|{1}' -f $_.BastionResourceId, $_.SessionId } | Sort-Object -Unique).Count | Should -Be 11
+        @($sessions | Where-Object BastionName -eq 'bh-0').Count | Should -Be 7
+        @($errors).Count | Should -Be 1
+    }
+}
+
 Describe 'Get-BastionSession -Verbose, -Debug and progress' {
     It '-Verbose says what is called and why it waits (202 polling)' {
         $h = $Hosts[0]

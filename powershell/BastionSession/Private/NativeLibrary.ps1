@@ -143,6 +143,10 @@ function Invoke-BastionNative {
                 $events = $op.Poll()
                 foreach ($progressEvent in $events) {
                     switch ($progressEvent.Type) {
+                        'hostSessionsPage' {
+                            # One page of a host's sessions, read while its later pages are still coming.
+                            if ($null -ne $progressEvent.HostSessionsOutcome) { $progressEvent.HostSessionsOutcome }
+                        }
                         'hostResult' {
                             if ($null -ne $progressEvent.HostSessionsOutcome) { $progressEvent.HostSessionsOutcome }
                         }

@@ -297,8 +297,10 @@ function Get-BastionSession {
                     $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostOutcome.Error -Context $hostLabel -Secret $secrets))
                     return
                 }
-                # One call writes the host's matching sessions, enumerated by the cmdlet
-                # machinery rather than by a script loop; each is out before the next host answers.
+                # A page of a host's sessions (hostSessionsPage) as soon as the library read it,
+                # or the host's final status (hostResult, no sessions). One call writes the
+                # page's matching sessions, enumerated by the cmdlet machinery rather than by a
+                # script loop; they are out before the host's next page is read.
                 $PSCmdlet.WriteObject($filter.Select($hostOutcome.Sessions), $true)
             }
             if ($null -eq $completion) { continue }
