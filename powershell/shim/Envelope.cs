@@ -65,12 +65,16 @@ namespace BastionSession
         /// bytes at <paramref name="utf8"/>. Never throws for bad content: malformed JSON or a
         /// foreign schema becomes the answer's Error.
         /// </summary>
-        internal static unsafe NativeAnswer Read(byte* utf8, int length, EnvelopeShape shape)
+        /// <param name="utf8">The envelope's first byte.</param>
+        /// <param name="length">The envelope's length in bytes (without the NUL).</param>
+        /// <param name="shape">Which export answered.</param>
+        /// <param name="pool">Short values already decoded by earlier envelopes of the same call, or null.</param>
+        internal static unsafe NativeAnswer Read(byte* utf8, int length, EnvelopeShape shape, StringPool pool)
         {
             var answer = new NativeAnswer { EnvelopeBytes = length };
             try
             {
-                ReadInto(new EnvelopeReader(utf8, length), shape, answer);
+                ReadInto(new EnvelopeReader(utf8, length, pool), shape, answer);
             }
             catch (FormatException e)
             {
@@ -85,8 +89,8 @@ namespace BastionSession
         public static unsafe NativeAnswer Read(byte[] utf8, EnvelopeShape shape)
         {
             if (utf8 == null) throw new ArgumentNullException(nameof(utf8));
-            if (utf8.Length == 0) return Read((byte*)null, 0, shape);
-            fixed (byte* p = utf8) return Read(p, utf8.Length, shape);
+            if (utf8.Length == 0) return Read((byte*)null, 0, shape, null);
+            fixed (byte* p = utf8) return Read(p, utf8.Length, shape, null);
         }
 
         private static void ReadInto(EnvelopeReader r, EnvelopeShape shape, NativeAnswer answer)

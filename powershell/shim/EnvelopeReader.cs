@@ -10,6 +10,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace BastionSession
@@ -27,12 +28,13 @@ namespace BastionSession
         private string _keyDecoded;
         // Short values repeat across 100,000 sessions (protocol, resource type, subscription,
         // resource group, user): one string per distinct value.
-        private readonly string[] _pool = new string[4096];
+        private readonly StringPool _pool;
 
-        /// <summary>A reader over <paramref name="length"/> bytes at <paramref name="utf8"/>.</summary>
-        public EnvelopeReader(byte* utf8, int length)
+        /// <summary>A reader over <paramref name="length"/> bytes at <paramref name="utf8"/>, decoding short values through <paramref name="pool"/> (a new one when null).</summary>
+        public EnvelopeReader(byte* utf8, int length, StringPool pool)
         {
             _p = utf8; _n = length; _i = 0;
+            _pool = pool ?? new StringPool();
         }
 
         public FormatException Error(string what)
@@ -40,6 +42,7 @@ namespace BastionSession
             return new FormatException(string.Format(CultureInfo.InvariantCulture, "invalid JSON at byte {0}: {1}", _i, what));
         }
 
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private void SkipWhitespace()
         {
             while (_i < _n)
@@ -50,6 +53,7 @@ namespace BastionSession
             }
         }
 
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private byte Peek()
         {
             SkipWhitespace();
@@ -75,6 +79,7 @@ namespace BastionSession
         // ---- containers ---------------------------------------------------------------
 
         /// <summary>Enters an object; false (and consumed) for null. Anything else is an error.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public bool BeginObject()
         {
             byte c = Peek();
@@ -86,6 +91,7 @@ namespace BastionSession
         }
 
         /// <summary>Moves to the next property of the current object; false at its end. <paramref name="first"/> starts true.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public bool NextProperty(ref bool first)
         {
             byte c = Peek();
@@ -127,6 +133,7 @@ namespace BastionSession
         }
 
         /// <summary>True when the current property name is <paramref name="name"/> (ASCII).</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public bool KeyIs(string name)
         {
             if (_keyDecoded != null) return string.Equals(_keyDecoded, name, StringComparison.Ordinal);
@@ -144,6 +151,7 @@ namespace BastionSession
         }
 
         /// <summary>Enters an array; false (and consumed) for null. Anything else is an error.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public bool BeginArray()
         {
             byte c = Peek();
@@ -155,6 +163,7 @@ namespace BastionSession
         }
 
         /// <summary>Moves to the next element of the current array; false at its end. <paramref name="first"/> starts true.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public bool NextElement(ref bool first)
         {
             byte c = Peek();
@@ -174,6 +183,7 @@ namespace BastionSession
         // ---- values -------------------------------------------------------------------
 
         /// <summary>Skips one value of any kind, checking its syntax.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public void Skip()
         {
             byte c = Peek();
@@ -206,6 +216,7 @@ namespace BastionSession
         /// objects and arrays as their JSON text (what ARM sent, unchanged).
         /// </summary>
         /// <param name="pooled">Reuse one string per distinct short value.</param>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public string ReadString(bool pooled)
         {
             byte c = Peek();
@@ -248,6 +259,7 @@ namespace BastionSession
         }
 
         /// <summary>A number (or a numeric string); null for null, for a non-numeric string and for other kinds (skipped).</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public double? ReadDouble()
         {
             byte c = Peek();
@@ -269,6 +281,7 @@ namespace BastionSession
         }
 
         /// <summary>A boolean; null for anything else (skipped).</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public bool? ReadBool()
         {
             byte c = Peek();
@@ -311,6 +324,7 @@ namespace BastionSession
         /// An RFC 3339 timestamp as UTC, read from the bytes without making a string when it
         /// has the library's shape ("yyyy-MM-ddTHH:mm:ss[.fffffff]Z"); null for null or an unreadable value.
         /// </summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         public DateTime? ReadUtc()
         {
             byte c = Peek();
@@ -330,6 +344,7 @@ namespace BastionSession
 
         // ---- tokens -------------------------------------------------------------------
 
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private void SkipStringToken()
         {
             _i++; // opening quote
@@ -432,6 +447,7 @@ namespace BastionSession
         private void NumberToken() { int s, l; NumberToken(out s, out l); }
 
         /// <summary>RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private void NumberToken(out int start, out int length)
         {
             start = _i;
@@ -458,6 +474,7 @@ namespace BastionSession
 
         private static bool IsDigit(byte b) { return b >= (byte)'0' && b <= (byte)'9'; }
 
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private static double ParseNumber(byte* p, int length)
         {
             // Fast path: up to 15 significant digits with an optional fraction, no exponent.
@@ -488,27 +505,11 @@ namespace BastionSession
         private string Decode(byte* p, int length, bool pooled)
         {
             if (length == 0) return string.Empty;
-            if (!pooled || length > 48) return Encoding.UTF8.GetString(p, length);
-            uint hash = 2166136261;
-            for (int k = 0; k < length; k++)
-            {
-                byte b = p[k];
-                if (b >= 0x80) return Encoding.UTF8.GetString(p, length);
-                hash = (hash ^ b) * 16777619;
-            }
-            int slot = (int)(hash & (uint)(_pool.Length - 1));
-            string hit = _pool[slot];
-            if (hit != null && hit.Length == length)
-            {
-                int k = 0;
-                while (k < length && hit[k] == (char)p[k]) k++;
-                if (k == length) return hit;
-            }
-            string s = Encoding.UTF8.GetString(p, length);
-            _pool[slot] = s;
-            return s;
+            if (!pooled) return Encoding.UTF8.GetString(p, length);
+            return _pool.Get(p, length);
         }
 
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private static bool TryParseUtcFast(byte* s, int n, out DateTime value)
         {
             value = default(DateTime);
@@ -535,6 +536,7 @@ namespace BastionSession
             return true;
         }
 
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private static bool Digits(byte* s, int start, int count, out int value)
         {
             value = 0;

@@ -5,6 +5,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace BastionSession
 {
@@ -53,6 +54,7 @@ namespace BastionSession
         private Session() { }
 
         /// <summary>Reads one session object; null for JSON null. Host fields are set by <see cref="AttachHost"/>.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         internal static Session Read(EnvelopeReader r, DateTime now)
         {
             if (!r.BeginObject()) return null;
@@ -179,6 +181,7 @@ namespace BastionSession
         private HostSessionsOutcome() { }
 
         /// <summary>Reads one host entry (data.hosts[i], or a hostResult or hostSessionsPage event's result); null for JSON null.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         internal static HostSessionsOutcome Read(EnvelopeReader r, DateTime now)
         {
             if (!r.BeginObject()) return null;

@@ -231,8 +231,14 @@ namespace BastionSession
         /// <param name="running">Whether the operation is still running.</param>
         public static ProgressEvent[] PollEvents(string operationId, out bool running)
         {
+            return PollEvents(operationId, null, out running);
+        }
+
+        /// <summary>Drains the progress events queued for an operation, decoding short values through a pool the call's polls share.</summary>
+        internal static ProgressEvent[] PollEvents(string operationId, StringPool pool, out bool running)
+        {
             EnsureLoaded();
-            NativeAnswer answer = CallAndParse(_poll, _free, operationId, EnvelopeShape.Events).ThrowIfError();
+            NativeAnswer answer = CallAndParse(_poll, _free, operationId, EnvelopeShape.Events, pool).ThrowIfError();
             running = answer.Running;
             return answer.Events;
         }
@@ -263,7 +269,7 @@ namespace BastionSession
                 case "bastion_disconnect_sessions": shape = EnvelopeShape.Disconnect; break;
                 default: shape = EnvelopeShape.Hosts; break;
             }
-            return CallAndParse(Resolve(function), _free, requestJson, shape);
+            return CallAndParse(Resolve(function), _free, requestJson, shape, null);
         }
 
         private static RequestFn Resolve(string function)
@@ -317,7 +323,7 @@ namespace BastionSession
         }
 
         /// <summary>One call whose answer is read where the library left it, then freed: no copy of the envelope.</summary>
-        private static unsafe NativeAnswer CallAndParse(RequestFn fn, FreeFn free, string request, EnvelopeShape shape)
+        private static unsafe NativeAnswer CallAndParse(RequestFn fn, FreeFn free, string request, EnvelopeShape shape, StringPool pool)
         {
             byte[] bytes = ToUtf8Z(request);
             IntPtr answer = IntPtr.Zero;
@@ -326,11 +332,9 @@ namespace BastionSession
                 answer = fn(bytes);
                 if (answer == IntPtr.Zero) throw new InvalidOperationException("The native library returned a null envelope.");
                 byte* start = (byte*)answer;
-                byte* end = start;
-                while (*end != 0) end++;
-                long length = end - start;
+                long length = Utf8Length(start);
                 if (length > int.MaxValue) throw new InvalidOperationException("Native answer too large.");
-                return Envelope.Read(start, (int)length, shape);
+                return Envelope.Read(start, (int)length, shape, pool);
             }
             finally
             {
@@ -339,13 +343,36 @@ namespace BastionSession
             }
         }
 
+        /// <summary>
+        /// The length of a NUL-terminated string, read eight bytes at a time (an envelope of
+        /// 100,000 sessions is 55 MB). Words are read only at aligned addresses, so a read
+        /// never crosses into a page the string does not reach.
+        /// </summary>
+        [System.Runtime.CompilerServices.MethodImpl(Jit.OptimizeAtOnce)]
+        private static unsafe long Utf8Length(byte* start)
+        {
+            byte* p = start;
+            while (((long)p & 7) != 0)
+            {
+                if (*p == 0) return p - start;
+                p++;
+            }
+            const ulong ones = 0x0101010101010101UL, highs = 0x8080808080808080UL;
+            while (true)
+            {
+                ulong word = *(ulong*)p;
+                if (((word - ones) & ~word & highs) != 0) break; // a zero byte is in this word
+                p += 8;
+            }
+            while (*p != 0) p++;
+            return p - start;
+        }
+
         /// <summary>Copies a NUL-terminated UTF-8 string (Marshal.PtrToStringUTF8 is missing on .NET Framework).</summary>
         private static unsafe string ReadUtf8(IntPtr p)
         {
             byte* start = (byte*)p;
-            byte* end = start;
-            while (*end != 0) end++;
-            long length = end - start;
+            long length = Utf8Length(start);
             if (length == 0) return string.Empty;
             if (length > int.MaxValue) throw new InvalidOperationException("Native answer too large.");
             var buffer = new byte[length];

@@ -13,6 +13,7 @@ namespace BastionSession
     public sealed class NativeOperation
     {
         private readonly Task<NativeAnswer> _task;
+        private readonly StringPool _pollPool = new StringPool();
         private bool _drained;
 
         internal NativeOperation(string function, string requestJson, string operationId)
@@ -42,13 +43,14 @@ namespace BastionSession
 
         /// <summary>
         /// Returns the progress events queued since the last poll, oldest first. After the call
-        /// has completed it keeps returning events until the library's queue is empty.
+        /// has completed it keeps returning events until the library's queue is empty. Call it
+        /// from one thread at a time (the polls share one pool of decoded values).
         /// </summary>
         public ProgressEvent[] Poll()
         {
             if (_drained) return new ProgressEvent[0];
             bool running;
-            ProgressEvent[] events = Native.PollEvents(OperationId, out running);
+            ProgressEvent[] events = Native.PollEvents(OperationId, _pollPool, out running);
             if (!running && events.Length == 0 && _task.IsCompleted) _drained = true;
             return events;
         }
