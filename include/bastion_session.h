@@ -96,14 +96,16 @@ char *bastion_list_hosts(const char *request_json);
  * - Ownership: takes back ownership of `s`; after the call `s` is dangling.
  * - A null `s` is a no-op.
  * - Freeing the same pointer twice, or a pointer this library did not return (including
- *   the static string of `bastion_version`), is a caller error with undefined behaviour,
- *   exactly as with `free`.
+ *   the static string of `bastion_version`), is a caller error. The library keeps a table
+ *   of the strings it handed out and ignores a pointer that is not in it, so such a call
+ *   does nothing; it cannot tell a pointer freed twice from one whose address was handed
+ *   out again in between, so free each string exactly once.
  * - Thread safety: may be called from any thread, also one other than the allocating one.
  * - Never unwinds.
  *
  * # Safety
- * `s` is null, or a pointer returned by a `bastion_*` export that returns `char *` and
- * not yet freed.
+ * `s` is null or a pointer returned by a `bastion_*` export that returns `char *` and
+ * not yet freed. The library never dereferences a pointer that is not in its table.
  */
 void bastion_string_free(char *s);
 

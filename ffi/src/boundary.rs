@@ -185,7 +185,7 @@ mod tests {
     fn run(arg: *const c_char, body: impl FnOnce(&str) -> Result<String, FfiError>) -> String {
         let out = unsafe { call_json("test", arg, "request", body) };
         let s = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
-        unsafe { memory::free_c_string(out) };
+        memory::free_c_string(out);
         s
     }
 

@@ -207,19 +207,28 @@ struct Failure<'a> {
     error: &'a FfiError,
 }
 
+/// Serialises `envelope` into a buffer that is handed to the caller as it is (a spare one
+/// from `memory` when there is one: see there why).
+fn serialise<T: Serialize>(envelope: &T) -> Result<String, FfiError> {
+    let mut buffer = crate::memory::envelope_buffer();
+    serde_json::to_writer(&mut buffer, envelope)
+        .map_err(|e| FfiError::internal(format!("could not serialise the answer: {e}")))?;
+    String::from_utf8(buffer)
+        .map_err(|_| FfiError::internal("could not serialise the answer: it is not UTF-8"))
+}
+
 /// Serialises a success envelope around `data`, straight into one string.
 pub fn success<T: Serialize>(data: &T) -> Result<String, FfiError> {
-    serde_json::to_string(&Success {
+    serialise(&Success {
         schema_version: SCHEMA_VERSION,
         ok: true,
         data,
     })
-    .map_err(|e| FfiError::internal(format!("could not serialise the answer: {e}")))
 }
 
 /// Serialises a failure envelope; never fails (falls back to a fixed `internal` envelope).
 pub fn failure(error: &FfiError) -> String {
-    serde_json::to_string(&Failure {
+    serialise(&Failure {
         schema_version: SCHEMA_VERSION,
         ok: false,
         error,
@@ -239,13 +248,12 @@ struct PartialFailure<'a, T: Serialize> {
 /// Serialises a failure envelope that also carries the `data` known when the call was
 /// interrupted (a `timeout` or `cancelled` call answers what it already knows).
 pub fn failure_with_data<T: Serialize>(error: &FfiError, data: &T) -> Result<String, FfiError> {
-    serde_json::to_string(&PartialFailure {
+    serialise(&PartialFailure {
         schema_version: SCHEMA_VERSION,
         ok: false,
         error,
         data,
     })
-    .map_err(|e| FfiError::internal(format!("could not serialise the answer: {e}")))
 }
 
 /// The envelope used when nothing else can be produced.

@@ -121,6 +121,17 @@ static void smoke(const char *token) {
     CHECK(bastion_cancel("no-such-operation") == 0, "cancel of unknown id is 0", NULL);
     CHECK(bastion_cancel(NULL) == -1, "cancel(NULL) is -1", NULL);
     bastion_string_free(NULL);
+
+    /* A pointer freed twice, or never handed out, is ignored (valgrind sees no bad free). */
+    char *twice = call(bastion_poll_progress, "double-free-op");
+    CHECK(twice != NULL, "poll envelope", NULL);
+    bastion_string_free(twice);
+    bastion_string_free(twice);
+    char foreign[] = "not the library's";
+    bastion_string_free(foreign);
+    CHECK(strcmp(foreign, "not the library's") == 0, "a foreign string is left alone", NULL);
+    bastion_string_free((char *)bastion_version());
+    CHECK(strstr(bastion_version(), "(schema 1)") != NULL, "version survives a stray free", NULL);
 }
 
 static void loop(long rounds) {
