@@ -59,7 +59,18 @@ impl OperationStats {
 pub trait SessionPageSink: Send + Sync {
     /// One page of `host`'s sessions; pages are numbered from 1.
     fn page(&self, host: &BastionHost, page: u32, sessions: Vec<BastionSession>);
+
+    /// Resolves when the sink can take another page. A listing awaits it before it asks
+    /// for its next page, so a sink whose reader lags holds the reading back instead of
+    /// letting unread pages pile up in memory. The wait ends early on cancellation or the
+    /// deadline. The default never waits.
+    fn room(&self) -> SinkRoom {
+        Box::pin(std::future::ready(()))
+    }
 }
+
+/// What [`SessionPageSink::room`] returns: a future that resolves when the sink has room.
+pub type SinkRoom = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// What one operation carries through every call: clone it freely (all shared).
 #[derive(Clone)]

@@ -55,7 +55,10 @@ pub(crate) fn sessions(
                             &pipeline,
                             &host.host_ref(),
                             &ctx,
-                            |page, sessions| sink.page(&host, page, sessions),
+                            |page, sessions| {
+                                sink.page(&host, page, sessions);
+                                sink.room()
+                            },
                         )
                         .await;
                         let read = result.as_ref().map_or(0, |n| *n);

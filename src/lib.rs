@@ -56,7 +56,7 @@ mod transport;
 
 pub use client::BastionClient;
 pub use cloud::AzureEnvironment;
-pub use context::{OperationContext, OperationStats, SessionPageSink};
+pub use context::{OperationContext, OperationStats, SessionPageSink, SinkRoom};
 pub use credential::{AccessToken, CredentialSpec, SecretString, TokenSource};
 pub use error::{Error, ErrorKind, Result};
 pub use model::{

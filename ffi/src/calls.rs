@@ -13,13 +13,14 @@ use crate::runtime;
 use bastion_session::{BastionClient, OperationContext, ProgressEvent, ProgressSink};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::envelope::FfiError;
@@ -30,6 +31,16 @@ pub const MAX_QUEUED_EVENTS: usize = 4096;
 
 /// How long a finished call's unpolled events are kept.
 pub const FINISHED_RETENTION: Duration = Duration::from_secs(600);
+
+/// Streamed sessions a call may hold unpolled before its listings wait for the next poll
+/// (back-pressure: a reader slower than the network never has a host's pages pile up in
+/// the library, only about this many sessions, a few megabytes).
+pub(crate) const MAX_UNPOLLED_SESSIONS: usize = 10_000;
+
+/// How long a listing waits for a poll to make room before it concludes that nobody is
+/// reading and stops waiting for the rest of the call (the sessions are then queued as
+/// they come, as without back-pressure, so a caller that never polls cannot stall a call).
+pub(crate) const ROOM_WAIT_LIMIT: Duration = Duration::from_secs(5);
 
 /// How precious an event is when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +131,12 @@ pub(crate) struct NativeCall {
     running: AtomicBool,
     queue: Mutex<EventQueue>,
     finished_at: Mutex<Option<Instant>>,
+    /// Sessions queued in `hostSessionsPage` events and not yet polled.
+    unpolled_sessions: AtomicUsize,
+    /// Set when a wait for room gave up ([`ROOM_WAIT_LIMIT`]); cleared by the next poll.
+    reader_absent: AtomicBool,
+    /// Woken by every poll that takes events.
+    polled: Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -135,6 +152,34 @@ impl NativeCall {
             running: AtomicBool::new(true),
             queue: Mutex::new(EventQueue::default()),
             finished_at: Mutex::new(None),
+            unpolled_sessions: AtomicUsize::new(0),
+            reader_absent: AtomicBool::new(false),
+            polled: Notify::new(),
+        }
+    }
+
+    /// Resolves when fewer than [`MAX_UNPOLLED_SESSIONS`] streamed sessions wait for a
+    /// poll, or at once when nobody polls (see [`ROOM_WAIT_LIMIT`]).
+    pub(crate) async fn room_for_sessions(&self) {
+        if !self.tracked {
+            return;
+        }
+        let wait = async {
+            loop {
+                let polled = self.polled.notified();
+                tokio::pin!(polled);
+                polled.as_mut().enable();
+                if self.unpolled_sessions.load(Ordering::SeqCst) < MAX_UNPOLLED_SESSIONS
+                    || self.reader_absent.load(Ordering::SeqCst)
+                {
+                    return;
+                }
+                polled.await;
+            }
+        };
+        if tokio::time::timeout(ROOM_WAIT_LIMIT, wait).await.is_err() {
+            tracing::debug!(target: "bastion_session_ffi", "no poll for {ROOM_WAIT_LIMIT:?}: streamed sessions are queued without waiting");
+            self.reader_absent.store(true, Ordering::SeqCst);
         }
     }
 
@@ -166,6 +211,8 @@ impl NativeCall {
         if !self.tracked {
             return;
         }
+        let sessions = entry.session_count();
+        self.unpolled_sessions.fetch_add(sessions, Ordering::SeqCst);
         lock(&self.queue).push(
             Priority::Keep,
             QueuedEvent::HostSessionsPage(page, Box::new(entry)),
@@ -277,6 +324,16 @@ pub(crate) fn poll(id: &str) -> Poll {
         };
     };
     let (events, dropped) = lock(&op.queue).drain();
+    let taken: usize = events
+        .iter()
+        .map(|e| match e {
+            QueuedEvent::HostSessionsPage(_, entry) => entry.session_count(),
+            _ => 0,
+        })
+        .sum();
+    op.unpolled_sessions.fetch_sub(taken, Ordering::SeqCst);
+    op.reader_absent.store(false, Ordering::SeqCst);
+    op.polled.notify_waiters();
     let running = op.running.load(Ordering::SeqCst);
     if !running {
         registry.remove(id);

@@ -5,7 +5,9 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bastion_session::{BastionHost, BastionSession, HostSessionsOutcome, SessionPageSink};
+use bastion_session::{
+    BastionHost, BastionSession, HostSessionsOutcome, SessionPageSink, SinkRoom,
+};
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -30,6 +32,11 @@ pub struct HostSessionsOutcomeView {
 }
 
 impl HostSessionsOutcomeView {
+    /// How many sessions this entry carries.
+    pub(crate) fn session_count(&self) -> usize {
+        self.sessions.as_ref().map_or(0, Vec::len)
+    }
+
     /// Builds the entry of one host's outcome.
     pub fn from_outcome(outcome: HostSessionsOutcome) -> Self {
         match outcome.result {
@@ -158,6 +165,11 @@ impl SessionPageSink for PageEvents {
                 error: None,
             },
         );
+    }
+
+    fn room(&self) -> SinkRoom {
+        let call = Arc::clone(&self.call);
+        Box::pin(async move { call.room_for_sessions().await })
     }
 }
 

@@ -190,6 +190,85 @@ fn streams_many_hosts() {
     assert_eq!(session_count(&data), 120);
 }
 
+/// The sessions a poll envelope carries in its `hostSessionsPage` events.
+fn streamed_sessions(poll: &Value) -> usize {
+    poll["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "hostSessionsPage")
+        .map(|e| e["result"]["sessions"].as_array().unwrap().len())
+        .sum()
+}
+
+#[test]
+fn a_slow_reader_holds_the_listing_back() {
+    let l = lib();
+    // One host, 30 pages of 1,000: three times what the library holds unpolled.
+    let emu = emulator(1, 30_000, |s| s.page_size = 1000);
+    let req = request(
+        &emu,
+        json!({"operationId": "emu-slow-reader", "streamResults": true}),
+    );
+    let worker = std::thread::spawn(move || l.call(l.get_sessions, &req));
+    // Not polled (for less than the 5 s after which the library stops waiting): it reads
+    // 10,000 sessions, the page that reaches the limit included, then waits for a poll
+    // instead of reading the other 20 pages. Wait until the page requests stop.
+    // (The first page is the answer of the operation's polling; the others are nextLinks.)
+    let next_pages = || emu.count_all("nextPage");
+    let mut seen = next_pages();
+    let mut quiet = 0;
+    while quiet < 3 {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = next_pages();
+        quiet = if now == seen && now > 0 { quiet + 1 } else { 0 };
+        seen = now;
+    }
+    assert_eq!(seen, 9, "pages read by nextLink before the first poll");
+    assert!(
+        !worker.is_finished(),
+        "the listing did not wait for the reader"
+    );
+    let first = streamed_sessions(&l.poll("emu-slow-reader"));
+    assert_eq!(first, 10_000, "sessions queued unpolled");
+    // Polled again, it reads on to the end; every session arrives once.
+    let mut total = first;
+    loop {
+        let p = l.poll("emu-slow-reader");
+        total += streamed_sessions(&p);
+        if p["running"] == false && worker.is_finished() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let data = expect_ok(&worker.join().unwrap());
+    total += streamed_sessions(&l.poll("emu-slow-reader"));
+    assert_eq!(total, 30_000);
+    assert_eq!(session_count(&data), 30_000);
+}
+
+#[test]
+fn a_reader_that_never_polls_does_not_stall_the_call() {
+    let l = lib();
+    let emu = emulator(1, 30_000, |s| s.page_size = 1000);
+    let req = request(
+        &emu,
+        json!({"operationId": "emu-absent-reader", "streamResults": true}),
+    );
+    // Nobody polls until the call has returned: after one wait of 5 s the library stops
+    // holding the listing back, and every session is still there for the late poll.
+    let started = Instant::now();
+    let data = expect_ok(&l.call(l.get_sessions, &req));
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(5),
+        "it did not wait at all: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(30), "it stalled: {elapsed:?}");
+    assert_eq!(session_count(&data), 30_000);
+    assert_eq!(streamed_sessions(&l.poll("emu-absent-reader")), 30_000);
+}
+
 #[test]
 fn tls_with_an_extra_ca() {
     let l = lib();

@@ -7,6 +7,7 @@
 //! is capped, so a misbehaving service can never keep us looping.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -142,7 +143,8 @@ pub(crate) async fn collect_all_as<I: DeserializeOwned, T>(
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for_each_page_as(pipeline, first, op, target, ctx, parse, |_, items| {
-        out.extend(items)
+        out.extend(items);
+        std::future::ready(())
     })
     .await?;
     Ok(out)
@@ -150,16 +152,18 @@ pub(crate) async fn collect_all_as<I: DeserializeOwned, T>(
 
 /// Reads `first` and every following page like [`collect_all_as`], but hands each page's
 /// items to `on_page` (with the page number, from 1) as soon as the page is parsed, before
-/// the next page is requested. Returns the number of items handed over. When a later page
-/// fails, the pages already handed over stay handed over; the error is returned.
-pub(crate) async fn for_each_page_as<I: DeserializeOwned, T>(
+/// the next page is requested, and awaits the future `on_page` returns (the receiver's
+/// room for another page) before requesting it. Returns the number of items handed over.
+/// When a later page fails, the pages already handed over stay handed over; the error is
+/// returned.
+pub(crate) async fn for_each_page_as<I: DeserializeOwned, T, Room: Future<Output = ()>>(
     pipeline: &ArmPipeline,
     first: Response,
     op: ArmOperation,
     target: &str,
     ctx: &OperationContext,
     parse: impl Fn(I) -> Result<T>,
-    mut on_page: impl FnMut(u32, Vec<T>),
+    mut on_page: impl FnMut(u32, Vec<T>) -> Room,
 ) -> Result<usize> {
     let mut total = 0usize;
     let mut seen: HashSet<String> = HashSet::new();
@@ -189,10 +193,11 @@ pub(crate) async fn for_each_page_as<I: DeserializeOwned, T>(
             })?);
         }
         total += items.len();
-        on_page(page_no, items);
+        let room = on_page(page_no, items);
         let Some(next) = page.next_link else {
             return Ok(total);
         };
+        ctx.run(room).await.map_err(|e| e.or_target(target))?;
         let url = resolve(&resp.url, &next)?;
         if !seen.insert(url.as_str().to_string()) {
             return Err(Error::invalid_response(format!(

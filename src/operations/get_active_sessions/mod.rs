@@ -3,6 +3,8 @@
 
 mod lro;
 
+use std::future::Future;
+
 use crate::context::OperationContext;
 use crate::error::Result;
 use crate::model::{ArmSession, BastionSession};
@@ -18,19 +20,24 @@ pub(crate) async fn get_active_sessions(
     ctx: &OperationContext,
 ) -> Result<Vec<BastionSession>> {
     let mut out = Vec::new();
-    get_active_sessions_by_page(pipeline, host, ctx, |_, page| out.extend(page)).await?;
+    get_active_sessions_by_page(pipeline, host, ctx, |_, page| {
+        out.extend(page);
+        std::future::ready(())
+    })
+    .await?;
     Ok(out)
 }
 
 /// Lists the active sessions of `host` like [`get_active_sessions`], handing each page's
 /// sessions to `on_page` (page number from 1, then the sessions) as soon as the page is
-/// read; returns how many sessions were handed over. A page that fails ends the listing
-/// with its error; the pages before it have been handed over already.
-pub(crate) async fn get_active_sessions_by_page(
+/// read, and awaiting the future it returns before reading the next page; returns how many
+/// sessions were handed over. A page that fails ends the listing with its error; the pages
+/// before it have been handed over already.
+pub(crate) async fn get_active_sessions_by_page<Room: Future<Output = ()>>(
     pipeline: &ArmPipeline,
     host: &HostRef,
     ctx: &OperationContext,
-    on_page: impl FnMut(u32, Vec<BastionSession>),
+    on_page: impl FnMut(u32, Vec<BastionSession>) -> Room,
 ) -> Result<usize> {
     ctx.check()?;
     let target = host.resource_id();
