@@ -137,10 +137,19 @@ function Invoke-BastionNative {
     }
     try {
         Write-Verbose (Protect-BastionText ("{0}: started operation {1}" -f $Function, $op.OperationId) $Secret)
+        # Messages are built only when their stream is shown: a listing of one large host
+        # brings hundreds of request and page events.
+        $showVerbose = $VerbosePreference -ne 'SilentlyContinue'
+        $showDebug = $DebugPreference -ne 'SilentlyContinue'
+        $busy = $false
         while ($true) {
-            $finished = $op.Wait(100)
+            # Poll again at once while events keep coming (pages of sessions queue up while
+            # this thread writes the previous ones); otherwise wait in short slices, so the
+            # first events and a Ctrl+C are both seen within 25 ms.
+            $finished = $op.Wait($(if ($busy) { 0 } else { 25 }))
             do {
                 $events = $op.Poll()
+                $busy = $events.Count -gt 0
                 foreach ($progressEvent in $events) {
                     switch ($progressEvent.Type) {
                         'hostSessionsPage' {
@@ -157,32 +166,38 @@ function Invoke-BastionNative {
                                 $percent = [math]::Min(100, [int](100 * $done / [math]::Max(1, $total)))
                                 Write-Progress -Id $ProgressId -Activity $Activity -Status ("{0} of {1} Bastion hosts done" -f $done, $total) -PercentComplete $percent -CurrentOperation (Protect-BastionText $progressEvent.Host $Secret)
                             }
-                            $outcome = if ($progressEvent.Get('ok') -eq 'true') { 'answered' } else { 'failed' }
-                            Write-Verbose (Protect-BastionText ("{0} {1} ({2} sessions, {3} of {4} hosts done)" -f $progressEvent.Host, $outcome, $progressEvent.Get('sessions'), $done, $total) $Secret)
+                            if ($showVerbose) {
+                                $outcome = if ($progressEvent.Get('ok') -eq 'true') { 'answered' } else { 'failed' }
+                                Write-Verbose (Protect-BastionText ("{0} {1} ({2} sessions, {3} of {4} hosts done)" -f $progressEvent.Host, $outcome, $progressEvent.Get('sessions'), $done, $total) $Secret)
+                            }
                         }
                         'hostsDiscovered' {
                             Write-Verbose ("Discovered {0} Bastion host(s) in scope" -f $progressEvent.Get('count'))
                         }
                         'hostStarted' {
-                            Write-Verbose (Protect-BastionText ("Querying {0}" -f $progressEvent.Host) $Secret)
+                            if ($showVerbose) { Write-Verbose (Protect-BastionText ("Querying {0}" -f $progressEvent.Host) $Secret) }
                         }
                         'polling' {
-                            Write-Verbose (Protect-BastionText ("Waiting for {0}: ARM accepted the request (202) and the operation is still running; polling again in {1} ms (attempt {2})" -f (Get-BastionEventTarget $progressEvent), $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret)
+                            if ($showVerbose) { Write-Verbose (Protect-BastionText ("Waiting for {0}: ARM accepted the request (202) and the operation is still running; polling again in {1} ms (attempt {2})" -f (Get-BastionEventTarget $progressEvent), $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret) }
                         }
                         'retrying' {
-                            $status = $progressEvent.Get('status')
-                            $why = if ($status) { "ARM answered HTTP $status" } else { 'the request failed (connection)' }
-                            Write-Verbose (Protect-BastionText ("Waiting for {0}: {1}; retrying in {2} ms (Retry-After or backoff, attempt {3})" -f (Get-BastionEventTarget $progressEvent), $why, $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret)
+                            if ($showVerbose) {
+                                $status = $progressEvent.Get('status')
+                                $why = if ($status) { "ARM answered HTTP $status" } else { 'the request failed (connection)' }
+                                Write-Verbose (Protect-BastionText ("Waiting for {0}: {1}; retrying in {2} ms (Retry-After or backoff, attempt {3})" -f (Get-BastionEventTarget $progressEvent), $why, $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret)
+                            }
                         }
                         'pageRead' {
-                            Write-Debug (Protect-BastionText ("{0}: read page {1} ({2} items)" -f $progressEvent.Host, $progressEvent.Get('page'), $progressEvent.Get('items')) $Secret)
+                            if ($showDebug) { Write-Debug (Protect-BastionText ("{0}: read page {1} ({2} items)" -f $progressEvent.Host, $progressEvent.Get('page'), $progressEvent.Get('items')) $Secret) }
                         }
                         'request' {
-                            $status = $progressEvent.Get('status'); if (-not $status) { $status = 'no response' }
-                            Write-Debug (Protect-BastionText ("HTTP {0} {1} -> {2} in {3} ms (Authorization: [redacted])" -f $progressEvent.Get('method'), (Protect-BastionUrl $progressEvent.Get('url')), $status, $progressEvent.Get('elapsedMs')) $Secret)
+                            if ($showDebug) {
+                                $status = $progressEvent.Get('status'); if (-not $status) { $status = 'no response' }
+                                Write-Debug (Protect-BastionText ("HTTP {0} {1} -> {2} in {3} ms (Authorization: [redacted])" -f $progressEvent.Get('method'), (Protect-BastionUrl $progressEvent.Get('url')), $status, $progressEvent.Get('elapsedMs')) $Secret)
+                            }
                         }
                         default {
-                            Write-Debug (Protect-BastionText ("progress: {0}" -f $progressEvent.ToString()) $Secret)
+                            if ($showDebug) { Write-Debug (Protect-BastionText ("progress: {0}" -f $progressEvent.ToString()) $Secret) }
                         }
                     }
                 }
