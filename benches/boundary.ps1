@@ -102,9 +102,11 @@ if ($Worker) {
         }
         'OneHostSteps' {
             # Where the one-host time goes, without the cmdlet: the native call streaming
-            # (streamResults, as Get-BastionSession asks), this thread polling every 100 ms;
-            # the poll that carries the host's 100,000 sessions is timed on its own (the
-            # library writes the envelope, the shim reads it into Session objects).
+            # (streamResults, as Get-BastionSession asks), this thread polling as
+            # Invoke-BastionNative does (at once while events come, else every 25 ms);
+            # the polls that carry the host's 100,000 sessions (one poll before the sessions
+            # were streamed per page, several after) are timed on their own (the library
+            # writes the envelope, the shim reads it into Session objects).
             $outcomeProperty = if ($null -ne [BastionSession.ProgressEvent].GetProperty('HostSessionsOutcome')) { 'HostSessionsOutcome' } else { 'HostResult' }
             foreach ($round in 'first', 'warm') {
                 [GC]::Collect()
@@ -112,17 +114,21 @@ if ($Worker) {
                 $request = @{ credential = @{ type = 'accessToken'; token = $Token }; armEndpoint = $Endpoint; hosts = @(@{ resourceId = $HostId }); streamResults = $true }
                 $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
                 $pollWatch = New-Object Diagnostics.Stopwatch
-                $bigPollMs = 0; $count = 0
+                $bigPollMs = 0; $count = 0; $busy = $false
                 while ($true) {
-                    $finished = $op.Wait(100)
+                    $finished = $op.Wait($(if ($busy) { 0 } else { 25 }))
                     do {
                         $pollWatch.Restart()
                         $events = $op.Poll()
                         $pollMs = $pollWatch.Elapsed.TotalMilliseconds
+                        $busy = $events.Count -gt 0
+                        # Streamed per page, several polls carry sessions: each counts once.
+                        $carried = $false
                         foreach ($ev in $events) {
                             $outcome = $ev.$outcomeProperty
-                            if ($null -ne $outcome) { $count += $outcome.Sessions.Length; $bigPollMs += $pollMs }
+                            if ($null -ne $outcome -and $outcome.Sessions.Length -gt 0) { $count += $outcome.Sessions.Length; $carried = $true }
                         }
+                        if ($carried) { $bigPollMs += $pollMs }
                     } while ($finished -and $events.Count -gt 0)
                     if ($finished) { break }
                 }
