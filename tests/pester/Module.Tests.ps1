@@ -80,17 +80,21 @@ Describe 'Manifest' {
         [BastionSession.Native]::Version | Should -BeLike "bastion_session_ffi $version (schema *)"
     }
 
-    It 'loads the native library on the first cmdlet call, not at import, and then once' {
-        # In a fresh process: Import-Module leaves the library unloaded (and loads no other
-        # module's cmdlets); the first call loads it, from the module's bin/<rid>/.
-        $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; 'AFTER-IMPORT=' + [BastionSession.Native]::IsLoaded; " +
+    It 'loads the native library in the background after import, without a cmdlet call' {
+        # In a fresh process: Import-Module starts the warm-up and returns (loading no other
+        # module's cmdlets); the library is then loaded from the module's bin/<rid>/ with
+        # no cmdlet called, and the first call finds it loaded.
+        $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; 'PREFETCH=' + [BastionSession.Prefetch]::Started; " +
             "'UTILITY=' + [bool](Get-Module Microsoft.PowerShell.Utility); " +
+            "`$deadline = [DateTime]::UtcNow.AddSeconds(30); while (-not [BastionSession.Native]::IsLoaded -and [DateTime]::UtcNow -lt `$deadline) { [System.Threading.Thread]::Sleep(20) }; " +
+            "'BEFORE-CALL=' + [BastionSession.Native]::IsLoaded; " +
             "`$null = Get-BastionSession -ResourceId '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b' -AccessToken t -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 2 -ErrorAction SilentlyContinue; " +
             "'AFTER-CALL=' + [BastionSession.Native]::IsLoaded; 'PATH=' + [BastionSession.Native]::LibraryPath"
         $r = Invoke-ChildPwsh -Script $script -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
         $r.ExitCode | Should -Be 0 -Because $r.StdErr
-        $r.StdOut | Should -Match 'AFTER-IMPORT=False'
+        $r.StdOut | Should -Match 'PREFETCH=True'
         $r.StdOut | Should -Match 'UTILITY=False'
+        $r.StdOut | Should -Match 'BEFORE-CALL=True'
         $r.StdOut | Should -Match 'AFTER-CALL=True'
         $r.StdOut | Should -Match ('PATH=' + [regex]::Escape($ModuleDir))
     }
@@ -245,8 +249,9 @@ Describe 'Parameter validation' {
 
 Describe 'A missing or mismatched native library' {
     BeforeAll {
-        # The library loads on the first cmdlet call, not at import: the import succeeds,
-        # then the call stops at once (begin block, before any request) with the error.
+        # The library is loaded in the background after import, whose failure nobody sees:
+        # the import succeeds, then the first call loads it again and stops at once (begin
+        # block, before any request) with the error.
         $script:FirstCall = "Get-BastionSession -ResourceId '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b' -AccessToken t -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 2 -ErrorAction SilentlyContinue"
         $script:ImportScript = "`$ErrorActionPreference='Stop'; try { Import-Module '$Manifest' -ErrorAction Stop; 'IMPORTED'; $FirstCall; 'CALLED' } catch { 'FQID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message; exit 3 }"
     }

@@ -6,7 +6,7 @@
 
     Everything else in the module builds plain hashtables and reads typed results; here the
     request is handed to the shim, the native call runs on a worker thread, and this thread
-    waits in 100 ms slices, draining progress events into Write-Progress / Write-Verbose /
+    polls at once while events come and otherwise waits in 25 ms slices, draining progress events into Write-Progress / Write-Verbose /
     Write-Debug and streaming per-host results to the caller. A stopped pipeline (Ctrl+C,
     PowerShell.Stop()) raises PipelineStoppedException at the next statement; the finally
     block then calls bastion_cancel, so the native work stops at once.
@@ -22,6 +22,10 @@ function Import-BastionShim {
         another module (the first Write-Verbose in a fresh session loads
         Microsoft.PowerShell.Utility, which cost more than everything else at import).
         A missing shim assembly still fails the import (BastionNativeLibraryMissing).
+        The shim then loads the library and compiles its envelope reader on a background
+        thread ([BastionSession.Prefetch]), which import does not wait for: the first
+        cmdlet call finds them ready (about 100-200 ms sooner) or does the work itself,
+        and reports a missing or mismatched library either way.
     #>
     param([Parameter(Mandatory = $true)] [string] $ModuleBase)
 
@@ -35,6 +39,7 @@ function Import-BastionShim {
         $null = [System.Reflection.Assembly]::LoadFrom($dll)
     }
     [BastionSession.Native]::SetModuleBase($ModuleBase)
+    [BastionSession.Prefetch]::Start()
 }
 
 function Initialize-BastionNative {

@@ -1,0 +1,52 @@
+// Work the first cmdlet call would otherwise do itself, started in the background when the
+// module is imported: loading the native library and compiling the envelope reader. Import
+// itself does not wait for it, and nothing it does can fail the import: a missing or
+// mismatched library is reported by the first cmdlet call, which loads it again.
+using System;
+using System.Threading;
+
+namespace BastionSession
+{
+    /// <summary>Warms the native library and the envelope reader on a background thread.</summary>
+    public static class Prefetch
+    {
+        private static int _started;
+
+        // A poll envelope with one event of every kind the reader types, one page of one
+        // session with every field: reading it compiles the code a listing runs.
+        private const string SampleEnvelope =
+            "{\"schemaVersion\":1,\"ok\":true,\"data\":{\"running\":false,\"events\":[" +
+            "{\"type\":\"hostDone\",\"host\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/bastionHosts/b\",\"ok\":true,\"sessions\":1,\"done\":1,\"total\":1}," +
+            "{\"type\":\"hostSessionsPage\",\"page\":1,\"result\":{\"host\":{\"id\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/bastionHosts/b\",\"name\":\"b\",\"resourceGroupName\":\"g\",\"subscriptionId\":\"s\"},\"ok\":true,\"sessions\":[" +
+            "{\"sessionId\":\"00000000-0000-0000-0000-000000000000\",\"startTime\":\"2026-01-01T00:00:00.5Z\",\"startTimeRaw\":\"2026-01-01T00:00:00.5Z\",\"targetSubscriptionId\":\"s\",\"resourceType\":\"VM\",\"targetHostName\":\"vm\",\"targetResourceGroup\":\"g\",\"userName\":\"u\",\"targetIpAddress\":\"10.0.0.4\",\"protocol\":\"SSH\",\"targetResourceId\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm\",\"sessionDurationInMins\":1.5}]}}," +
+            "{\"type\":\"hostResult\",\"result\":{\"host\":{\"id\":\"x\"},\"ok\":false,\"error\":{\"kind\":\"notFound\",\"code\":4004,\"expected\":true,\"message\":\"m\"}}}]}}";
+
+        /// <summary>True once <see cref="Start"/> has been called in this process.</summary>
+        public static bool Started { get { return _started != 0; } }
+
+        /// <summary>
+        /// Starts the warm-up once per process, on a thread-pool thread, and returns at once.
+        /// Call it after <see cref="Native.SetModuleBase"/>. Every exception is swallowed:
+        /// the first cmdlet call loads the library again and reports what is wrong.
+        /// </summary>
+        public static void Start()
+        {
+            if (Interlocked.Exchange(ref _started, 1) != 0) return;
+            ThreadPool.QueueUserWorkItem(_ => Run());
+        }
+
+        private static void Run()
+        {
+            try
+            {
+                bool running;
+                Envelope.ParseEvents(SampleEnvelope, out running);
+                Native.EnsureLoaded();
+            }
+            catch (Exception)
+            {
+                // Reported by the first cmdlet call (Initialize-BastionNative).
+            }
+        }
+    }
+}
