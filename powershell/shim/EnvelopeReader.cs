@@ -258,6 +258,61 @@ namespace BastionSession
             }
         }
 
+        /// <summary>
+        /// A string value that is a GUID in lowercase "D" form (what Guid.ToString("D") writes
+        /// back, byte for byte), as a Guid; false, consuming nothing, for anything else.
+        /// </summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
+        public bool TryReadLowercaseGuid(out Guid value)
+        {
+            value = Guid.Empty;
+            if (Peek() != (byte)'"' || _n - _i < 38 || _p[_i + 37] != (byte)'"') return false;
+            byte* g = _p + _i + 1;
+            if (g[8] != (byte)'-' || g[13] != (byte)'-' || g[18] != (byte)'-' || g[23] != (byte)'-') return false;
+            ulong a = 0, b = 0, c = 0, d = 0, e = 0;
+            if (!LowerHex(g, 0, 8, ref a) || !LowerHex(g, 9, 4, ref b) || !LowerHex(g, 14, 4, ref c) ||
+                !LowerHex(g, 19, 4, ref d) || !LowerHex(g, 24, 12, ref e)) return false;
+            value = new Guid((uint)a, (ushort)b, (ushort)c, (byte)(d >> 8), (byte)d,
+                (byte)(e >> 40), (byte)(e >> 32), (byte)(e >> 24), (byte)(e >> 16), (byte)(e >> 8), (byte)e);
+            _i += 38;
+            return true;
+        }
+
+        private static bool LowerHex(byte* s, int start, int count, ref ulong value)
+        {
+            for (int k = start; k < start + count; k++)
+            {
+                byte h = s[k];
+                int digit = h >= (byte)'0' && h <= (byte)'9' ? h - '0' : h >= (byte)'a' && h <= (byte)'f' ? h - 'a' + 10 : -1;
+                if (digit < 0) return false;
+                value = (value << 4) | (uint)digit;
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// A string value without escapes, as its UTF-8 bytes (a copy, to be decoded when
+        /// needed); null, consuming nothing, for escapes, null and other kinds.
+        /// </summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
+        public byte[] ReadPlainUtf8()
+        {
+            if (Peek() != (byte)'"') return null;
+            int start = _i + 1;
+            int j = start;
+            while (j < _n)
+            {
+                byte b = _p[j];
+                if (b == (byte)'"' || b == (byte)'\\' || b < 0x20) break;
+                j++;
+            }
+            if (j >= _n || _p[j] != (byte)'"') return null;
+            var bytes = new byte[j - start];
+            System.Runtime.InteropServices.Marshal.Copy((IntPtr)(_p + start), bytes, 0, bytes.Length);
+            _i = j + 1;
+            return bytes;
+        }
+
         /// <summary>A number (or a numeric string); null for null, for a non-numeric string and for other kinds (skipped).</summary>
         [MethodImpl(Jit.OptimizeAtOnce)]
         public double? ReadDouble()

@@ -9,11 +9,54 @@ using System.Runtime.CompilerServices;
 
 namespace BastionSession
 {
+    /// <summary>
+    /// Where the sessions of one page were listed: the host, the endpoint and how the call
+    /// was authenticated. One object is shared by every session of the page, so a session
+    /// carries one reference instead of six strings.
+    /// </summary>
+    internal sealed class SessionOrigin
+    {
+        public string BastionName, BastionResourceGroupName, BastionSubscriptionId, BastionResourceId, ArmEndpoint, CredentialSource;
+
+        public void SetHost(BastionHostInfo host)
+        {
+            if (host == null) return;
+            BastionName = host.Name;
+            BastionResourceGroupName = host.ResourceGroupName;
+            BastionSubscriptionId = host.SubscriptionId;
+            BastionResourceId = host.Id;
+        }
+
+        public SessionOrigin Copy() { return (SessionOrigin)MemberwiseClone(); }
+    }
+
     /// <summary>An active Bastion session. Its full type name is the PSTypeName BastionSession.Session.</summary>
+    /// <remarks>
+    /// 100,000 of these are built per large listing, so a session stays small: the host's
+    /// fields live in one object shared by its page (<see cref="SessionOrigin"/>), a
+    /// canonical GUID session id is kept as a Guid and a target resource id as its UTF-8
+    /// bytes, each turned into its string on first read (the same text ARM sent).
+    /// </remarks>
     public sealed class Session
     {
+        private string _sessionId;
+        private Guid _sessionGuid;
+        private bool _hasSessionGuid;
+        private string _targetResourceId;
+        private byte[] _targetResourceIdUtf8;
+        private SessionOrigin _origin;
+        private bool _ownOrigin;
+
         /// <summary>The session id, as disconnectActiveSessions expects it.</summary>
-        public string SessionId { get; set; }
+        public string SessionId
+        {
+            get
+            {
+                if (_sessionId == null && _hasSessionGuid) _sessionId = _sessionGuid.ToString("D");
+                return _sessionId;
+            }
+            set { _sessionId = value; _hasSessionGuid = false; }
+        }
         /// <summary>The signed-in user; empty for some Entra ID sign-ins through the native client.</summary>
         public string UserName { get; set; }
         /// <summary>The target VM's host name.</summary>
@@ -31,39 +74,67 @@ namespace BastionSession
         /// <summary>The duration as ARM reported it, in minutes.</summary>
         public double? SessionDurationInMins { get; set; }
         /// <summary>The target's resource id.</summary>
-        public string TargetResourceId { get; set; }
+        public string TargetResourceId
+        {
+            get
+            {
+                byte[] utf8 = _targetResourceIdUtf8;
+                if (_targetResourceId == null && utf8 != null)
+                {
+                    _targetResourceId = System.Text.Encoding.UTF8.GetString(utf8);
+                    _targetResourceIdUtf8 = null;
+                }
+                return _targetResourceId;
+            }
+            set { _targetResourceId = value; _targetResourceIdUtf8 = null; }
+        }
         /// <summary>The target's resource group.</summary>
         public string TargetResourceGroup { get; set; }
         /// <summary>The target's subscription id.</summary>
         public string TargetSubscriptionId { get; set; }
         /// <summary>The Bastion host's name.</summary>
-        public string BastionName { get; set; }
+        public string BastionName { get { return _origin == null ? null : _origin.BastionName; } set { Own().BastionName = value; } }
         /// <summary>The Bastion host's resource group.</summary>
-        public string BastionResourceGroupName { get; set; }
+        public string BastionResourceGroupName { get { return _origin == null ? null : _origin.BastionResourceGroupName; } set { Own().BastionResourceGroupName = value; } }
         /// <summary>The Bastion host's subscription id.</summary>
-        public string BastionSubscriptionId { get; set; }
+        public string BastionSubscriptionId { get { return _origin == null ? null : _origin.BastionSubscriptionId; } set { Own().BastionSubscriptionId = value; } }
         /// <summary>The Bastion host's resource id (binds Disconnect-BastionSession -BastionResourceId).</summary>
-        public string BastionResourceId { get; set; }
+        public string BastionResourceId { get { return _origin == null ? null : _origin.BastionResourceId; } set { Own().BastionResourceId = value; } }
         /// <summary>startTime exactly as ARM sent it.</summary>
         public string StartTimeRaw { get; set; }
         /// <summary>The Resource Manager endpoint the session was listed from (binds Disconnect-BastionSession -ArmEndpoint).</summary>
-        public string ArmEndpoint { get; set; }
+        public string ArmEndpoint { get { return _origin == null ? null : _origin.ArmEndpoint; } set { Own().ArmEndpoint = value; } }
         /// <summary>How the listing was authenticated: AccessToken, AzContext or CredentialChain. Never the token itself.</summary>
-        public string CredentialSource { get; set; }
+        public string CredentialSource { get { return _origin == null ? null : _origin.CredentialSource; } set { Own().CredentialSource = value; } }
 
         private Session() { }
 
-        /// <summary>Reads one session object; null for JSON null. Host fields are set by <see cref="AttachHost"/>.</summary>
+        /// <summary>This session's own origin, copied from the shared one before the first change.</summary>
+        private SessionOrigin Own()
+        {
+            if (!_ownOrigin)
+            {
+                _origin = _origin == null ? new SessionOrigin() : _origin.Copy();
+                _ownOrigin = true;
+            }
+            return _origin;
+        }
+
+        /// <summary>Reads one session object; null for JSON null. Host fields come from <paramref name="origin"/>.</summary>
         [MethodImpl(Jit.OptimizeAtOnce)]
-        internal static Session Read(EnvelopeReader r, DateTime now)
+        internal static Session Read(EnvelopeReader r, DateTime now, SessionOrigin origin)
         {
             if (!r.BeginObject()) return null;
-            var s = new Session();
+            var s = new Session { _origin = origin };
             bool first = true;
             while (r.NextProperty(ref first))
             {
                 // In the order the library writes them, so the usual key matches first.
-                if (r.KeyIs("sessionId")) s.SessionId = r.ReadString(false);
+                if (r.KeyIs("sessionId"))
+                {
+                    s._hasSessionGuid = r.TryReadLowercaseGuid(out s._sessionGuid);
+                    if (!s._hasSessionGuid) s._sessionId = r.ReadString(false);
+                }
                 else if (r.KeyIs("startTime")) s.StartTime = r.ReadUtc();
                 else if (r.KeyIs("startTimeRaw")) s.StartTimeRaw = r.ReadString(false);
                 else if (r.KeyIs("targetSubscriptionId")) s.TargetSubscriptionId = r.ReadString(true);
@@ -73,7 +144,11 @@ namespace BastionSession
                 else if (r.KeyIs("userName")) s.UserName = r.ReadString(true);
                 else if (r.KeyIs("targetIpAddress")) s.TargetIpAddress = r.ReadString(true);
                 else if (r.KeyIs("protocol")) s.Protocol = r.ReadString(true);
-                else if (r.KeyIs("targetResourceId")) s.TargetResourceId = r.ReadString(false);
+                else if (r.KeyIs("targetResourceId"))
+                {
+                    s._targetResourceIdUtf8 = r.ReadPlainUtf8();
+                    if (s._targetResourceIdUtf8 == null) s._targetResourceId = r.ReadString(false);
+                }
                 else if (r.KeyIs("sessionDurationInMins")) s.SessionDurationInMins = r.ReadDouble();
                 else r.Skip();
             }
@@ -83,16 +158,6 @@ namespace BastionSession
             else if (s.StartTime.HasValue && now > s.StartTime.Value)
                 s.Duration = now - s.StartTime.Value;
             return s;
-        }
-
-        /// <summary>Sets the Bastion* properties from the host the session was read on.</summary>
-        internal void AttachHost(BastionHostInfo host)
-        {
-            if (host == null) return;
-            BastionName = host.Name;
-            BastionResourceGroupName = host.ResourceGroupName;
-            BastionSubscriptionId = host.SubscriptionId;
-            BastionResourceId = host.Id;
         }
 
         /// <inheritdoc />
@@ -186,6 +251,7 @@ namespace BastionSession
         {
             if (!r.BeginObject()) return null;
             var h = new HostSessionsOutcome();
+            var origin = new SessionOrigin();
             List<Session> sessions = null;
             bool first = true;
             while (r.NextProperty(ref first))
@@ -201,14 +267,16 @@ namespace BastionSession
                     while (r.NextElement(ref firstSession))
                     {
                         if (!r.AtObject) { r.Skip(); continue; }
-                        sessions.Add(Session.Read(r, now));
+                        sessions.Add(Session.Read(r, now, origin));
                     }
                 }
                 else r.Skip();
             }
-            if (sessions == null) { h.Sessions = new Session[0]; return h; }
-            h.Sessions = sessions.ToArray();
-            foreach (Session s in h.Sessions) s.AttachHost(h.Host);
+            // The sessions already point at the shared origin; it learns the host now (the
+            // library writes "host" first, but the order is not relied on).
+            origin.SetHost(h.Host);
+            h._origin = origin;
+            h.Sessions = sessions == null ? new Session[0] : sessions.ToArray();
             return h;
         }
 
@@ -217,8 +285,13 @@ namespace BastionSession
         /// <param name="credentialSource">AccessToken, AzContext or CredentialChain.</param>
         public void SetOrigin(string armEndpoint, string credentialSource)
         {
-            foreach (Session s in Sessions) { s.ArmEndpoint = armEndpoint; s.CredentialSource = credentialSource; }
+            // One object shared by the host's sessions (read from one envelope): set once.
+            // A session given its own values since keeps them apart (see Session.Own).
+            _origin.ArmEndpoint = armEndpoint;
+            _origin.CredentialSource = credentialSource;
         }
+
+        private SessionOrigin _origin = new SessionOrigin();
     }
 
     /// <summary>One host's answer to bastion_disconnect_sessions.</summary>

@@ -78,6 +78,42 @@ Describe 'Envelope reader: sessions' {
         @($sessions.SessionId) | Should -Be @('s1', 's2')
     }
 
+    It 'gives session ids and target resource ids back exactly as sent, whatever their form' {
+        # Lowercase GUIDs are kept as Guids and long ids as UTF-8 bytes until read: the text
+        # read back must be what ARM sent, byte for byte, in every form.
+        $ids = @(
+            '00000000-0001-4000-8001-000000019919', '00000000-0000-0000-0000-000000000000',
+            'ABCDEF01-2345-6789-ABCD-EF0123456789', 'abcdef01-2345-6789-abcd-ef012345678', 'not a guid', 'abcdef01-2345-6789-abcd-ef012345678g', ''
+        )
+        $json = New-SessionsEnvelope (($ids | ForEach-Object { '{"sessionId":"' + $_ + '","targetResourceId":"/subscriptions/s/x\/y\u00e9/' + $_ + '"}' }) -join ',')
+        $sessions = (Read-Envelope $json).HostSessionsOutcomes[0].Sessions
+        $sessions.Count | Should -Be $ids.Count
+        for ($i = 0; $i -lt $ids.Count; $i++) {
+            $sessions[$i].SessionId | Should -BeExactly $ids[$i]
+            $sessions[$i].TargetResourceId | Should -BeExactly ('/subscriptions/s/x/y' + [char]0xE9 + '/' + $ids[$i])
+        }
+        $plain = (Read-Envelope (New-SessionsEnvelope '{"sessionId":null,"targetResourceId":"/plain/ü"}')).HostSessionsOutcomes[0].Sessions[0]
+        $plain.SessionId | Should -BeNullOrEmpty
+        $plain.TargetResourceId | Should -BeExactly ('/plain/' + [char]0xFC)
+        $plain.TargetResourceId | Should -BeExactly ('/plain/' + [char]0xFC)
+    }
+
+    It 'shares the host among the sessions of a host, yet lets one session change its own' {
+        $json = New-SessionsEnvelope '{"sessionId":"s1"},{"sessionId":"s2"}'
+        $outcome = (Read-Envelope $json).HostSessionsOutcomes[0]
+        $outcome.SetOrigin('https://arm.example', 'AccessToken')
+        $a, $b = $outcome.Sessions
+        $a.ArmEndpoint | Should -Be 'https://arm.example'
+        $b.CredentialSource | Should -Be 'AccessToken'
+        $a.BastionName = 'renamed'
+        $a.ArmEndpoint = 'https://other.example'
+        $a.BastionName | Should -Be 'renamed'
+        $a.ArmEndpoint | Should -Be 'https://other.example'
+        $a.BastionResourceGroupName | Should -Be 'rg'
+        $b.BastionName | Should -Be 'bh'
+        $b.ArmEndpoint | Should -Be 'https://arm.example'
+    }
+
     It 'attaches the host to every session even when the host comes after the sessions' {
         $json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[{"sessions":[{"sessionId":"a"},{"sessionId":"b"}],"ok":true,"host":{"name":"late","id":"/late"}}]}}'
         $sessions = (Read-Envelope $json).HostSessionsOutcomes[0].Sessions
