@@ -1,7 +1,8 @@
 <#
     BastionSession root module.
 
-    Dot-sources Private/ then Public/ and loads the interop shim (bin/BastionSession.Native.dll).
+    Dot-sources Private/ then Public/ and tells the interop shim (bin/BastionSession.Native.dll,
+    already loaded by the manifest's RequiredAssemblies) where the module is.
     The native library for this OS and architecture (bin/<rid>/) is loaded on first use, by
     the first cmdlet call (Initialize-BastionNative in Private/NativeLibrary.ps1): a
     missing or mismatched library fails that call with ErrorId BastionNativeLibraryMissing,

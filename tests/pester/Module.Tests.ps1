@@ -332,6 +332,20 @@ Describe 'A missing or mismatched native library' {
         $r.StdOut | Should -Match "carries the native library for $([regex]::Escape($other)) only"
     }
 
+    It 'stops Import-Module, naming the interop assembly, when bin/BastionSession.Native.dll is missing' {
+        # The manifest loads the shim (RequiredAssemblies): without it nothing of the module runs.
+        $copy = Join-Path $TestDrive 'no-shim/BastionSession'
+        New-Item -ItemType Directory -Force -Path (Split-Path $copy) | Out-Null
+        Copy-Item -Recurse -LiteralPath $ModuleDir -Destination $copy
+        Remove-Item -LiteralPath (Join-Path $copy 'bin/BastionSession.Native.dll')
+        $script = "`$ErrorActionPreference='Stop'; try { Import-Module '$(Join-Path $copy 'BastionSession.psd1')' -ErrorAction Stop; 'IMPORTED' } catch { 'MSG=' + `$_.Exception.Message; 'COMMAND=' + [bool](Get-Command Get-BastionSession -ErrorAction SilentlyContinue); exit 3 }"
+        $r = Invoke-ChildPwsh -Script $script -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
+        $r.ExitCode | Should -Be 3
+        $r.StdOut | Should -Not -Match 'IMPORTED'
+        $r.StdOut | Should -Match "MSG=.*'BastionSession\.Native"
+        $r.StdOut | Should -Match 'COMMAND=False'
+    }
+
     It 'names the problem when bin/win-x64/ holds a library for another OS or architecture' -Skip:(-not $IsWindows) {
         # On Windows, LoadLibrary says only "Bad format (0x8007000B)" for these.
         $elf = Join-Path $TestDrive 'elf.dll'

@@ -1,8 +1,9 @@
 <#
     The one file that touches the native interop shim ([BastionSession.Native]).
 
-    The shim assembly is loaded at import (Import-BastionShim); the native library on first
-    use (Initialize-BastionNative, from each cmdlet's begin block and from here).
+    The shim assembly is loaded at import (the manifest's RequiredAssemblies, else
+    Import-BastionShim); the native library on first use (Initialize-BastionNative, from each
+    cmdlet's begin block and from here).
 
     Everything else in the module builds plain hashtables and reads typed results; here the
     request is handed to the shim, the native call runs on a worker thread, and this thread
@@ -15,13 +16,16 @@
 function Import-BastionShim {
     <#
     .SYNOPSIS
-        Loads the interop shim assembly at import and tells it where the native library is;
-        the library itself is loaded by Initialize-BastionNative on first use.
+        Tells the interop shim where the native library is (loading the shim first if the
+        manifest's RequiredAssemblies did not, e.g. the .psm1 imported on its own); the
+        library itself is loaded by Initialize-BastionNative on first use.
     .DESCRIPTION
         Import-Module stays cheap: no native library, no version probe and no cmdlet of
         another module (the first Write-Verbose in a fresh session loads
         Microsoft.PowerShell.Utility, which cost more than everything else at import).
-        A missing shim assembly still fails the import (BastionNativeLibraryMissing).
+        A missing shim assembly fails the import: through the manifest, with PowerShell's
+        "Could not load file or assembly 'BastionSession.Native'"; here, with
+        BastionNativeLibraryMissing and the path.
         The shim then loads the library and compiles its envelope reader on a background
         thread ([BastionSession.Prefetch]), which import does not wait for: the first
         cmdlet call finds them ready (about 100-200 ms sooner) or does the work itself,
