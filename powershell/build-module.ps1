@@ -9,8 +9,10 @@
          on a machine without the .NET SDK, Add-Type -OutputAssembly with PowerShell's own
          compiler (the shim then targets the running .NET: fine for PowerShell 7 on this
          machine, but build with the SDK for a package that Windows PowerShell 5.1 loads);
-      3. assembles <OutputRoot>/BastionSession/: the manifest, .psm1, format file, Public/,
-         Private/, en-US/ (if any), bin/BastionSession.Native.dll and
+      3. assembles <OutputRoot>/BastionSession/: the manifest, the .psm1 with the files of
+         Private/ then Public/ written into it (one file parses and runs faster at import
+         than ten dot-sourced ones; the sources keep one file per concern), the format file,
+         en-US/ (if any), bin/BastionSession.Native.dll and
          bin/<rid>/<native library> for the running platform, or for each platform of
          -NativeLibrary (build.ps1 Build passes what powershell/build-native.ps1 built).
     The version has one source, [workspace.package] version in Cargo.toml: the native
@@ -150,10 +152,34 @@ $source = Join-Path $PSScriptRoot 'BastionSession'
 $dest = Join-Path $OutputRoot 'BastionSession'
 if (Test-Path $dest) { Remove-Item -Recurse -Force $dest }
 New-Item -ItemType Directory -Force -Path (Join-Path $dest 'bin') | Out-Null
-foreach ($item in 'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.format.ps1xml', 'Public', 'Private', 'en-US') {
+foreach ($item in 'BastionSession.psd1', 'BastionSession.format.ps1xml', 'en-US') {
     $path = Join-Path $source $item
     if (Test-Path $path) { Copy-Item -Recurse -Path $path -Destination $dest }
 }
+
+function Get-InlinedRootModule {
+    <#
+    The source .psm1 with its "#region Private/ and Public/" (the loop that dot-sources those
+    folders) replaced by the files themselves, in the order the loop takes them (Private/ then
+    Public/, each sorted by ordinal name). Each file is preceded by a comment naming it.
+    #>
+    param([string] $SourceFolder)
+    $psm1 = [IO.File]::ReadAllText((Join-Path $SourceFolder 'BastionSession.psm1')) -replace "`r`n", "`n"
+    $region = [regex]::Match($psm1, '(?ms)^#region Private/ and Public/\n.*?^#endregion\n')
+    if (-not $region.Success) { throw "BastionSession.psm1 has no '#region Private/ and Public/' ... '#endregion' to replace with the files." }
+    $inlined = New-Object System.Text.StringBuilder
+    foreach ($folder in 'Private', 'Public') {
+        $files = [IO.Directory]::GetFiles((Join-Path $SourceFolder $folder), '*.ps1')
+        [Array]::Sort($files, [StringComparer]::Ordinal)
+        foreach ($file in $files) {
+            $text = ([IO.File]::ReadAllText($file) -replace "`r`n", "`n").TrimEnd("`n")
+            [void]$inlined.Append("#region $folder/$([IO.Path]::GetFileName($file))`n").Append($text).Append("`n#endregion`n`n")
+        }
+    }
+    $psm1.Substring(0, $region.Index) + $inlined.ToString() + $psm1.Substring($region.Index + $region.Length)
+}
+# UTF-8 with a byte order mark: Windows PowerShell 5.1 reads a file without one as ANSI.
+[IO.File]::WriteAllText((Join-Path $dest 'BastionSession.psm1'), (Get-InlinedRootModule $source), (New-Object System.Text.UTF8Encoding $true))
 $manifestPath = Join-Path $dest 'BastionSession.psd1'
 $manifestText = [IO.File]::ReadAllText($manifestPath)
 $stamped = [regex]::Replace($manifestText, "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$version'")

@@ -1,8 +1,9 @@
 <#
     BastionSession root module.
 
-    Dot-sources Private/ then Public/ and tells the interop shim (bin/BastionSession.Native.dll,
-    already loaded by the manifest's RequiredAssemblies) where the module is.
+    Dot-sources Private/ then Public/ (the built module holds them inline) and tells the
+    interop shim (bin/BastionSession.Native.dll, already loaded by the manifest's
+    RequiredAssemblies) where the module is.
     The native library for this OS and architecture (bin/<rid>/) is loaded on first use, by
     the first cmdlet call (Initialize-BastionNative in Private/NativeLibrary.ps1): a
     missing or mismatched library fails that call with ErrorId BastionNativeLibraryMissing,
@@ -13,6 +14,9 @@
 #>
 Set-StrictMode -Version 3.0
 
+#region Private/ and Public/
+# powershell/build-module.ps1 replaces this region, in the built module, with the files
+# themselves (one file to parse and run: ~50 ms less at import than ten dot-sourced ones).
 # [IO.Directory] rather than Get-ChildItem/Test-Path: the first provider call in a fresh
 # session costs a few hundred milliseconds of Import-Module time.
 foreach ($folder in 'Private', 'Public') {
@@ -25,6 +29,7 @@ foreach ($folder in 'Private', 'Public') {
         }
     }
 }
+#endregion
 
 Import-BastionShim -ModuleBase $PSScriptRoot
 Register-BastionArgumentCompleter

@@ -8,13 +8,19 @@
 BeforeDiscovery {
     $script:Commands = @(@{ Command = 'Get-BastionSession' }, @{ Command = 'Disconnect-BastionSession' })
     $moduleDir = if ($env:BASTION_MODULE_PATH) { Split-Path -Parent $env:BASTION_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/BastionSession' }
-    $script:ScriptFiles = @(Get-ChildItem -Path $moduleDir -Recurse -Include '*.ps1', '*.psm1' -ErrorAction SilentlyContinue | ForEach-Object { @{ File = $_.FullName; Name = $_.Name } })
+    # The built .psm1 holds Private/ and Public/ inline; the sources are checked as well.
+    $sourceDir = Join-Path $PSScriptRoot '../../powershell/BastionSession'
+    $script:ScriptFiles = @(
+        Get-ChildItem -Path $moduleDir -Recurse -Include '*.ps1', '*.psm1' -ErrorAction SilentlyContinue | ForEach-Object { @{ File = $_.FullName; Name = "built $($_.Name)" } }
+        Get-ChildItem -Path $sourceDir -Recurse -Include '*.ps1', '*.psm1' -ErrorAction SilentlyContinue | ForEach-Object { @{ File = $_.FullName; Name = "source $($_.Directory.Name)/$($_.Name)" } }
+    )
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:Manifest = Get-BuiltModulePath
     $script:ModuleDir = Split-Path $Manifest
+    $script:SourceDir = Join-Path (Get-RepoRoot) 'powershell/BastionSession'
     $script:Saved = Set-TestCredentialEnvironment
     Import-Module $Manifest -Force
 }
@@ -122,21 +128,37 @@ Describe 'Windows PowerShell 5.1 syntax: <Name>' -ForEach $ScriptFiles {
     }
 }
 
+Describe 'The built .psm1 holds Private/ and Public/' {
+    It 'defines every function of the source files, and dot-sources nothing' {
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile((Join-Path $ModuleDir 'BastionSession.psm1'), [ref]$null, [ref]$null)
+        $built = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name } | Sort-Object)
+        $source = @(foreach ($file in Get-ChildItem -Path (Join-Path $SourceDir 'Private'), (Join-Path $SourceDir 'Public') -Filter '*.ps1') {
+                $fileAst = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$null, [ref]$null)
+                $fileAst.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name }
+            }) | Sort-Object
+        $source.Count | Should -BeGreaterThan 10
+        $built | Should -Be $source
+        Join-Path $ModuleDir 'Private' | Should -Not -Exist
+        Join-Path $ModuleDir 'Public' | Should -Not -Exist
+        @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] -and $node.InvocationOperator -eq 'Dot' }, $true)) | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Private/ files are named after what they hold' {
     It 'a file named like a function (Verb-Noun.ps1) holds that function alone' {
-        $mismatches = foreach ($file in Get-ChildItem -Path (Join-Path $ModuleDir 'Private') -Filter '*-*.ps1') {
+        $mismatches = foreach ($file in Get-ChildItem -Path (Join-Path $SourceDir 'Private') -Filter '*-*.ps1') {
             $ast = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$null, [ref]$null)
             $functions = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name })
             if ($functions.Count -ne 1 -or $functions[0] -ne $file.BaseName) { '{0}: {1}' -f $file.Name, ($functions -join ', ') }
         }
         @($mismatches) | Should -BeNullOrEmpty
-        @(Get-ChildItem -Path (Join-Path $ModuleDir 'Private') -Filter '*-*.ps1').Count | Should -BeGreaterThan 0
+        @(Get-ChildItem -Path (Join-Path $SourceDir 'Private') -Filter '*-*.ps1').Count | Should -BeGreaterThan 0
     }
 }
 
 Describe 'Only Private/NativeLibrary.ps1 touches the native shim' {
     It 'no other script calls [BastionSession.Native]' {
-        $offenders = Get-ChildItem -Recurse -Include '*.ps1', '*.psm1' $ModuleDir |
+        $offenders = Get-ChildItem -Recurse -Include '*.ps1', '*.psm1' $SourceDir |
             Where-Object { $_.Name -ne 'NativeLibrary.ps1' } |
             Select-String -Pattern '\[BastionSession\.Native\]' -SimpleMatch:$false
         @($offenders) | Should -BeNullOrEmpty
