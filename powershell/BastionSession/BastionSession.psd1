@@ -16,7 +16,8 @@
     VariablesToExport    = @()
     # The interop shim is loaded by Import-Module itself, before the .psm1 is read: compiling
     # the module's scripts while their [BastionSession.*] types do not resolve yet cost ~55 ms
-    # more (benches/import-time.ps1). A missing shim fails the import here.
+    # more. The shim finds the module from its own location (<module>/bin/). A missing shim
+    # fails the import here.
     RequiredAssemblies   = @('bin/BastionSession.Native.dll')
     FormatsToProcess     = @('BastionSession.format.ps1xml')
     FileList             = @(

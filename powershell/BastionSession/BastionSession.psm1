@@ -1,9 +1,9 @@
 <#
     BastionSession root module.
 
-    Dot-sources Private/ then Public/ (the built module holds them inline) and tells the
-    interop shim (bin/BastionSession.Native.dll, already loaded by the manifest's
-    RequiredAssemblies) where the module is.
+    Dot-sources Private/ then Public/ (the built module holds them inline) and registers the
+    argument completers. The interop shim (bin/BastionSession.Native.dll) is loaded by the
+    manifest (RequiredAssemblies) and finds the module from its own location.
     The native library for this OS and architecture (bin/<rid>/) is loaded on first use, by
     the first cmdlet call (Initialize-BastionNative in Private/NativeLibrary.ps1): a
     missing or mismatched library fails that call with ErrorId BastionNativeLibraryMissing,
@@ -31,7 +31,6 @@ foreach ($folder in 'Private', 'Public') {
 }
 #endregion
 
-Import-BastionShim -ModuleBase $PSScriptRoot
 Register-BastionArgumentCompleter
 
 Export-ModuleMember -Function 'Get-BastionSession', 'Disconnect-BastionSession'

@@ -50,13 +50,32 @@ namespace BastionSession
         /// <summary>The library's version string, e.g. "bastion_session_ffi 0.1.0 (schema 1)" (loads the library first, see <see cref="EnsureLoaded"/>).</summary>
         public static string Version { get { EnsureLoaded(); return _version; } }
 
-        /// <summary>The module folder the library is loaded from on first use; set by <see cref="SetModuleBase"/>.</summary>
-        public static string ModuleBase { get { return _moduleBase; } }
+        /// <summary>
+        /// The module folder the library is loaded from on first use: the one given to
+        /// <see cref="SetModuleBase"/>, else the folder above this assembly's bin/ (see
+        /// <see cref="AssemblyModuleBase"/>), else null.
+        /// </summary>
+        public static string ModuleBase { get { return _moduleBase ?? AssemblyModuleBase(); } }
 
         /// <summary>
-        /// Records the module's folder, without touching the library: the module calls this at
-        /// import, and the library is loaded (and its version checked) by the first call that
-        /// needs it, so Import-Module does not pay for loading it.
+        /// The module folder this assembly was loaded from: the parent of the bin/ folder that
+        /// holds it (the module's manifest loads it from &lt;module&gt;/bin/ with
+        /// RequiredAssemblies, so Import-Module runs no script to say where the module is);
+        /// null when the assembly has no file or is not in a folder named bin.
+        /// </summary>
+        public static string AssemblyModuleBase()
+        {
+            string location = typeof(Native).Assembly.Location;
+            if (string.IsNullOrEmpty(location)) return null;
+            string bin = Path.GetDirectoryName(location);
+            if (string.IsNullOrEmpty(bin) || !string.Equals(Path.GetFileName(bin), "bin", StringComparison.OrdinalIgnoreCase)) return null;
+            return Path.GetDirectoryName(bin);
+        }
+
+        /// <summary>
+        /// Records the module's folder, without touching the library, for an assembly loaded
+        /// from somewhere other than &lt;module&gt;/bin/ (the library is loaded, and its version
+        /// checked, by the first call that needs it).
         /// </summary>
         /// <param name="moduleBase">The module's folder (the one holding the .psd1).</param>
         public static void SetModuleBase(string moduleBase)
@@ -284,14 +303,14 @@ namespace BastionSession
         }
 
         /// <summary>
-        /// Loads the library from the folder given to <see cref="SetModuleBase"/> unless it is
+        /// Loads the library from <see cref="ModuleBase"/> unless it is
         /// loaded already; throws <see cref="BastionNativeLibraryException"/> as
         /// <see cref="Initialize"/> does, or InvalidOperationException when the module was never imported.
         /// </summary>
         public static void EnsureLoaded()
         {
             if (IsLoaded) return;
-            string moduleBase = _moduleBase;
+            string moduleBase = ModuleBase;
             if (moduleBase == null) throw new InvalidOperationException("The BastionSession native library is not loaded; import the module first.");
             Initialize(moduleBase);
         }

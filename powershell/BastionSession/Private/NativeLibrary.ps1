@@ -1,9 +1,11 @@
 <#
     The one file that touches the native interop shim ([BastionSession.Native]).
 
-    The shim assembly is loaded at import (the manifest's RequiredAssemblies, else
-    Import-BastionShim); the native library on first use (Initialize-BastionNative, from each
-    cmdlet's begin block and from here).
+    The shim assembly is loaded at import by the manifest (RequiredAssemblies), and finds the
+    module from its own location (<module>/bin/); a missing shim stops Import-Module with
+    PowerShell's "Could not load file or assembly 'BastionSession.Native'". The native
+    library is loaded in the background after import (the statement below) or by the first
+    call that needs it (Initialize-BastionNative, from each cmdlet's begin block and from here).
 
     Everything else in the module builds plain hashtables and reads typed results; here the
     request is handed to the shim, the native call runs on a worker thread, and this thread
@@ -13,38 +15,12 @@
     block then calls bastion_cancel, so the native work stops at once.
 #>
 
-function Import-BastionShim {
-    <#
-    .SYNOPSIS
-        Tells the interop shim where the native library is (loading the shim first if the
-        manifest's RequiredAssemblies did not, e.g. the .psm1 imported on its own); the
-        library itself is loaded by Initialize-BastionNative on first use.
-    .DESCRIPTION
-        Import-Module stays cheap: no native library, no version probe and no cmdlet of
-        another module (the first Write-Verbose in a fresh session loads
-        Microsoft.PowerShell.Utility, which cost more than everything else at import).
-        A missing shim assembly fails the import: through the manifest, with PowerShell's
-        "Could not load file or assembly 'BastionSession.Native'"; here, with
-        BastionNativeLibraryMissing and the path.
-        The shim then loads the library and compiles its envelope reader on a background
-        thread ([BastionSession.Prefetch]), which import does not wait for: the first
-        cmdlet call finds them ready (about 100-200 ms sooner) or does the work itself,
-        and reports a missing or mismatched library either way.
-    #>
-    param([Parameter(Mandatory = $true)] [string] $ModuleBase)
-
-    if (-not ('BastionSession.Native' -as [type])) {
-        $dll = [System.IO.Path]::Combine([System.IO.Path]::Combine($ModuleBase, 'bin'), 'BastionSession.Native.dll')
-        if (-not [System.IO.File]::Exists($dll)) {
-            $exception = New-Object System.IO.FileNotFoundException ("The BastionSession interop assembly was not found at '{0}'. Build the module with powershell/build-module.ps1 or reinstall it." -f $dll), $dll
-            throw (New-Object System.Management.Automation.ErrorRecord $exception, 'BastionNativeLibraryMissing', ([System.Management.Automation.ErrorCategory]::ObjectNotFound), $dll)
-        }
-        # Assembly.LoadFrom rather than Add-Type: Add-Type's first use costs ~350 ms at import.
-        $null = [System.Reflection.Assembly]::LoadFrom($dll)
-    }
-    [BastionSession.Native]::SetModuleBase($ModuleBase)
-    [BastionSession.Prefetch]::Start()
-}
+# At import, as a statement of this file rather than a function call (a fresh session's
+# first function call costs ~15 ms of Import-Module): the shim loads the library and
+# compiles its envelope reader on a background thread ([BastionSession.Prefetch]), which
+# import does not wait for. The first cmdlet call finds them ready (about 100-200 ms
+# sooner) or does the work itself, and reports a missing or mismatched library either way.
+[BastionSession.Prefetch]::Start()
 
 function Initialize-BastionNative {
     <#
