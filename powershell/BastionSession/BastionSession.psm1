@@ -31,6 +31,22 @@ foreach ($folder in 'Private', 'Public') {
 }
 #endregion
 
-Register-BastionArgumentCompleter
+# Tab completion (the completers are in Private/ArgumentCompleters.ps1). Registered here as
+# statements rather than through a function: the first function call of a fresh session
+# costs ~15 ms of Import-Module. The script blocks are created in the module's scope, so
+# they reach its private functions.
+Register-ArgumentCompleter -CommandName 'Get-BastionSession', 'Disconnect-BastionSession' -ParameterName 'ResourceGroupName' -ScriptBlock {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    Get-BastionCompletion -ParameterName $parameterName -WordToComplete $wordToComplete -FakeBoundParameters $fakeBoundParameters
+}
+Register-ArgumentCompleter -CommandName 'Get-BastionSession', 'Disconnect-BastionSession' -ParameterName 'Name' -ScriptBlock {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    Get-BastionCompletion -ParameterName $parameterName -WordToComplete $wordToComplete -FakeBoundParameters $fakeBoundParameters
+}
+# -Environment: the built-in names and, with Az.Accounts loaded, Get-AzEnvironment's (no ARM call).
+Register-ArgumentCompleter -CommandName 'Get-BastionSession', 'Disconnect-BastionSession' -ParameterName 'Environment' -ScriptBlock {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    Get-BastionEnvironmentCompletion -WordToComplete $wordToComplete
+}
 
 Export-ModuleMember -Function 'Get-BastionSession', 'Disconnect-BastionSession'

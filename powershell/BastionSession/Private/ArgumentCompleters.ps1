@@ -5,6 +5,7 @@
     the same credential order as the cmdlets and a 10-second deadline. It costs one ARM list
     call per Tab press (no cache: cmdlets stay stateless for Azure Automation), so it is only
     attempted when a subscription is known; any failure simply completes nothing.
+    BastionSession.psm1 registers these completers at import.
 #>
 
 function Get-BastionCompletion {
@@ -34,23 +35,6 @@ function Get-BastionCompletion {
     } catch {
         return
     }
-}
-
-function Register-BastionArgumentCompleter {
-    <# Registers the completers for both cmdlets (called once by the .psm1). #>
-    $completer = {
-        param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
-        Get-BastionCompletion -ParameterName $parameterName -WordToComplete $wordToComplete -FakeBoundParameters $fakeBoundParameters
-    }
-    foreach ($parameter in 'ResourceGroupName', 'Name') {
-        Register-ArgumentCompleter -CommandName 'Get-BastionSession', 'Disconnect-BastionSession' -ParameterName $parameter -ScriptBlock $completer
-    }
-    # -Environment: the built-in names and, with Az.Accounts loaded, Get-AzEnvironment's (no ARM call).
-    $environmentCompleter = {
-        param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
-        Get-BastionEnvironmentCompletion -WordToComplete $wordToComplete
-    }
-    Register-ArgumentCompleter -CommandName 'Get-BastionSession', 'Disconnect-BastionSession' -ParameterName 'Environment' -ScriptBlock $environmentCompleter
 }
 
 function Get-BastionEnvironmentCompletion {
