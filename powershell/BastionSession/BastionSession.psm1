@@ -4,11 +4,12 @@
     Dot-sources Private/ then Public/ (the built module holds them inline) and registers the
     argument completers. The interop shim (bin/BastionSession.Native.dll) is loaded by the
     manifest (RequiredAssemblies) and finds the module from its own location.
-    The native library for this OS and architecture (bin/<rid>/) is loaded on first use, by
-    the first cmdlet call (Initialize-BastionNative in Private/NativeLibrary.ps1): a
-    missing or mismatched library fails that call with ErrorId BastionNativeLibraryMissing,
-    BastionNativeLibraryMismatch or BastionPlatformNotSupported. Import-Module itself calls
-    no cmdlet of another module (the first one in a fresh session loads that module).
+    The native library for this OS and architecture (bin/<rid>/) is loaded in the background
+    after import, or by the first cmdlet call (Initialize-BastionNative in
+    Private/NativeLibrary.ps1): a missing or mismatched library fails that call with ErrorId
+    BastionNativeLibraryMissing, BastionNativeLibraryMismatch or BastionPlatformNotSupported.
+    Import-Module itself calls no cmdlet of another module (the first one in a fresh session
+    loads that module) and no function of this one (the first function call costs ~15 ms).
 
     Written for Windows PowerShell 5.1 and PowerShell 7: no PowerShell-7-only syntax.
 #>
