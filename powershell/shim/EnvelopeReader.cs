@@ -225,19 +225,10 @@ namespace BastionSession
                 case (byte)'"':
                     {
                         int start = _i + 1;
-                        int j = start;
-                        while (j < _n)
-                        {
-                            byte b = _p[j];
-                            if (b == (byte)'"' || b == (byte)'\\' || b < 0x20) break;
-                            j++;
-                        }
-                        if (j < _n && _p[j] == (byte)'"')
-                        {
-                            _i = j + 1;
-                            return Decode(_p + start, j - start, pooled);
-                        }
-                        return ReadStringToken();
+                        int end = PlainStringEnd();
+                        if (end < 0) return ReadStringToken();
+                        _i = end + 1;
+                        return Decode(_p + start, end - start, pooled);
                     }
                 case (byte)'n': Literal("null"); return null;
                 case (byte)'t': Literal("true"); return "true";
@@ -299,18 +290,30 @@ namespace BastionSession
         {
             if (Peek() != (byte)'"') return null;
             int start = _i + 1;
-            int j = start;
+            int end = PlainStringEnd();
+            if (end < 0) return null;
+            var bytes = new byte[end - start];
+            System.Runtime.InteropServices.Marshal.Copy((IntPtr)(_p + start), bytes, 0, bytes.Length);
+            _i = end + 1;
+            return bytes;
+        }
+
+        /// <summary>
+        /// For the string token at the current position (its opening quote): the index of its
+        /// closing quote when it has no escape and no control character, else -1.
+        /// </summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
+        private int PlainStringEnd()
+        {
+            int j = _i + 1;
             while (j < _n)
             {
                 byte b = _p[j];
-                if (b == (byte)'"' || b == (byte)'\\' || b < 0x20) break;
+                if (b == (byte)'"') return j;
+                if (b == (byte)'\\' || b < 0x20) return -1;
                 j++;
             }
-            if (j >= _n || _p[j] != (byte)'"') return null;
-            var bytes = new byte[j - start];
-            System.Runtime.InteropServices.Marshal.Copy((IntPtr)(_p + start), bytes, 0, bytes.Length);
-            _i = j + 1;
-            return bytes;
+            return -1;
         }
 
         /// <summary>A number (or a numeric string); null for null, for a non-numeric string and for other kinds (skipped).</summary>
