@@ -291,7 +291,7 @@ namespace BastionSession
             _origin.CredentialSource = credentialSource;
         }
 
-        private SessionOrigin _origin = new SessionOrigin();
+        private SessionOrigin _origin;
     }
 
     /// <summary>One host's answer to bastion_disconnect_sessions.</summary>
