@@ -11,7 +11,7 @@ use crate::model::{ArmSession, BastionSession};
 use crate::pipeline::{ArmPipeline, paging};
 use crate::resource_id::HostRef;
 use crate::transport::arm_error::ArmOperation;
-use crate::transport::http::RequestSpec;
+use crate::transport::http::{RequestSpec, Response};
 
 /// Lists the active sessions of `host`, polling and paging as needed.
 pub(crate) async fn get_active_sessions(
@@ -19,13 +19,17 @@ pub(crate) async fn get_active_sessions(
     host: &HostRef,
     ctx: &OperationContext,
 ) -> Result<Vec<BastionSession>> {
-    let mut out = Vec::new();
-    get_active_sessions_by_page(pipeline, host, ctx, |_, page| {
-        out.extend(page);
-        std::future::ready(())
-    })
-    .await?;
-    Ok(out)
+    let (first_page, target) = first_page(pipeline, host, ctx).await?;
+    // Sessions are read straight from each page's bytes (no `Value` tree in between).
+    paging::collect_all_as(
+        pipeline,
+        first_page,
+        ArmOperation::ListSessions,
+        &target,
+        ctx,
+        |item: ArmSession| item.0,
+    )
+    .await
 }
 
 /// Lists the active sessions of `host` like [`get_active_sessions`], handing each page's
@@ -39,6 +43,26 @@ pub(crate) async fn get_active_sessions_by_page<Room: Future<Output = ()>>(
     ctx: &OperationContext,
     on_page: impl FnMut(u32, Vec<BastionSession>) -> Room,
 ) -> Result<usize> {
+    let (first_page, target) = first_page(pipeline, host, ctx).await?;
+    paging::for_each_page_as(
+        pipeline,
+        first_page,
+        ArmOperation::ListSessions,
+        &target,
+        ctx,
+        |item: ArmSession| item.0,
+        on_page,
+    )
+    .await
+}
+
+/// POSTs `getActiveSessions` for `host` and follows the operation to its first page of
+/// results; returns that page and the host's resource id (the target of every error).
+async fn first_page(
+    pipeline: &ArmPipeline,
+    host: &HostRef,
+    ctx: &OperationContext,
+) -> Result<(Response, String)> {
     ctx.check()?;
     let target = host.resource_id();
     let post = RequestSpec {
@@ -46,18 +70,9 @@ pub(crate) async fn get_active_sessions_by_page<Room: Future<Output = ()>>(
         url: pipeline.url_for(&format!("{target}/getActiveSessions"))?,
         body: None,
     };
-    let op = ArmOperation::ListSessions;
-    let first = pipeline.send(&post, op, &target, ctx).await?;
+    let first = pipeline
+        .send(&post, ArmOperation::ListSessions, &target, ctx)
+        .await?;
     let answer = lro::final_answer(pipeline, &post, first, &target, ctx).await?;
-    // Sessions are read straight from each page's bytes (no `Value` tree in between).
-    paging::for_each_page_as(
-        pipeline,
-        answer,
-        op,
-        &target,
-        ctx,
-        |item: ArmSession| item.0,
-        on_page,
-    )
-    .await
+    Ok((answer, target))
 }
