@@ -26,8 +26,9 @@ namespace BastionSession
 
         /// <summary>
         /// Starts the warm-up once per process, on a thread-pool thread, and returns at once.
-        /// Call it after <see cref="Native.SetModuleBase"/>. Every exception is swallowed:
-        /// the first cmdlet call loads the library again and reports what is wrong.
+        /// The library is found as <see cref="Native.ModuleBase"/> says (the shim's own module
+        /// folder). Every exception is swallowed: the first cmdlet call loads the library again
+        /// and reports what is wrong.
         /// </summary>
         public static void Start()
         {
