@@ -10,8 +10,9 @@
          compiler (the shim then targets the running .NET: fine for PowerShell 7 on this
          machine, but build with the SDK for a package that Windows PowerShell 5.1 loads);
       3. assembles <OutputRoot>/BastionSession/: the manifest, the .psm1 with the files of
-         Private/ then Public/ written into it (one file parses and runs faster at import
-         than ten dot-sourced ones; the sources keep one file per concern), the format file,
+         Public/ written into it, BastionSession.Private.ps1 with those of Private/ (one file
+         parses faster than ten dot-sourced ones, and Import-Module parses only the .psm1:
+         the private file is read on first need; the sources keep one file per concern), the format file,
          en-US/ (if any), bin/BastionSession.Native.dll and
          bin/<rid>/<native library> for the running platform, or for each platform of
          -NativeLibrary (build.ps1 Build passes what powershell/build-native.ps1 built).
@@ -157,29 +158,55 @@ foreach ($item in 'BastionSession.psd1', 'BastionSession.format.ps1xml', 'en-US'
     if (Test-Path $path) { Copy-Item -Recurse -Path $path -Destination $dest }
 }
 
-function Get-InlinedRootModule {
+function Get-FolderScript {
+    <#
+    The .ps1 files of one source folder as one script, sorted by ordinal name as the source
+    .psm1's loop takes them, each preceded by a comment naming it. With -ScriptScope, each
+    top-level function is defined as script:<name>: the file is dot-sourced from inside a
+    function (Import-BastionPrivate), and its functions must land in the module's scope.
+    #>
+    param([string] $Folder, [switch] $ScriptScope)
+    $script = New-Object System.Text.StringBuilder
+    $files = [IO.Directory]::GetFiles($Folder, '*.ps1')
+    [Array]::Sort($files, [StringComparer]::Ordinal)
+    foreach ($file in $files) {
+        $text = ([IO.File]::ReadAllText($file) -replace "`r`n", "`n").TrimEnd("`n")
+        if ($ScriptScope) {
+            $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref]$null, [ref]$errors)
+            if ($errors) { throw "$file does not parse: $($errors[0].Message)" }
+            $functions = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) |
+                    Where-Object { $_.Parent -eq $ast.EndBlock } | Sort-Object { $_.Extent.StartOffset } -Descending)
+            foreach ($function in $functions) {
+                $head = [regex]::Match($text.Substring($function.Extent.StartOffset), '^(function|filter)\s+')
+                if (-not $head.Success) { throw "Cannot find the keyword of function $($function.Name) in $file" }
+                $text = $text.Insert($function.Extent.StartOffset + $head.Length, 'script:')
+            }
+        }
+        $folderName = [IO.Path]::GetFileName($Folder)
+        [void]$script.Append("#region $folderName/$([IO.Path]::GetFileName($file))`n").Append($text).Append("`n#endregion`n`n")
+    }
+    $script.ToString()
+}
+
+function Get-BuiltRootModule {
     <#
     The source .psm1 with its "#region Private/ and Public/" (the loop that dot-sources those
-    folders) replaced by the files themselves, in the order the loop takes them (Private/ then
-    Public/, each sorted by ordinal name). Each file is preceded by a comment naming it.
+    folders) replaced by Public/'s files themselves. Private/'s go to
+    BastionSession.Private.ps1 (Get-FolderScript -ScriptScope), which Import-BastionPrivate
+    dot-sources on first need.
     #>
     param([string] $SourceFolder)
     $psm1 = [IO.File]::ReadAllText((Join-Path $SourceFolder 'BastionSession.psm1')) -replace "`r`n", "`n"
     $region = [regex]::Match($psm1, '(?ms)^#region Private/ and Public/\n.*?^#endregion\n')
     if (-not $region.Success) { throw "BastionSession.psm1 has no '#region Private/ and Public/' ... '#endregion' to replace with the files." }
-    $inlined = New-Object System.Text.StringBuilder
-    foreach ($folder in 'Private', 'Public') {
-        $files = [IO.Directory]::GetFiles((Join-Path $SourceFolder $folder), '*.ps1')
-        [Array]::Sort($files, [StringComparer]::Ordinal)
-        foreach ($file in $files) {
-            $text = ([IO.File]::ReadAllText($file) -replace "`r`n", "`n").TrimEnd("`n")
-            [void]$inlined.Append("#region $folder/$([IO.Path]::GetFileName($file))`n").Append($text).Append("`n#endregion`n`n")
-        }
-    }
-    $psm1.Substring(0, $region.Index) + $inlined.ToString() + $psm1.Substring($region.Index + $region.Length)
+    $psm1.Substring(0, $region.Index) + (Get-FolderScript (Join-Path $SourceFolder 'Public')) + $psm1.Substring($region.Index + $region.Length)
 }
 # UTF-8 with a byte order mark: Windows PowerShell 5.1 reads a file without one as ANSI.
-[IO.File]::WriteAllText((Join-Path $dest 'BastionSession.psm1'), (Get-InlinedRootModule $source), (New-Object System.Text.UTF8Encoding $true))
+$utf8WithBom = New-Object System.Text.UTF8Encoding $true
+[IO.File]::WriteAllText((Join-Path $dest 'BastionSession.psm1'), (Get-BuiltRootModule $source), $utf8WithBom)
+$privateHeader = "<#`n    BastionSession's private functions, from powershell/BastionSession/Private/ (built by`n    powershell/build-module.ps1). Import-BastionPrivate, in BastionSession.psm1, dot-sources this`n    file on first need; each function is defined in the module's script scope.`n#>`n`n"
+[IO.File]::WriteAllText((Join-Path $dest 'BastionSession.Private.ps1'), $privateHeader + (Get-FolderScript (Join-Path $source 'Private') -ScriptScope), $utf8WithBom)
 $manifestPath = Join-Path $dest 'BastionSession.psd1'
 $manifestText = [IO.File]::ReadAllText($manifestPath)
 $stamped = [regex]::Replace($manifestText, "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$version'")

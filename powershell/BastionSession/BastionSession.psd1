@@ -21,7 +21,7 @@
     RequiredAssemblies   = @('bin/BastionSession.Native.dll')
     FormatsToProcess     = @('BastionSession.format.ps1xml')
     FileList             = @(
-        'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.format.ps1xml',
+        'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.Private.ps1', 'BastionSession.format.ps1xml',
         'bin/BastionSession.Native.dll'
     )
     PrivateData          = @{

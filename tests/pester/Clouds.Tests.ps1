@@ -231,6 +231,7 @@ Describe 'The Az context chooses the cloud' {
     It '-AccessToken means the context does not choose the cloud (default AzureCloud, unit test of the resolver)' {
         Use-FakeAz -Shape '5.x' -ContextUrl $CloudA.BaseUrl
         InModuleScope BastionSession {
+            Import-BastionPrivate
             (Resolve-BastionCloud -AccessToken 'a-token').Url | Should -Be 'https://management.azure.com'
             (Resolve-BastionCloud).Url | Should -Be $env:FAKE_AZ_CONTEXT_URL
             (Resolve-BastionCloud -Environment 'azureusgovernment').Environment | Should -Be 'AzureUSGovernment'

@@ -8,7 +8,8 @@
 BeforeDiscovery {
     $script:Commands = @(@{ Command = 'Get-BastionSession' }, @{ Command = 'Disconnect-BastionSession' })
     $moduleDir = if ($env:BASTION_MODULE_PATH) { Split-Path -Parent $env:BASTION_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/BastionSession' }
-    # The built .psm1 holds Private/ and Public/ inline; the sources are checked as well.
+    # The built module holds Public/ in its .psm1 and Private/ in BastionSession.Private.ps1;
+    # the sources are checked as well.
     $sourceDir = Join-Path $PSScriptRoot '../../powershell/BastionSession'
     $script:ScriptFiles = @(
         Get-ChildItem -Path $moduleDir -Recurse -Include '*.ps1', '*.psm1' -ErrorAction SilentlyContinue | ForEach-Object { @{ File = $_.FullName; Name = "built $($_.Name)" } }
@@ -82,7 +83,7 @@ Describe 'Manifest' {
         $assembly = [BastionSession.Native].Assembly
         $assemblyVersion = $assembly.GetName().Version
         ('{0}.{1}.{2}' -f $assemblyVersion.Major, $assemblyVersion.Minor, $assemblyVersion.Build) | Should -Be $version
-        & (Get-Module BastionSession) { Initialize-BastionNative }
+        & (Get-Module BastionSession) { Import-BastionPrivate; Initialize-BastionNative }
         [BastionSession.Native]::Version | Should -BeLike "bastion_session_ffi $version (schema *)"
     }
 
@@ -128,19 +129,65 @@ Describe 'Windows PowerShell 5.1 syntax: <Name>' -ForEach $ScriptFiles {
     }
 }
 
-Describe 'The built .psm1 holds Private/ and Public/' {
-    It 'defines every function of the source files, and dot-sources nothing' {
-        $ast = [System.Management.Automation.Language.Parser]::ParseFile((Join-Path $ModuleDir 'BastionSession.psm1'), [ref]$null, [ref]$null)
-        $built = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name } | Sort-Object)
-        $source = @(foreach ($file in Get-ChildItem -Path (Join-Path $SourceDir 'Private'), (Join-Path $SourceDir 'Public') -Filter '*.ps1') {
-                $fileAst = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$null, [ref]$null)
-                $fileAst.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name }
-            }) | Sort-Object
-        $source.Count | Should -BeGreaterThan 10
-        $built | Should -Be $source
+Describe 'The built module: Public/ in the .psm1, Private/ read on first need' {
+    BeforeAll {
+        function Get-TopLevelFunctionName {
+            param([string] $Path)
+            $fileAst = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$null, [ref]$null)
+            $fileAst.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name }
+        }
+        function Get-DotSource {
+            param([string] $Path)
+            $fileAst = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$null, [ref]$null)
+            $fileAst.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] -and $node.InvocationOperator -eq 'Dot' }, $true)
+        }
+    }
+
+    It 'the .psm1 defines the source .psm1''s and Public/''s functions; BastionSession.Private.ps1 every function of Private/, in script scope' {
+        $builtPublic = @(Get-TopLevelFunctionName (Join-Path $ModuleDir 'BastionSession.psm1') | Sort-Object)
+        $sourcePublic = @(@(Get-TopLevelFunctionName (Join-Path $SourceDir 'BastionSession.psm1')) + @(foreach ($file in Get-ChildItem -Path (Join-Path $SourceDir 'Public') -Filter '*.ps1') { Get-TopLevelFunctionName $file.FullName }) | Sort-Object)
+        $sourcePublic | Should -Contain 'Get-BastionSession'
+        $sourcePublic | Should -Contain 'Import-BastionPrivate'
+        $builtPublic | Should -Be $sourcePublic
+        $builtPrivate = @(Get-TopLevelFunctionName (Join-Path $ModuleDir 'BastionSession.Private.ps1') | Sort-Object)
+        $sourcePrivate = @(foreach ($file in Get-ChildItem -Path (Join-Path $SourceDir 'Private') -Filter '*.ps1') { Get-TopLevelFunctionName $file.FullName | ForEach-Object { "script:$_" } }) | Sort-Object
+        $sourcePrivate.Count | Should -BeGreaterThan 10
+        $builtPrivate | Should -Be $sourcePrivate
         Join-Path $ModuleDir 'Private' | Should -Not -Exist
         Join-Path $ModuleDir 'Public' | Should -Not -Exist
-        @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] -and $node.InvocationOperator -eq 'Dot' }, $true)) | Should -BeNullOrEmpty
+        # The one dot-source: Import-BastionPrivate's, of BastionSession.Private.ps1.
+        @(Get-DotSource (Join-Path $ModuleDir 'BastionSession.psm1')).Count | Should -Be 1
+        @(Get-DotSource (Join-Path $ModuleDir 'BastionSession.Private.ps1')) | Should -BeNullOrEmpty
+    }
+
+    It 'Import-Module defines no private function; tab completion and the first call read them, and they stay private' {
+        # In a fresh process: this one's module may have read them already.
+        $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; `$module = Get-Module BastionSession; " +
+            "'AFTER_IMPORT=' + [bool](& `$module { Get-Command Initialize-BastionNative -ErrorAction Ignore }); " +
+            "`$line = 'Get-BastionSession -Environment AzureUSG'; 'COMPLETION=' + ((TabExpansion2 -inputScript `$line -cursorColumn `$line.Length).CompletionMatches.CompletionText -join ','); " +
+            "'AFTER_COMPLETION=' + [bool](& `$module { Get-Command Initialize-BastionNative -ErrorAction Ignore }); " +
+            "try { Get-BastionSession -ResourceId 'not-an-id' -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 1 } catch { 'CALL_ERROR=' + `$_.FullyQualifiedErrorId }; " +
+            "'AFTER_CALL=' + [bool](& `$module { Get-Command Initialize-BastionNative -ErrorAction Ignore }); " +
+            "'EXPORTED=' + ((`$module.ExportedFunctions.Keys | Sort-Object) -join ','); " +
+            "'GLOBAL=' + [bool](Get-Command Initialize-BastionNative -ErrorAction Ignore)"
+        $r = Invoke-ChildPwsh -Script $script
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut | Should -Match 'AFTER_IMPORT=False'
+        $r.StdOut | Should -Match 'COMPLETION=AzureUSGovernment'
+        $r.StdOut | Should -Match 'AFTER_COMPLETION=True'
+        $r.StdOut | Should -Match 'CALL_ERROR=ParameterArgumentValidationError,Get-BastionSession'
+        $r.StdOut | Should -Match 'EXPORTED=Disconnect-BastionSession,Get-BastionSession\r?\n'
+        $r.StdOut | Should -Match 'GLOBAL=False'
+    }
+
+    It 'the first call reads them when nothing else has' {
+        $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; `$module = Get-Module BastionSession; " +
+            "try { Disconnect-BastionSession -BastionResourceId 'not-an-id' -SessionId 's' -Force -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 1 } catch { 'CALL_ERROR=' + `$_.FullyQualifiedErrorId }; " +
+            "'AFTER_CALL=' + [bool](& `$module { Get-Command Invoke-BastionSessionDisconnect -ErrorAction Ignore })"
+        $r = Invoke-ChildPwsh -Script $script
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut | Should -Match 'CALL_ERROR=ParameterArgumentValidationError,Disconnect-BastionSession'
+        $r.StdOut | Should -Match 'AFTER_CALL=True'
     }
 }
 

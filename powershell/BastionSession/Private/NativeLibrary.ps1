@@ -4,7 +4,7 @@
     The shim assembly is loaded at import by the manifest (RequiredAssemblies), and finds the
     module from its own location (<module>/bin/); a missing shim stops Import-Module with
     PowerShell's "Could not load file or assembly 'BastionSession.Native'". The native
-    library is loaded in the background after import (the statement below) or by the first
+    library is loaded in the background after import (the root module starts it) or by the first
     call that needs it (Initialize-BastionNative, from each cmdlet's begin block and from here).
 
     Everything else in the module builds plain hashtables and reads typed results; here the
@@ -14,13 +14,6 @@
     PowerShell.Stop()) raises PipelineStoppedException at the next statement; the finally
     block then calls bastion_cancel, so the native work stops at once.
 #>
-
-# At import, as a statement of this file rather than a function call (a fresh session's
-# first function call costs ~15 ms of Import-Module): the shim loads the library and
-# compiles its envelope reader on a background thread ([BastionSession.Prefetch]), which
-# import does not wait for. The first cmdlet call finds them ready (about 100-200 ms
-# sooner) or does the work itself, and reports a missing or mismatched library either way.
-[BastionSession.Prefetch]::Start()
 
 function Initialize-BastionNative {
     <#

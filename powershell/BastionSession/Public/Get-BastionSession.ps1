@@ -192,7 +192,7 @@ function Get-BastionSession {
         [uri] $ArmEndpoint,
 
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ Assert-BastionEnvironmentName $_ })]
+        [ValidateScript({ Import-BastionPrivate; Assert-BastionEnvironmentName $_ })]
         [string] $Environment,
 
         [ValidateRange(1, 86400)]
@@ -201,8 +201,9 @@ function Get-BastionSession {
 
     begin {
         if ($PSBoundParameters.ContainsKey('Debug') -and $DebugPreference -eq 'Inquire') { $DebugPreference = 'Continue' }
-        # The native library loads on first use, not at import: a missing or mismatched one stops here.
-        try { Initialize-BastionNative } catch { $PSCmdlet.ThrowTerminatingError($_) }
+        # The private functions and the native library load on first use, not at import: a
+        # missing or mismatched library stops here.
+        try { Import-BastionPrivate; Initialize-BastionNative } catch { $PSCmdlet.ThrowTerminatingError($_) }
         $hostRefs = New-Object 'System.Collections.Generic.List[object]'
         $pendingNames = New-Object 'System.Collections.Generic.List[object]'
         $groupScopes = New-Object 'System.Collections.Generic.List[string]'
@@ -233,102 +234,7 @@ function Get-BastionSession {
     }
 
     end {
-        try {
-            $cloud = Resolve-BastionCloud -ArmEndpoint $ArmEndpoint -Environment $Environment -AccessToken $AccessToken
-            $endpoint = $cloud.Url
-            Write-Verbose ("Get-BastionSession: Resource Manager endpoint {0}, from {1}" -f $endpoint, $cloud.Source)
-            $auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $endpoint
-            $subscriptions = @()
-            if ($pendingNames.Count -gt 0 -or $groupScopes.Count -gt 0 -or $subscriptionScope) {
-                $subscriptions = Resolve-BastionSubscriptionId -SubscriptionId $SubscriptionId -ContextSubscriptionId $auth.SubscriptionId
-            }
-        } catch {
-            $PSCmdlet.ThrowTerminatingError($_)
-        }
-        $secrets = @($auth.Secret)
-        foreach ($pending in $pendingNames) {
-            $subs = if ($pending.SubscriptionId) { $pending.SubscriptionId } else { $subscriptions }
-            foreach ($sub in $subs) {
-                foreach ($hostName in $pending.Name) {
-                    $hostRefs.Add(@{ subscriptionId = $sub; resourceGroupName = $pending.ResourceGroupName; name = $hostName })
-                }
-            }
-        }
-
-        # One native call per way of naming hosts (the contract takes hosts or one scope).
-        $calls = New-Object 'System.Collections.Generic.List[object]'
-        if ($hostRefs.Count -gt 0) {
-            $calls.Add(@{ Key = 'hosts'; Value = $hostRefs.ToArray(); Text = ('{0} Bastion host(s)' -f $hostRefs.Count) })
-        }
-        foreach ($group in $groupScopes) {
-            $calls.Add(@{ Key = 'scope'; Value = @{ subscriptionIds = @($subscriptions); resourceGroupName = $group }; Text = ("every Bastion host in resource group '{0}' of subscription(s) {1}" -f $group, ($subscriptions -join ', ')) })
-        }
-        if ($subscriptionScope) {
-            $calls.Add(@{ Key = 'scope'; Value = @{ subscriptionIds = @($subscriptions) }; Text = ('every Bastion host in subscription(s) {0}' -f ($subscriptions -join ', ')) })
-        }
-
-        # Client-side filters, built once and applied to each host's sessions by the shim
-        # (compiled code, once per host: no script statement runs per session).
-        # The patterns are PowerShell's own WildcardPattern, so the wildcards mean what they
-        # mean everywhere in PowerShell.
-        $wildcardOptions = [System.Management.Automation.WildcardOptions]::IgnoreCase
-        $userPatterns = $null
-        if ($PSBoundParameters.ContainsKey('UserName')) { $userPatterns = [object[]]@(foreach ($u in $UserName) { New-Object System.Management.Automation.WildcardPattern ([string]$u), $wildcardOptions }) }
-        $targetPatterns = $null
-        if ($PSBoundParameters.ContainsKey('TargetHostName')) { $targetPatterns = [object[]]@(foreach ($t in $TargetHostName) { New-Object System.Management.Automation.WildcardPattern ([string]$t), $wildcardOptions }) }
-        $protocolFilter = if ($PSBoundParameters.ContainsKey('Protocol')) { $Protocol } else { $null }
-        $ageFilter = if ($PSBoundParameters.ContainsKey('OlderThan')) { [System.Nullable[TimeSpan]]$OlderThan } else { $null }
-        $filter = New-Object BastionSession.SessionFilter -ArgumentList $userPatterns, $targetPatterns, $protocolFilter, $ageFilter
-
-        foreach ($call in $calls) {
-            $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
-            $request[$call.Key] = $call.Value
-            $request['streamResults'] = $true
-            Write-Verbose ("Get-BastionSession: calling bastion_get_sessions (getActiveSessions) for {0} at {1}, with credentials from {2}" -f $call.Text, $endpoint, $auth.Source)
-            $reported = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
-            $completion = $null
-            Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Get-BastionSession: listing Bastion sessions' -Secret $secrets | ForEach-Object {
-                if ($_ -isnot [BastionSession.HostSessionsOutcome]) { $completion = $_; return }
-                $hostOutcome = $_
-                $hostOutcome.SetOrigin($endpoint, $auth.Kind)
-                if ($null -ne $hostOutcome.Host -and $hostOutcome.Host.Id) { [void]$reported.Add($hostOutcome.Host.Id) }
-                if (-not $hostOutcome.Ok) {
-                    $hostLabel = if ($null -ne $hostOutcome.Host) { "Bastion host '{0}' ({1})" -f $hostOutcome.Host.Name, $hostOutcome.Host.ResourceGroupName } else { 'Bastion host' }
-                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostOutcome.Error -Context $hostLabel -Secret $secrets))
-                    return
-                }
-                # A page of a host's sessions (hostSessionsPage) as soon as the library read it,
-                # or the host's final status (hostResult, no sessions). One call writes the
-                # page's matching sessions, enumerated by the cmdlet machinery rather than by a
-                # script loop; they are out before the host's next page is read.
-                $PSCmdlet.WriteObject($filter.Select($hostOutcome.Sessions), $true)
-            }
-            if ($null -eq $completion) { continue }
-            foreach ($hostOutcome in $completion.HostSessionsOutcomes) {
-                if ($null -ne $hostOutcome.Host -and $hostOutcome.Host.Id -and $reported.Contains($hostOutcome.Host.Id)) { continue }
-                # Hosts the timeout or Ctrl+C cut short are covered by the call's own error below.
-                if ($null -ne $completion.Error -and $null -ne $hostOutcome.Error -and $hostOutcome.Error.Kind -eq $completion.Error.Kind) { continue }
-                if (-not $hostOutcome.Ok -and $null -ne $hostOutcome.Error) {
-                    $hostLabel = if ($null -ne $hostOutcome.Host) { "Bastion host '{0}' ({1})" -f $hostOutcome.Host.Name, $hostOutcome.Host.ResourceGroupName } else { 'Bastion host' }
-                    $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $hostOutcome.Error -Context $hostLabel -Secret $secrets))
-                }
-            }
-            if ($null -ne $completion.Error) {
-                $argumentError = ConvertTo-BastionArgumentError -BastionError $completion.Error -Parameter $argumentFields -Secret $secrets
-                if ($null -ne $argumentError) { $PSCmdlet.ThrowTerminatingError($argumentError) }
-            }
-            # A scope: one non-terminating error per subscription (or its resource group) that
-            # could not be listed; the hosts of the others were queried all the same.
-            $subscriptionMessages = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::Ordinal)
-            foreach ($subscription in @($completion.Subscriptions)) {
-                if ($null -eq $subscription -or $subscription.Ok -or $null -eq $subscription.Error) { continue }
-                [void]$subscriptionMessages.Add([string]$subscription.Error.Message)
-                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $subscription.Error -Context ('Get-BastionSession for {0}' -f $subscription.Label) -Secret $secrets))
-            }
-            # When no subscription answered, the call's error is the first of theirs: said once.
-            if ($null -ne $completion.Error -and -not $subscriptionMessages.Contains([string]$completion.Error.Message)) {
-                $PSCmdlet.WriteError((New-BastionErrorRecord -BastionError $completion.Error -Context ('Get-BastionSession for {0}' -f $call.Text) -Secret $secrets))
-            }
-        }
+        # The rest of the work, in Private/ (read on first need, not at import).
+        Invoke-BastionSessionListing -Cmdlet $PSCmdlet -BoundParameters $PSBoundParameters -HostRefs $hostRefs -PendingNames $pendingNames -GroupScopes $groupScopes -SubscriptionScope $subscriptionScope -ArgumentFields $argumentFields
     }
 }
