@@ -87,14 +87,15 @@ Describe 'Manifest' {
         [BastionSession.Native]::Version | Should -BeLike "bastion_session_ffi $version (schema *)"
     }
 
-    It 'loads the native library in the background after import, without a cmdlet call' {
+    It 'loads the native library and parses the private script in the background after import, without a cmdlet call' {
         # In a fresh process: Import-Module starts the warm-up and returns (loading no other
-        # module's cmdlets); the library is then loaded from the module's bin/<rid>/ with
-        # no cmdlet called, and the first call finds it loaded.
+        # module's cmdlets); the library is then loaded from the module's bin/<rid>/ and
+        # BastionSession.Private.ps1 parsed (through PowerShell's parser, found by
+        # reflection) with no cmdlet called, and the first call finds the library loaded.
         $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; 'PREFETCH=' + [BastionSession.Prefetch]::Started; " +
             "'UTILITY=' + [bool](Get-Module Microsoft.PowerShell.Utility); " +
             "`$deadline = [DateTime]::UtcNow.AddSeconds(30); while (-not [BastionSession.Native]::IsLoaded -and [DateTime]::UtcNow -lt `$deadline) { [System.Threading.Thread]::Sleep(20) }; " +
-            "'BEFORE-CALL=' + [BastionSession.Native]::IsLoaded; " +
+            "'BEFORE-CALL=' + [BastionSession.Native]::IsLoaded; 'PARSED=' + [BastionSession.Prefetch]::ParsedPrivateScript; " +
             "`$null = Get-BastionSession -ResourceId '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b' -AccessToken t -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 2 -ErrorAction SilentlyContinue; " +
             "'AFTER-CALL=' + [BastionSession.Native]::IsLoaded; 'PATH=' + [BastionSession.Native]::LibraryPath"
         $r = Invoke-ChildPwsh -Script $script -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
@@ -102,6 +103,7 @@ Describe 'Manifest' {
         $r.StdOut | Should -Match 'PREFETCH=True'
         $r.StdOut | Should -Match 'UTILITY=False'
         $r.StdOut | Should -Match 'BEFORE-CALL=True'
+        $r.StdOut | Should -Match 'PARSED=True'
         $r.StdOut | Should -Match 'AFTER-CALL=True'
         $r.StdOut | Should -Match ('PATH=' + [regex]::Escape($ModuleDir))
     }
