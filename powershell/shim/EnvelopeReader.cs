@@ -282,6 +282,24 @@ namespace BastionSession
         }
 
         /// <summary>
+        /// True, consuming it, when the value is a string whose text is exactly the ASCII
+        /// characters <paramref name="text"/>[0..<paramref name="length"/>) (no escapes);
+        /// false, consuming nothing, for anything else.
+        /// </summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
+        public bool TrySkipStringEqualTo(char* text, int length)
+        {
+            if (Peek() != (byte)'"' || _n - _i < length + 2 || _p[_i + 1 + length] != (byte)'"') return false;
+            byte* s = _p + _i + 1;
+            for (int k = 0; k < length; k++)
+            {
+                if (s[k] != text[k]) return false;
+            }
+            _i += length + 2;
+            return true;
+        }
+
+        /// <summary>
         /// A string value without escapes, as its UTF-8 bytes (a copy, to be decoded when
         /// needed); null, consuming nothing, for escapes, null and other kinds.
         /// </summary>

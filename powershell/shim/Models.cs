@@ -46,6 +46,11 @@ namespace BastionSession
         private byte[] _targetResourceIdUtf8;
         private SessionOrigin _origin;
         private bool _ownOrigin;
+        private DateTime? _startTime;
+        private string _startTimeRaw;
+        // True while StartTimeRaw is StartTime's canonical text (Timestamps.WriteCanonical),
+        // as ARM sent it: the string is then made when first read, not for every session.
+        private bool _startTimeRawIsCanonical;
 
         /// <summary>The session id, as disconnectActiveSessions expects it.</summary>
         public string SessionId
@@ -68,7 +73,11 @@ namespace BastionSession
         /// <summary>The target's resource type (e.g. VM).</summary>
         public string ResourceType { get; set; }
         /// <summary>When the session started, in UTC; null when ARM sent none.</summary>
-        public DateTime? StartTime { get; set; }
+        public DateTime? StartTime
+        {
+            get { return _startTime; }
+            set { _startTimeRaw = StartTimeRaw; _startTimeRawIsCanonical = false; _startTime = value; }
+        }
         /// <summary>How long the session has lasted (from sessionDurationInMins, else from StartTime).</summary>
         public TimeSpan Duration { get; set; }
         /// <summary>The duration as ARM reported it, in minutes.</summary>
@@ -101,7 +110,15 @@ namespace BastionSession
         /// <summary>The Bastion host's resource id (binds Disconnect-BastionSession -BastionResourceId).</summary>
         public string BastionResourceId { get { return _origin == null ? null : _origin.BastionResourceId; } set { Own().BastionResourceId = value; } }
         /// <summary>startTime exactly as ARM sent it.</summary>
-        public string StartTimeRaw { get; set; }
+        public string StartTimeRaw
+        {
+            get
+            {
+                if (_startTimeRawIsCanonical && _startTimeRaw == null) _startTimeRaw = Timestamps.FormatCanonical(_startTime.Value);
+                return _startTimeRaw;
+            }
+            set { _startTimeRaw = value; _startTimeRawIsCanonical = false; }
+        }
         /// <summary>The Resource Manager endpoint the session was listed from (binds Disconnect-BastionSession -ArmEndpoint).</summary>
         public string ArmEndpoint { get { return _origin == null ? null : _origin.ArmEndpoint; } set { Own().ArmEndpoint = value; } }
         /// <summary>How the listing was authenticated: AccessToken, AzContext or CredentialChain. Never the token itself.</summary>
@@ -122,9 +139,10 @@ namespace BastionSession
 
         /// <summary>Reads one session object; null for JSON null. Host fields come from <paramref name="origin"/>.</summary>
         [MethodImpl(Jit.OptimizeAtOnce)]
-        internal static Session Read(EnvelopeReader r, DateTime now, SessionOrigin origin)
+        internal static unsafe Session Read(EnvelopeReader r, DateTime now, SessionOrigin origin)
         {
             if (!r.BeginObject()) return null;
+            char* canonical = stackalloc char[Timestamps.CanonicalMaxLength];
             var s = new Session { _origin = origin };
             bool first = true;
             while (r.NextProperty(ref first))
@@ -135,8 +153,14 @@ namespace BastionSession
                     s._hasSessionGuid = r.TryReadLowercaseGuid(out s._sessionGuid);
                     if (!s._hasSessionGuid) s._sessionId = r.ReadString(false);
                 }
-                else if (r.KeyIs("startTime")) s.StartTime = r.ReadUtc();
-                else if (r.KeyIs("startTimeRaw")) s.StartTimeRaw = r.ReadString(false);
+                else if (r.KeyIs("startTime")) s._startTime = r.ReadUtc();
+                else if (r.KeyIs("startTimeRaw"))
+                {
+                    // Most often the text startTime was read from: checked byte for byte
+                    // against the canonical form of the time read, and then not kept.
+                    s._startTimeRawIsCanonical = s._startTime.HasValue && r.TrySkipStringEqualTo(canonical, Timestamps.WriteCanonical(s._startTime.Value, canonical));
+                    s._startTimeRaw = s._startTimeRawIsCanonical ? null : r.ReadString(false);
+                }
                 else if (r.KeyIs("targetSubscriptionId")) s.TargetSubscriptionId = r.ReadString(true);
                 else if (r.KeyIs("resourceType")) s.ResourceType = r.ReadString(true);
                 else if (r.KeyIs("targetHostName")) s.TargetHostName = r.ReadString(true);
@@ -155,8 +179,8 @@ namespace BastionSession
             if (s.UserName == null) s.UserName = string.Empty;
             if (s.SessionDurationInMins.HasValue && !double.IsNaN(s.SessionDurationInMins.Value))
                 s.Duration = TimeSpan.FromMinutes(s.SessionDurationInMins.Value);
-            else if (s.StartTime.HasValue && now > s.StartTime.Value)
-                s.Duration = now - s.StartTime.Value;
+            else if (s._startTime.HasValue && now > s._startTime.Value)
+                s.Duration = now - s._startTime.Value;
             return s;
         }
 

@@ -4,9 +4,56 @@ using System.Globalization;
 
 namespace BastionSession
 {
-    /// <summary>Reads RFC 3339 timestamps as UTC DateTime values.</summary>
+    /// <summary>Reads RFC 3339 timestamps as UTC DateTime values, and writes them in one canonical form.</summary>
     internal static class Timestamps
     {
+        /// <summary>The longest text <see cref="WriteCanonical"/> writes: "yyyy-MM-ddTHH:mm:ss.fffffffZ".</summary>
+        public const int CanonicalMaxLength = 28;
+
+        /// <summary>
+        /// Writes <paramref name="value"/> as "yyyy-MM-ddTHH:mm:ss", then "." and its fraction
+        /// of a second without trailing zeros when it has one, then "Z" (the form the library
+        /// writes startTime in) into <paramref name="buffer"/>, which holds at least
+        /// <see cref="CanonicalMaxLength"/> characters; returns the length written.
+        /// </summary>
+        public static unsafe int WriteCanonical(DateTime value, char* buffer)
+        {
+            int n = 0;
+            n = WriteDigits(buffer, n, value.Year, 4); buffer[n++] = '-';
+            n = WriteDigits(buffer, n, value.Month, 2); buffer[n++] = '-';
+            n = WriteDigits(buffer, n, value.Day, 2); buffer[n++] = 'T';
+            n = WriteDigits(buffer, n, value.Hour, 2); buffer[n++] = ':';
+            n = WriteDigits(buffer, n, value.Minute, 2); buffer[n++] = ':';
+            n = WriteDigits(buffer, n, value.Second, 2);
+            int fraction = (int)(value.Ticks % TimeSpan.TicksPerSecond);
+            if (fraction != 0)
+            {
+                int digits = 7;
+                while (fraction % 10 == 0) { fraction /= 10; digits--; }
+                buffer[n++] = '.';
+                n = WriteDigits(buffer, n, fraction, digits);
+            }
+            buffer[n++] = 'Z';
+            return n;
+        }
+
+        /// <summary>The text <see cref="WriteCanonical"/> writes, as a string.</summary>
+        public static unsafe string FormatCanonical(DateTime value)
+        {
+            char* buffer = stackalloc char[CanonicalMaxLength];
+            return new string(buffer, 0, WriteCanonical(value, buffer));
+        }
+
+        private static unsafe int WriteDigits(char* buffer, int at, int value, int count)
+        {
+            for (int i = count - 1; i >= 0; i--)
+            {
+                buffer[at + i] = (char)('0' + value % 10);
+                value /= 10;
+            }
+            return at + count;
+        }
+
         /// <summary>RFC 3339 to a UTC DateTime: a fast path for the library's "yyyy-MM-ddTHH:mm:ss[.fffffff]Z", else DateTime.TryParse.</summary>
         public static DateTime? ParseUtc(string s)
         {

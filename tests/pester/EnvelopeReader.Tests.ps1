@@ -49,6 +49,46 @@ Describe 'Envelope reader: sessions' {
         $s.BastionResourceId | Should -Match '/bastionHosts/bh$'
     }
 
+    It 'gives startTimeRaw byte for byte as sent, kept as a string only when it is not startTime''s canonical text (<Raw>)' -ForEach @(
+        @{ Raw = '2026-11-28T09:15:00Z'; Canonical = $true }
+        @{ Raw = '2026-11-28T09:15:00.1234567Z'; Canonical = $true }
+        @{ Raw = '2026-11-28T09:15:00.5Z'; Canonical = $true }
+        @{ Raw = '2026-11-28T09:15:00.0000001Z'; Canonical = $true }
+        @{ Raw = '2026-11-28T09:15:00.1230000Z'; Canonical = $false }
+        @{ Raw = '2026-11-28T09:15:00.123456789Z'; Canonical = $false }
+        @{ Raw = '2026-11-28T09:15:00z'; Canonical = $false }
+        @{ Raw = '2026-11-28t09:15:00Z'; Canonical = $false }
+        @{ Raw = '2026-11-28T11:15:00+02:00'; Canonical = $false }
+        @{ Raw = '0001-01-01T00:00:00Z'; Canonical = $true }
+        @{ Raw = '9999-12-31T23:59:59.9999999Z'; Canonical = $true }
+    ) {
+        # The library writes startTime in canonical form and startTimeRaw as ARM sent it; the
+        # reader keeps no string for a raw text equal to the canonical form of the time read.
+        $timestamps = [BastionSession.Envelope].Assembly.GetType('BastionSession.Timestamps')
+        $time = $timestamps.GetMethod('ParseUtc').Invoke($null, @($Raw))
+        $time | Should -BeOfType [DateTime]
+        $canonicalText = $timestamps.GetMethod('FormatCanonical').Invoke($null, @($time))
+        $s = (Read-Envelope (New-SessionsEnvelope ('{"sessionId":"s1","startTime":"' + $canonicalText + '","startTimeRaw":"' + $Raw + '"}'))).HostSessionsOutcomes[0].Sessions[0]
+        $kept = [BastionSession.Session].GetField('_startTimeRaw', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($s)
+        if ($Canonical) { $kept | Should -BeNullOrEmpty -Because 'a canonical raw text is made when read' } else { $kept | Should -BeExactly $Raw }
+        $s.StartTimeRaw | Should -BeExactly $Raw
+        $s.StartTime | Should -Be $time
+    }
+
+    It 'keeps startTimeRaw when startTime is absent, null, after it or changed later' {
+        $sessions = (Read-Envelope (New-SessionsEnvelope ('{"sessionId":"a","startTimeRaw":"2026-11-28T09:15:00Z"},' +
+                    '{"sessionId":"b","startTime":null,"startTimeRaw":"2026-11-28T09:15:00Z"},' +
+                    '{"sessionId":"c","startTimeRaw":"2026-11-28T09:15:00Z","startTime":"2026-11-28T09:15:00Z"},' +
+                    '{"sessionId":"d","startTime":"2026-11-28T09:15:00Z","startTimeRaw":"2026-11-28T09:15:00Z"},' +
+                    '{"sessionId":"e","startTime":"2026-11-28T09:15:00Z","startTimeRaw":null}'))).HostSessionsOutcomes[0].Sessions
+        foreach ($s in $sessions[0..3]) { $s.StartTimeRaw | Should -BeExactly '2026-11-28T09:15:00Z' -Because "session $($s.SessionId)" }
+        $sessions[4].StartTimeRaw | Should -BeNullOrEmpty
+        $sessions[3].StartTime = [DateTime]::new(2020, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)
+        $sessions[3].StartTimeRaw | Should -BeExactly '2026-11-28T09:15:00Z' -Because 'the raw text is what ARM sent, not the time set later'
+        $sessions[3].StartTimeRaw = 'x'
+        $sessions[3].StartTimeRaw | Should -BeExactly 'x'
+    }
+
     It 'reads a timestamp with an offset through the slow path' {
         $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":"s1","startTime":"2026-11-28T11:15:00+02:00"}')).HostSessionsOutcomes[0].Sessions[0]
         $s.StartTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc))
