@@ -13,8 +13,8 @@ function Invoke-BastionSessionListing {
         way of naming hosts (the hosts named, each resource group, the whole subscriptions);
         writes each page of matching sessions as it arrives, and each host's, subscription's
         or call's error as a non-terminating error (an argument the library refuses is
-        terminating, as the parameter's own). Output, errors and ShouldProcess go through the
-        cmdlet; -Verbose reaches here through its preference variables.
+        terminating, as the parameter's own). Output and errors go through the cmdlet;
+        -Verbose reaches here through its preference variables.
     #>
     param(
         # Get-BastionSession's $PSCmdlet.
