@@ -153,7 +153,7 @@ namespace BastionSession
                     s._hasSessionGuid = r.TryReadLowercaseGuid(out s._sessionGuid);
                     if (!s._hasSessionGuid) s._sessionId = r.ReadString(false);
                 }
-                else if (r.KeyIs("startTime")) s._startTime = r.ReadUtc();
+                else if (r.KeyIs("startTime")) s.StartTime = r.ReadUtc();
                 else if (r.KeyIs("startTimeRaw"))
                 {
                     // Most often the text startTime was read from: checked byte for byte

@@ -75,14 +75,16 @@ Describe 'Envelope reader: sessions' {
         $s.StartTime | Should -Be $time
     }
 
-    It 'keeps startTimeRaw when startTime is absent, null, after it or changed later' {
+    It 'keeps startTimeRaw when startTime is absent, null, after it, repeated or changed later' {
         $sessions = (Read-Envelope (New-SessionsEnvelope ('{"sessionId":"a","startTimeRaw":"2026-11-28T09:15:00Z"},' +
                     '{"sessionId":"b","startTime":null,"startTimeRaw":"2026-11-28T09:15:00Z"},' +
                     '{"sessionId":"c","startTimeRaw":"2026-11-28T09:15:00Z","startTime":"2026-11-28T09:15:00Z"},' +
                     '{"sessionId":"d","startTime":"2026-11-28T09:15:00Z","startTimeRaw":"2026-11-28T09:15:00Z"},' +
-                    '{"sessionId":"e","startTime":"2026-11-28T09:15:00Z","startTimeRaw":null}'))).HostSessionsOutcomes[0].Sessions
-        foreach ($s in $sessions[0..3]) { $s.StartTimeRaw | Should -BeExactly '2026-11-28T09:15:00Z' -Because "session $($s.SessionId)" }
+                    '{"sessionId":"e","startTime":"2026-11-28T09:15:00Z","startTimeRaw":null},' +
+                    '{"sessionId":"f","startTime":"2026-11-28T09:15:00Z","startTimeRaw":"2026-11-28T09:15:00Z","startTime":"2020-01-01T00:00:00Z"}'))).HostSessionsOutcomes[0].Sessions
+        foreach ($s in $sessions[0..3] + $sessions[5]) { $s.StartTimeRaw | Should -BeExactly '2026-11-28T09:15:00Z' -Because "session $($s.SessionId)" }
         $sessions[4].StartTimeRaw | Should -BeNullOrEmpty
+        $sessions[5].StartTime | Should -Be ([DateTime]::new(2020, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)) -Because 'a repeated key wins, as elsewhere in the reader'
         $sessions[3].StartTime = [DateTime]::new(2020, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)
         $sessions[3].StartTimeRaw | Should -BeExactly '2026-11-28T09:15:00Z' -Because 'the raw text is what ARM sent, not the time set later'
         $sessions[3].StartTimeRaw = 'x'
