@@ -312,6 +312,23 @@ Describe 'Get-BastionSession -Verbose, -Debug and progress' {
     }
 }
 
+Describe 'Get-BastionSession in a fresh session' {
+    It 'lists, with progress, and pipes to Disconnect-BastionSession -WhatIf without loading another module' {
+        # Microsoft.PowerShell.Utility (New-Object, Select-Object, Write-Verbose, Write-Progress
+        # ...) costs a fresh session's first call 0.1-0.25 s to load: the module's code uses
+        # [type]::new and the cmdlet's own Write* methods instead.
+        $script = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'Continue'; Import-Module '$(Get-BuiltModulePath)'; " +
+            "`$sessions = @(Get-BastionSession -SubscriptionId $Sub -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)'); 'COUNT=' + `$sessions.Count; " +
+            "`$sessions | Disconnect-BastionSession -WhatIf -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)'; " +
+            "'MODULES=' + ((Get-Module | ForEach-Object { `$_.Name }) -join ',')"
+        $r = Invoke-ChildPwsh -Script $script
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut | Should -Match "COUNT=$($Truth.Count)\r?\n"
+        @($r.StdOut -split "`n" | Where-Object { $_ -match 'What if:' }).Count | Should -Be $Hosts.Count
+        $r.StdOut | Should -Match 'MODULES=BastionSession\r?\n'
+    }
+}
+
 Describe 'Tab completion' {
     It 'completes -ResourceGroupName and -Name from the hosts of the subscription' {
         $prefix = "Get-BastionSession -SubscriptionId $Sub -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)' "

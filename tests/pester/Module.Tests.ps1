@@ -124,8 +124,8 @@ Describe 'Windows PowerShell 5.1 syntax: <Name>' -ForEach $ScriptFiles {
                 ($node -is [System.Management.Automation.Language.BinaryExpressionAst] -and $node.Operator -eq 'QuestionQuestion') -or
                 ($node -is [System.Management.Automation.Language.AssignmentStatementAst] -and $node.Operator -eq 'QuestionQuestionEquals') -or
                 ($node -is [System.Management.Automation.Language.MemberExpressionAst] -and $node.NullConditional) -or
-                ($node -is [System.Management.Automation.Language.CommandParameterAst] -and $node.ParameterName -eq 'Parallel') -or
-                ($node -is [System.Management.Automation.Language.InvokeMemberExpressionAst] -and $node.Static -and $node.Member.Value -eq 'new')
+                ($node -is [System.Management.Automation.Language.CommandParameterAst] -and $node.ParameterName -eq 'Parallel')
+                # [type]::new(...) is allowed: PowerShell 5.0 introduced it.
             }, $true)
         @($ps7Only | ForEach-Object { "$($_.Extent.StartLineNumber): $($_.Extent.Text)" }) | Should -BeNullOrEmpty
     }

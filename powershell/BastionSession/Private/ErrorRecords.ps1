@@ -62,15 +62,15 @@ function New-BastionErrorRecord {
         [string[]] $Secret = @()
     )
     if ($PSCmdlet.ParameterSetName -eq 'Module') {
-        $exception = New-Object System.InvalidOperationException (Protect-BastionText $Message $Secret)
-        return (New-Object System.Management.Automation.ErrorRecord $exception, $ErrorId, $Category, $TargetObject)
+        $exception = [System.InvalidOperationException]::new((Protect-BastionText $Message $Secret))
+        return [System.Management.Automation.ErrorRecord]::new($exception, $ErrorId, $Category, $TargetObject)
     }
-    $exception = New-Object BastionSession.BastionNativeException $BastionError
+    $exception = [BastionSession.BastionNativeException]::new($BastionError)
     $id = Get-BastionErrorId -BastionError $BastionError
-    $record = New-Object System.Management.Automation.ErrorRecord $exception, $id.ErrorId, $id.Category, $BastionError
+    $record = [System.Management.Automation.ErrorRecord]::new($exception, $id.ErrorId, $id.Category, $BastionError)
     $text = $BastionError.FullMessage
     if ($Context) { $text = "{0}: {1}" -f $Context, $text }
-    $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails (Protect-BastionText $text $Secret)
+    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new((Protect-BastionText $text $Secret))
     switch ($BastionError.Kind) {
         'auth' { $record.ErrorDetails.RecommendedAction = 'Pass -AccessToken, sign in with Connect-AzAccount, or configure a managed identity / service principal (see AZURE_TOKEN_CREDENTIALS).' }
         'forbidden' { $record.ErrorDetails.RecommendedAction = 'Grant the identity the RBAC action named in the message (Microsoft.Network/bastionHosts/read, .../getactivesessions/action or .../disconnectactivesessions/action).' }

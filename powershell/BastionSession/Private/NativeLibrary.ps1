@@ -38,11 +38,12 @@ function Initialize-BastionNative {
             } else {
                 $errorId = 'BastionNativeLibraryMismatch'; $category = [System.Management.Automation.ErrorCategory]::InvalidData
             }
-            throw (New-Object System.Management.Automation.ErrorRecord $inner, $errorId, $category, $inner.LibraryPath)
+            throw [System.Management.Automation.ErrorRecord]::new($inner, $errorId, $category, $inner.LibraryPath)
         }
         throw
     }
-    Write-Verbose ("BastionSession: loaded {0} from {1}" -f [BastionSession.Native]::Version, [BastionSession.Native]::LibraryPath)
+    # Only when shown: Write-Verbose loads Microsoft.PowerShell.Utility in a fresh session.
+    if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("BastionSession: loaded {0} from {1}" -f [BastionSession.Native]::Version, [BastionSession.Native]::LibraryPath) }
 }
 
 function Get-BastionInnerException {
@@ -114,7 +115,10 @@ function Invoke-BastionNative {
         Stats                  = $null
     }
     try {
-        Write-Verbose (Protect-BastionText ("{0}: started operation {1}" -f $Function, $op.OperationId) $Secret)
+        # This function's own Write* methods rather than Write-Verbose, Write-Debug and
+        # Write-Progress, which would load Microsoft.PowerShell.Utility on a fresh session's
+        # first call (0.1-0.25 s). Its preferences are the caller's preference variables.
+        $PSCmdlet.WriteVerbose((Protect-BastionText ("{0}: started operation {1}" -f $Function, $op.OperationId) $Secret))
         # Messages are built only when their stream is shown: a listing of one large host
         # brings hundreds of request and page events.
         $showVerbose = $VerbosePreference -ne 'SilentlyContinue'
@@ -142,40 +146,43 @@ function Invoke-BastionNative {
                             if ($total -gt 1) {
                                 $progressShown = $true
                                 $percent = [math]::Min(100, [int](100 * $done / [math]::Max(1, $total)))
-                                Write-Progress -Id $ProgressId -Activity $Activity -Status ("{0} of {1} Bastion hosts done" -f $done, $total) -PercentComplete $percent -CurrentOperation (Protect-BastionText $progressEvent.Host $Secret)
+                                $progress = [System.Management.Automation.ProgressRecord]::new($ProgressId, $Activity, ("{0} of {1} Bastion hosts done" -f $done, $total))
+                                $progress.PercentComplete = $percent
+                                $progress.CurrentOperation = Protect-BastionText $progressEvent.Host $Secret
+                                $PSCmdlet.WriteProgress($progress)
                             }
                             if ($showVerbose) {
                                 $outcome = if ($progressEvent.Get('ok') -eq 'true') { 'answered' } else { 'failed' }
-                                Write-Verbose (Protect-BastionText ("{0} {1} ({2} sessions, {3} of {4} hosts done)" -f $progressEvent.Host, $outcome, $progressEvent.Get('sessions'), $done, $total) $Secret)
+                                $PSCmdlet.WriteVerbose((Protect-BastionText ("{0} {1} ({2} sessions, {3} of {4} hosts done)" -f $progressEvent.Host, $outcome, $progressEvent.Get('sessions'), $done, $total) $Secret))
                             }
                         }
                         'hostsDiscovered' {
-                            Write-Verbose ("Discovered {0} Bastion host(s) in scope" -f $progressEvent.Get('count'))
+                            $PSCmdlet.WriteVerbose(("Discovered {0} Bastion host(s) in scope" -f $progressEvent.Get('count')))
                         }
                         'hostStarted' {
-                            if ($showVerbose) { Write-Verbose (Protect-BastionText ("Querying {0}" -f $progressEvent.Host) $Secret) }
+                            if ($showVerbose) { $PSCmdlet.WriteVerbose((Protect-BastionText ("Querying {0}" -f $progressEvent.Host) $Secret)) }
                         }
                         'polling' {
-                            if ($showVerbose) { Write-Verbose (Protect-BastionText ("Waiting for {0}: ARM accepted the request (202) and the operation is still running; polling again in {1} ms (attempt {2})" -f (Get-BastionEventTarget $progressEvent), $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret) }
+                            if ($showVerbose) { $PSCmdlet.WriteVerbose((Protect-BastionText ("Waiting for {0}: ARM accepted the request (202) and the operation is still running; polling again in {1} ms (attempt {2})" -f (Get-BastionEventTarget $progressEvent), $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret)) }
                         }
                         'retrying' {
                             if ($showVerbose) {
                                 $status = $progressEvent.Get('status')
                                 $why = if ($status) { "ARM answered HTTP $status" } else { 'the request failed (connection)' }
-                                Write-Verbose (Protect-BastionText ("Waiting for {0}: {1}; retrying in {2} ms (Retry-After or backoff, attempt {3})" -f (Get-BastionEventTarget $progressEvent), $why, $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret)
+                                $PSCmdlet.WriteVerbose((Protect-BastionText ("Waiting for {0}: {1}; retrying in {2} ms (Retry-After or backoff, attempt {3})" -f (Get-BastionEventTarget $progressEvent), $why, $progressEvent.Get('delayMs'), $progressEvent.Get('attempt')) $Secret))
                             }
                         }
                         'pageRead' {
-                            if ($showDebug) { Write-Debug (Protect-BastionText ("{0}: read page {1} ({2} items)" -f $progressEvent.Host, $progressEvent.Get('page'), $progressEvent.Get('items')) $Secret) }
+                            if ($showDebug) { $PSCmdlet.WriteDebug((Protect-BastionText ("{0}: read page {1} ({2} items)" -f $progressEvent.Host, $progressEvent.Get('page'), $progressEvent.Get('items')) $Secret)) }
                         }
                         'request' {
                             if ($showDebug) {
                                 $status = $progressEvent.Get('status'); if (-not $status) { $status = 'no response' }
-                                Write-Debug (Protect-BastionText ("HTTP {0} {1} -> {2} in {3} ms (Authorization: [redacted])" -f $progressEvent.Get('method'), (Protect-BastionUrl $progressEvent.Get('url')), $status, $progressEvent.Get('elapsedMs')) $Secret)
+                                $PSCmdlet.WriteDebug((Protect-BastionText ("HTTP {0} {1} -> {2} in {3} ms (Authorization: [redacted])" -f $progressEvent.Get('method'), (Protect-BastionUrl $progressEvent.Get('url')), $status, $progressEvent.Get('elapsedMs')) $Secret))
                             }
                         }
                         default {
-                            if ($showDebug) { Write-Debug (Protect-BastionText ("progress: {0}" -f $progressEvent.ToString()) $Secret) }
+                            if ($showDebug) { $PSCmdlet.WriteDebug((Protect-BastionText ("progress: {0}" -f $progressEvent.ToString()) $Secret)) }
                         }
                     }
                 }
@@ -200,16 +207,22 @@ function Invoke-BastionNative {
                 throw
             }
         }
-        if ($null -ne $completion.Stats -and $completion.Stats.Count -gt 0) {
-            Write-Verbose ("{0} finished: {1}" -f $Function, (($completion.Stats.GetEnumerator() | Sort-Object Key | ForEach-Object { '{0}={1}' -f $_.Key, $_.Value }) -join ', '))
+        if ($showVerbose -and $null -ne $completion.Stats -and $completion.Stats.Count -gt 0) {
+            $keys = [string[]]@($completion.Stats.Keys)
+            [System.Array]::Sort($keys, [System.StringComparer]::OrdinalIgnoreCase)
+            $PSCmdlet.WriteVerbose(("{0} finished: {1}" -f $Function, (@(foreach ($key in $keys) { '{0}={1}' -f $key, $completion.Stats[$key] }) -join ', ')))
         }
         $completion
     } finally {
         if (-not $op.IsCompleted) {
             # Pipeline stopped (Ctrl+C) or an exception: stop the native work now.
             [void]$op.Cancel()
-            Write-Verbose ("{0}: cancelled operation {1}" -f $Function, $op.OperationId)
+            $PSCmdlet.WriteVerbose(("{0}: cancelled operation {1}" -f $Function, $op.OperationId))
         }
-        if ($progressShown) { Write-Progress -Id $ProgressId -Activity $Activity -Completed }
+        if ($progressShown) {
+            $progress = [System.Management.Automation.ProgressRecord]::new($ProgressId, $Activity, 'Done')
+            $progress.RecordType = [System.Management.Automation.ProgressRecordType]::Completed
+            $PSCmdlet.WriteProgress($progress)
+        }
     }
 }

@@ -19,7 +19,7 @@ function Get-BastionEnvironmentSetting {
         library's own threads reading the environment, undefined behaviour in glibc), the
         module sends them with each request, and the library reads nothing else.
     #>
-    $vars = New-Object 'System.Collections.Generic.Dictionary[string,string]' ([System.StringComparer]::Ordinal)
+    $vars = [System.Collections.Generic.Dictionary[string, string]]::new([System.StringComparer]::Ordinal)
     # Windows names ignore case ('Path'): send them in the library's spelling.
     $onWindows = [System.IO.Path]::DirectorySeparatorChar -eq [char]'\'
     foreach ($item in [System.Environment]::GetEnvironmentVariables().GetEnumerator()) {

@@ -36,7 +36,7 @@ function Invoke-BastionSessionDisconnect {
     if ($targets.Count -eq 0) { return }
     # One group per Resource Manager endpoint: each has its own credential (the token audience
     # follows the endpoint) and its own native calls.
-    $groups = New-Object 'System.Collections.Specialized.OrderedDictionary' ([System.StringComparer]::OrdinalIgnoreCase)
+    $groups = [System.Collections.Specialized.OrderedDictionary]::new([System.StringComparer]::OrdinalIgnoreCase)
     try {
         $defaultCloud = $null
         foreach ($entry in $targets.Values) {
@@ -50,7 +50,7 @@ function Invoke-BastionSessionDisconnect {
             }
             $group = $groups[$cloud.Url]
             if ($null -eq $group) {
-                $group = @{ Cloud = $cloud; Entries = New-Object 'System.Collections.Generic.List[object]'; Auth = $null }
+                $group = @{ Cloud = $cloud; Entries = [System.Collections.Generic.List[object]]::new(); Auth = $null }
                 $groups[$cloud.Url] = $group
             }
             $group.Entries.Add($entry)
@@ -95,9 +95,15 @@ function Invoke-BastionSessionDisconnect {
                 $key = if ($null -ne $entry.Ref.ResourceId) { $entry.Ref.ResourceId } else { '{0}|{1}|{2}' -f $entry.Ref.SubscriptionId, $entry.Ref.ResourceGroupName, $entry.Ref.Name }
                 $byKey[$key.ToLowerInvariant()] = $entry
             }
-            Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1} (from {2}), with credentials from {3}" -f $allEntries.Count, $endpoint, $group.Cloud.Source, $auth.Source)
-            $completion = Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Disconnect-BastionSession: listing sessions' -Secret $secrets |
-                Where-Object { $_ -isnot [BastionSession.HostSessionsOutcome] } | Select-Object -Last 1
+            # Write-Verbose only when shown: a fresh session loads Microsoft.PowerShell.Utility for
+            # its first call (0.1-0.25 s), even one that writes nothing. (The cmdlet's own
+            # WriteVerbose would prompt under -Debug, which sets the cmdlet's preferences to Inquire.)
+            if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1} (from {2}), with credentials from {3}" -f $allEntries.Count, $endpoint, $group.Cloud.Source, $auth.Source) }
+            # The last object is the completion (ForEach-Object rather than Select-Object -Last 1:
+            # no cmdlet of Microsoft.PowerShell.Utility, which a fresh session would load first).
+            $completion = $null
+            Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Disconnect-BastionSession: listing sessions' -Secret $secrets |
+                ForEach-Object { if ($_ -isnot [BastionSession.HostSessionsOutcome]) { $completion = $_ } }
             if ($null -ne $completion.Error) {
                 $argumentError = ConvertTo-BastionArgumentError -BastionError $completion.Error -Parameter $argumentFields -Secret $secrets
                 if ($null -ne $argumentError) { $Cmdlet.ThrowTerminatingError($argumentError) }
@@ -141,7 +147,8 @@ function Invoke-BastionSessionDisconnect {
                     $target['sessionIds'] = @($entry.Ids[0])
                     $target
                 })
-            $checked = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $check -Secret $secrets | Select-Object -Last 1
+            $checked = $null
+            Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $check -Secret $secrets | ForEach-Object { $checked = $_ }
             if ($null -ne $checked.Error) {
                 $argumentError = ConvertTo-BastionArgumentError -BastionError $checked.Error -Parameter $argumentFields -Secret $secrets
                 if ($null -ne $argumentError) { $Cmdlet.ThrowTerminatingError($argumentError) }
@@ -151,12 +158,12 @@ function Invoke-BastionSessionDisconnect {
         }
 
         # One confirmation per host, then one native call for every approved host of this endpoint.
-        $approved = New-Object 'System.Collections.Generic.List[object]'
+        $approved = [System.Collections.Generic.List[object]]::new()
         foreach ($entry in $group.Entries) {
             if ($entry.ContainsKey('Failed') -and $entry.Failed) { continue }
             $hostLabel = $entry.Label + $where
             if ($entry.Ids.Count -eq 0) {
-                Write-Verbose ("{0} has no sessions to disconnect" -f $hostLabel)
+                if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("{0} has no sessions to disconnect" -f $hostLabel) }
                 continue
             }
             $what = if ($entry.All) { 'all {0} current session(s)' -f $entry.Ids.Count } else { '{0} session(s)' -f $entry.Ids.Count }
@@ -173,9 +180,10 @@ function Invoke-BastionSessionDisconnect {
                 $target
             })
         $sessionCount = 0; foreach ($entry in $approved) { $sessionCount += $entry.Ids.Count }
-        Write-Verbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2} (from {3}), with credentials from {4}" -f $sessionCount, $approved.Count, $endpoint, $group.Cloud.Source, $auth.Source)
-        $completion = Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
-            Select-Object -Last 1
+        if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2} (from {3}), with credentials from {4}" -f $sessionCount, $approved.Count, $endpoint, $group.Cloud.Source, $auth.Source) }
+        $completion = $null
+        Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
+            ForEach-Object { $completion = $_ }
         $interruptedKind = if ($null -ne $completion.Error) { $completion.Error.Kind } else { $null }
         foreach ($hostResult in $completion.HostDisconnectOutcomes) {
             $hostResult.SetOrigin($endpoint)

@@ -46,7 +46,10 @@ function Invoke-BastionSessionListing {
     try {
         $cloud = Resolve-BastionCloud -ArmEndpoint $ArmEndpoint -Environment $Environment -AccessToken $AccessToken
         $endpoint = $cloud.Url
-        Write-Verbose ("Get-BastionSession: Resource Manager endpoint {0}, from {1}" -f $endpoint, $cloud.Source)
+        # Write-Verbose only when shown: a fresh session loads Microsoft.PowerShell.Utility for
+        # its first call (0.1-0.25 s), even one that writes nothing. (The cmdlet's own
+        # WriteVerbose would prompt under -Debug, which sets the cmdlet's preferences to Inquire.)
+        if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Get-BastionSession: Resource Manager endpoint {0}, from {1}" -f $endpoint, $cloud.Source) }
         $auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $endpoint
         $subscriptions = @()
         if ($pendingNames.Count -gt 0 -or $groupScopes.Count -gt 0 -or $subscriptionScope) {
@@ -66,7 +69,7 @@ function Invoke-BastionSessionListing {
     }
 
     # One native call per way of naming hosts (the contract takes hosts or one scope).
-    $calls = New-Object 'System.Collections.Generic.List[object]'
+    $calls = [System.Collections.Generic.List[object]]::new()
     if ($hostRefs.Count -gt 0) {
         $calls.Add(@{ Key = 'hosts'; Value = $hostRefs.ToArray(); Text = ('{0} Bastion host(s)' -f $hostRefs.Count) })
     }
@@ -83,19 +86,19 @@ function Invoke-BastionSessionListing {
     # mean everywhere in PowerShell.
     $wildcardOptions = [System.Management.Automation.WildcardOptions]::IgnoreCase
     $userPatterns = $null
-    if ($BoundParameters.ContainsKey('UserName')) { $userPatterns = [object[]]@(foreach ($u in $UserName) { New-Object System.Management.Automation.WildcardPattern ([string]$u), $wildcardOptions }) }
+    if ($BoundParameters.ContainsKey('UserName')) { $userPatterns = [object[]]@(foreach ($u in $UserName) { [System.Management.Automation.WildcardPattern]::new([string]$u, $wildcardOptions) }) }
     $targetPatterns = $null
-    if ($BoundParameters.ContainsKey('TargetHostName')) { $targetPatterns = [object[]]@(foreach ($t in $TargetHostName) { New-Object System.Management.Automation.WildcardPattern ([string]$t), $wildcardOptions }) }
+    if ($BoundParameters.ContainsKey('TargetHostName')) { $targetPatterns = [object[]]@(foreach ($t in $TargetHostName) { [System.Management.Automation.WildcardPattern]::new([string]$t, $wildcardOptions) }) }
     $protocolFilter = if ($BoundParameters.ContainsKey('Protocol')) { $Protocol } else { $null }
     $ageFilter = if ($BoundParameters.ContainsKey('OlderThan')) { [System.Nullable[TimeSpan]]$OlderThan } else { $null }
-    $filter = New-Object BastionSession.SessionFilter -ArgumentList $userPatterns, $targetPatterns, $protocolFilter, $ageFilter
+    $filter = [BastionSession.SessionFilter]::new($userPatterns, $targetPatterns, $protocolFilter, $ageFilter)
 
     foreach ($call in $calls) {
         $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
         $request[$call.Key] = $call.Value
         $request['streamResults'] = $true
-        Write-Verbose ("Get-BastionSession: calling bastion_get_sessions (getActiveSessions) for {0} at {1}, with credentials from {2}" -f $call.Text, $endpoint, $auth.Source)
-        $reported = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
+        if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Get-BastionSession: calling bastion_get_sessions (getActiveSessions) for {0} at {1}, with credentials from {2}" -f $call.Text, $endpoint, $auth.Source) }
+        $reported = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
         $completion = $null
         Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Get-BastionSession: listing Bastion sessions' -Secret $secrets | ForEach-Object {
             if ($_ -isnot [BastionSession.HostSessionsOutcome]) { $completion = $_; return }
@@ -129,7 +132,7 @@ function Invoke-BastionSessionListing {
         }
         # A scope: one non-terminating error per subscription (or its resource group) that
         # could not be listed; the hosts of the others were queried all the same.
-        $subscriptionMessages = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::Ordinal)
+        $subscriptionMessages = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::Ordinal)
         foreach ($subscription in @($completion.Subscriptions)) {
             if ($null -eq $subscription -or $subscription.Ok -or $null -eq $subscription.Error) { continue }
             [void]$subscriptionMessages.Add([string]$subscription.Error.Message)

@@ -208,9 +208,9 @@ function Disconnect-BastionSession {
             }
         }
         $hasAccessToken = $PSBoundParameters.ContainsKey('AccessToken')
-        $warnedEndpoints = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
+        $warnedEndpoints = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
         # endpoint + host key -> @{ Endpoint ('' = the default cloud); Ref; Ids (ordered, unique); All }
-        $targets = New-Object 'System.Collections.Specialized.OrderedDictionary' ([System.StringComparer]::OrdinalIgnoreCase)
+        $targets = [System.Collections.Specialized.OrderedDictionary]::new([System.StringComparer]::OrdinalIgnoreCase)
         # Request field -> parameter, to show the native library's refusal of a value as the
         # refusal of the parameter it came from.
         $argumentFields = @{ hostResourceId = 'BastionResourceId'; resourceId = 'BastionResourceId'; resourceGroupName = 'ResourceGroupName'; name = 'Name'; sessionIds = 'SessionId' }
@@ -269,7 +269,7 @@ function Disconnect-BastionSession {
             } else {
                 $ref = @{ ResourceId = $null; SubscriptionId = $SubscriptionId; ResourceGroupName = $ResourceGroupName; Name = $Name }
             }
-            $entry = @{ Endpoint = $endpointKey; Ref = $ref; Ids = New-Object 'System.Collections.Generic.List[string]'; Seen = New-Object 'System.Collections.Generic.HashSet[string]'; All = $false }
+            $entry = @{ Endpoint = $endpointKey; Ref = $ref; Ids = [System.Collections.Generic.List[string]]::new(); Seen = [System.Collections.Generic.HashSet[string]]::new(); All = $false }
             $targets[$key] = $entry
         }
         if ($All) { $entry.All = $true }

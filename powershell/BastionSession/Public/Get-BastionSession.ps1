@@ -204,10 +204,10 @@ function Get-BastionSession {
         # The private functions and the native library load on first use, not at import: a
         # missing or mismatched library stops here.
         try { Import-BastionPrivate; Initialize-BastionNative } catch { $PSCmdlet.ThrowTerminatingError($_) }
-        $hostRefs = New-Object 'System.Collections.Generic.List[object]'
-        $pendingNames = New-Object 'System.Collections.Generic.List[object]'
-        $groupScopes = New-Object 'System.Collections.Generic.List[string]'
-        $seenHosts = New-Object 'System.Collections.Generic.HashSet[string]' ([System.StringComparer]::OrdinalIgnoreCase)
+        $hostRefs = [System.Collections.Generic.List[object]]::new()
+        $pendingNames = [System.Collections.Generic.List[object]]::new()
+        $groupScopes = [System.Collections.Generic.List[string]]::new()
+        $seenHosts = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
         $subscriptionScope = $false
         # Request field -> parameter, to show the native library's refusal of a value as the
         # refusal of the parameter it came from.
