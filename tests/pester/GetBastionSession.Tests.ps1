@@ -317,15 +317,22 @@ Describe 'Get-BastionSession in a fresh session' {
         # Microsoft.PowerShell.Utility (New-Object, Select-Object, Write-Verbose, Write-Progress
         # ...) costs a fresh session's first call 0.1-0.25 s to load: the module's code uses
         # [type]::new and the cmdlet's own Write* methods instead.
-        $script = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'Continue'; Import-Module '$(Get-BuiltModulePath)'; " +
+        # The child lists its modules with .NET's sort: Sort-Object would load Utility itself.
+        $script = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'Continue'; function Get-ModuleNames { `$n = [string[]]@(Get-Module | Where-Object { `$_.Name -ne 'BastionSession' } | ForEach-Object { `$_.Name }); [Array]::Sort(`$n); `$n -join ',' }; " +
+            "'BEFORE=' + (Get-ModuleNames); Import-Module '$(Get-BuiltModulePath)'; " +
             "`$sessions = @(Get-BastionSession -SubscriptionId $Sub -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)'); 'COUNT=' + `$sessions.Count; " +
             "`$sessions | Disconnect-BastionSession -WhatIf -AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)'; " +
-            "'MODULES=' + ((Get-Module | ForEach-Object { `$_.Name }) -join ',')"
+            "'AFTER=' + (Get-ModuleNames); 'HAS=' + [bool](Get-Module BastionSession)"
         $r = Invoke-ChildPwsh -Script $script
         $r.ExitCode | Should -Be 0 -Because $r.StdErr
         $r.StdOut | Should -Match "COUNT=$($Truth.Count)\r?\n"
         @($r.StdOut -split "`n" | Where-Object { $_ -match 'What if:' }).Count | Should -Be $Hosts.Count
-        $r.StdOut | Should -Match 'MODULES=BastionSession\r?\n'
+        # The modules loaded besides BastionSession are those loaded before it (none in pwsh).
+        $before = [regex]::Match($r.StdOut, 'BEFORE=(.*?)\r?\n').Groups[1].Value
+        $after = [regex]::Match($r.StdOut, 'AFTER=(.*?)\r?\n').Groups[1].Value
+        $r.StdOut | Should -Match 'HAS=True'
+        $r.StdOut | Should -Match 'BEFORE=.*\r?\n(.|\n)*AFTER='
+        $after | Should -Be $before
     }
 }
 
