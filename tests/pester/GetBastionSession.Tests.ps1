@@ -315,7 +315,7 @@ Describe 'Get-BastionSession -Verbose, -Debug and progress' {
 Describe 'Get-BastionSession in a fresh session' {
     It 'lists, with progress, and pipes to Disconnect-BastionSession -WhatIf without loading another module' {
         # Microsoft.PowerShell.Utility (New-Object, Select-Object, Write-Verbose, Write-Progress
-        # ...) costs a fresh session's first call 0.1-0.25 s to load: the module's code uses
+        # ...) costs a fresh session's first call about 35 ms to load: the module's code uses
         # [type]::new and the cmdlet's own Write* methods instead.
         # The child lists its modules with .NET's sort: Sort-Object would load Utility itself.
         $script = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'Continue'; function Get-ModuleNames { `$n = [string[]]@(Get-Module | Where-Object { `$_.Name -ne 'BastionSession' } | ForEach-Object { `$_.Name }); [Array]::Sort(`$n); `$n -join ',' }; " +

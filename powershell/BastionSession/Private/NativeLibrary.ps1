@@ -117,7 +117,7 @@ function Invoke-BastionNative {
     try {
         # This function's own Write* methods rather than Write-Verbose, Write-Debug and
         # Write-Progress, which would load Microsoft.PowerShell.Utility on a fresh session's
-        # first call (0.1-0.25 s). Its preferences are the caller's preference variables.
+        # first call (about 35 ms here). Its preferences are the caller's preference variables.
         $PSCmdlet.WriteVerbose((Protect-BastionText ("{0}: started operation {1}" -f $Function, $op.OperationId) $Secret))
         # Messages are built only when their stream is shown: a listing of one large host
         # brings hundreds of request and page events.

@@ -96,7 +96,7 @@ function Invoke-BastionSessionDisconnect {
                 $byKey[$key.ToLowerInvariant()] = $entry
             }
             # Write-Verbose only when shown: a fresh session loads Microsoft.PowerShell.Utility for
-            # its first call (0.1-0.25 s), even one that writes nothing. (The cmdlet's own
+            # its first call (about 35 ms here), even one that writes nothing. (The cmdlet's own
             # WriteVerbose would prompt under -Debug, which sets the cmdlet's preferences to Inquire.)
             if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1} (from {2}), with credentials from {3}" -f $allEntries.Count, $endpoint, $group.Cloud.Source, $auth.Source) }
             # The last object is the completion (ForEach-Object rather than Select-Object -Last 1:

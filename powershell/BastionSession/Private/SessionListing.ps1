@@ -47,7 +47,7 @@ function Invoke-BastionSessionListing {
         $cloud = Resolve-BastionCloud -ArmEndpoint $ArmEndpoint -Environment $Environment -AccessToken $AccessToken
         $endpoint = $cloud.Url
         # Write-Verbose only when shown: a fresh session loads Microsoft.PowerShell.Utility for
-        # its first call (0.1-0.25 s), even one that writes nothing. (The cmdlet's own
+        # its first call (about 35 ms here), even one that writes nothing. (The cmdlet's own
         # WriteVerbose would prompt under -Debug, which sets the cmdlet's preferences to Inquire.)
         if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Get-BastionSession: Resource Manager endpoint {0}, from {1}" -f $endpoint, $cloud.Source) }
         $auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $endpoint
