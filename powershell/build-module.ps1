@@ -167,6 +167,7 @@ function Get-FolderScript {
     #>
     param([string] $Folder, [switch] $ScriptScope)
     $script = New-Object System.Text.StringBuilder
+    $folderName = [IO.Path]::GetFileName($Folder)
     $files = [IO.Directory]::GetFiles($Folder, '*.ps1')
     [Array]::Sort($files, [StringComparer]::Ordinal)
     foreach ($file in $files) {
@@ -183,7 +184,6 @@ function Get-FolderScript {
                 $text = $text.Insert($function.Extent.StartOffset + $head.Length, 'script:')
             }
         }
-        $folderName = [IO.Path]::GetFileName($Folder)
         [void]$script.Append("#region $folderName/$([IO.Path]::GetFileName($file))`n").Append($text).Append("`n#endregion`n`n")
     }
     $script.ToString()

@@ -42,8 +42,7 @@ function Initialize-BastionNative {
         }
         throw
     }
-    # Only when shown: Write-Verbose loads Microsoft.PowerShell.Utility in a fresh session.
-    if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("BastionSession: loaded {0} from {1}" -f [BastionSession.Native]::Version, [BastionSession.Native]::LibraryPath) }
+    Write-BastionVerbose ("BastionSession: loaded {0} from {1}" -f [BastionSession.Native]::Version, [BastionSession.Native]::LibraryPath)
 }
 
 function Get-BastionInnerException {

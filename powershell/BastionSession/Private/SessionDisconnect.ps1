@@ -95,10 +95,7 @@ function Invoke-BastionSessionDisconnect {
                 $key = if ($null -ne $entry.Ref.ResourceId) { $entry.Ref.ResourceId } else { '{0}|{1}|{2}' -f $entry.Ref.SubscriptionId, $entry.Ref.ResourceGroupName, $entry.Ref.Name }
                 $byKey[$key.ToLowerInvariant()] = $entry
             }
-            # Write-Verbose only when shown: a fresh session loads Microsoft.PowerShell.Utility for
-            # its first call (about 35 ms here), even one that writes nothing. (The cmdlet's own
-            # WriteVerbose would prompt under -Debug, which sets the cmdlet's preferences to Inquire.)
-            if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1} (from {2}), with credentials from {3}" -f $allEntries.Count, $endpoint, $group.Cloud.Source, $auth.Source) }
+            Write-BastionVerbose ("Disconnect-BastionSession -All: listing the current sessions of {0} Bastion host(s) at {1} (from {2}), with credentials from {3}" -f $allEntries.Count, $endpoint, $group.Cloud.Source, $auth.Source)
             # The last object is the completion (ForEach-Object rather than Select-Object -Last 1:
             # no cmdlet of Microsoft.PowerShell.Utility, which a fresh session would load first).
             $completion = $null
@@ -163,7 +160,7 @@ function Invoke-BastionSessionDisconnect {
             if ($entry.ContainsKey('Failed') -and $entry.Failed) { continue }
             $hostLabel = $entry.Label + $where
             if ($entry.Ids.Count -eq 0) {
-                if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("{0} has no sessions to disconnect" -f $hostLabel) }
+                Write-BastionVerbose ("{0} has no sessions to disconnect" -f $hostLabel)
                 continue
             }
             $what = if ($entry.All) { 'all {0} current session(s)' -f $entry.Ids.Count } else { '{0} session(s)' -f $entry.Ids.Count }
@@ -180,7 +177,7 @@ function Invoke-BastionSessionDisconnect {
                 $target
             })
         $sessionCount = 0; foreach ($entry in $approved) { $sessionCount += $entry.Ids.Count }
-        if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2} (from {3}), with credentials from {4}" -f $sessionCount, $approved.Count, $endpoint, $group.Cloud.Source, $auth.Source) }
+        Write-BastionVerbose ("Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2} (from {3}), with credentials from {4}" -f $sessionCount, $approved.Count, $endpoint, $group.Cloud.Source, $auth.Source)
         $completion = $null
         Invoke-BastionNative -Function 'bastion_disconnect_sessions' -Request $request -Activity 'Disconnect-BastionSession' -Secret $secrets |
             ForEach-Object { $completion = $_ }

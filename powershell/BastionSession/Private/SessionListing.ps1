@@ -46,10 +46,7 @@ function Invoke-BastionSessionListing {
     try {
         $cloud = Resolve-BastionCloud -ArmEndpoint $ArmEndpoint -Environment $Environment -AccessToken $AccessToken
         $endpoint = $cloud.Url
-        # Write-Verbose only when shown: a fresh session loads Microsoft.PowerShell.Utility for
-        # its first call (about 35 ms here), even one that writes nothing. (The cmdlet's own
-        # WriteVerbose would prompt under -Debug, which sets the cmdlet's preferences to Inquire.)
-        if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Get-BastionSession: Resource Manager endpoint {0}, from {1}" -f $endpoint, $cloud.Source) }
+        Write-BastionVerbose ("Get-BastionSession: Resource Manager endpoint {0}, from {1}" -f $endpoint, $cloud.Source)
         $auth = Resolve-BastionCredential -AccessToken $AccessToken -ArmEndpoint $endpoint
         $subscriptions = @()
         if ($pendingNames.Count -gt 0 -or $groupScopes.Count -gt 0 -or $subscriptionScope) {
@@ -97,7 +94,7 @@ function Invoke-BastionSessionListing {
         $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
         $request[$call.Key] = $call.Value
         $request['streamResults'] = $true
-        if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose ("Get-BastionSession: calling bastion_get_sessions (getActiveSessions) for {0} at {1}, with credentials from {2}" -f $call.Text, $endpoint, $auth.Source) }
+        Write-BastionVerbose ("Get-BastionSession: calling bastion_get_sessions (getActiveSessions) for {0} at {1}, with credentials from {2}" -f $call.Text, $endpoint, $auth.Source)
         $reported = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
         $completion = $null
         Invoke-BastionNative -Function 'bastion_get_sessions' -Request $request -Activity 'Get-BastionSession: listing Bastion sessions' -Secret $secrets | ForEach-Object {
