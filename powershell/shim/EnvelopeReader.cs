@@ -30,6 +30,9 @@ namespace BastionSession
         // resource group, user): one string per distinct value.
         private readonly StringPool _pool;
 
+        // Gathers one array's sessions before they are copied into that array's Session[].
+        private List<Session> _sessionBuffer;
+
         /// <summary>A reader over <paramref name="length"/> bytes at <paramref name="utf8"/>, decoding short values through <paramref name="pool"/> (a new one when null).</summary>
         public EnvelopeReader(byte* utf8, int length, StringPool pool)
         {
@@ -37,6 +40,18 @@ namespace BastionSession
             _pool = pool ?? new StringPool();
         }
 
+        /// <summary>
+        /// An empty list to gather one array's sessions in, copied out before the next array
+        /// is read: one list per envelope instead of one grown afresh per host.
+        /// </summary>
+        public List<Session> EmptySessionBuffer()
+        {
+            if (_sessionBuffer == null) _sessionBuffer = new List<Session>();
+            else _sessionBuffer.Clear();
+            return _sessionBuffer;
+        }
+
+        /// <summary>A FormatException naming <paramref name="what"/> was wrong and where.</summary>
         public FormatException Error(string what)
         {
             return new FormatException(string.Format(CultureInfo.InvariantCulture, "invalid JSON at byte {0}: {1}", _i, what));
@@ -300,20 +315,54 @@ namespace BastionSession
         }
 
         /// <summary>
-        /// A string value without escapes, as its UTF-8 bytes (a copy, to be decoded when
-        /// needed); null, consuming nothing, for escapes, null and other kinds.
+        /// A string value without escapes, split after its last '/': the text through that
+        /// slash, pooled (the resource ids of one resource group share it; null when there is
+        /// no slash), and the text after it, which is <paramref name="lastSegmentHint"/> itself
+        /// when the two are equal (a VM is often named as its host). False, consuming nothing,
+        /// for escapes, null and other kinds.
         /// </summary>
         [MethodImpl(Jit.OptimizeAtOnce)]
-        public byte[] ReadPlainUtf8()
+        public bool TryReadPathParts(string lastSegmentHint, out string parent, out string lastSegment)
         {
-            if (Peek() != (byte)'"') return null;
+            parent = lastSegment = null;
+            if (Peek() != (byte)'"') return false;
             int start = _i + 1;
             int end = PlainStringEnd();
-            if (end < 0) return null;
-            var bytes = new byte[end - start];
-            System.Runtime.InteropServices.Marshal.Copy((IntPtr)(_p + start), bytes, 0, bytes.Length);
+            if (end < 0) return false;
+            int split = end;
+            while (split > start && _p[split - 1] != (byte)'/') split--;
+            parent = split == start ? null : _pool.GetPath(_p + start, split - start);
+            lastSegment = EqualsAscii(_p + split, end - split, lastSegmentHint) ? lastSegmentHint : Decode(_p + split, end - split, false);
             _i = end + 1;
-            return bytes;
+            return true;
+        }
+
+        /// <summary>
+        /// A string value that is a canonical dotted-quad IPv4 address (<see cref="DottedQuad"/>),
+        /// packed; false, consuming nothing, for anything else.
+        /// </summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
+        public bool TryReadDottedQuad(out uint address)
+        {
+            address = 0;
+            if (Peek() != (byte)'"') return false;
+            int start = _i + 1, end = start;
+            while (end < _n && end - start <= DottedQuad.MaxLength && _p[end] != (byte)'"') end++;
+            if (end >= _n || _p[end] != (byte)'"' || !DottedQuad.TryParseCanonical(_p + start, end - start, out address)) return false;
+            _i = end + 1;
+            return true;
+        }
+
+        /// <summary>True when the <paramref name="length"/> bytes at <paramref name="p"/> are the ASCII text <paramref name="text"/>.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
+        private static bool EqualsAscii(byte* p, int length, string text)
+        {
+            if (text == null || text.Length != length) return false;
+            for (int k = 0; k < length; k++)
+            {
+                if (text[k] != p[k] || p[k] >= 0x80) return false;
+            }
+            return true;
         }
 
         /// <summary>

@@ -34,19 +34,30 @@ namespace BastionSession
     /// <remarks>
     /// 100,000 of these are built per large listing, so a session stays small: the host's
     /// fields live in one object shared by its page (<see cref="SessionOrigin"/>), a
-    /// canonical GUID session id is kept as a Guid and a target resource id as its UTF-8
-    /// bytes, each turned into its string on first read (the same text ARM sent).
+    /// canonical GUID session id is kept as a Guid, a dotted-quad IP address as a uint and a
+    /// target resource id as its pooled parent path and its last segment (often the host
+    /// name's own string), each turned into its string on first read (the same text ARM
+    /// sent).
     /// </remarks>
     public sealed class Session
     {
         private string _sessionId;
         private Guid _sessionGuid;
         private bool _hasSessionGuid;
-        private string _targetResourceId;
-        private byte[] _targetResourceIdUtf8;
+        // TargetResourceId is _targetResourceIdParent + _targetResourceIdName, its text through
+        // the last '/' and after it, joined on each read and never stored joined: two threads
+        // reading at once must not see one field updated and the other not.
+        private string _targetResourceIdParent, _targetResourceIdName;
+        private string _targetIpAddress;
+        private uint _targetIpv4;
+        private bool _hasTargetIpv4;
         private SessionOrigin _origin;
         private bool _ownOrigin;
-        private DateTime? _startTime;
+        // Nullable<T> would take 16 bytes each: value and flag are kept apart and packed.
+        private DateTime _startTime;
+        private bool _hasStartTime;
+        private double _sessionDurationInMins;
+        private bool _hasSessionDurationInMins;
         private string _startTimeRaw;
         // True while StartTimeRaw is StartTime's canonical text (Timestamps.WriteCanonical),
         // as ARM sent it: the string is then made when first read, not for every session.
@@ -67,7 +78,15 @@ namespace BastionSession
         /// <summary>The target VM's host name.</summary>
         public string TargetHostName { get; set; }
         /// <summary>The target VM's IP address.</summary>
-        public string TargetIpAddress { get; set; }
+        public string TargetIpAddress
+        {
+            get
+            {
+                if (_targetIpAddress == null && _hasTargetIpv4) _targetIpAddress = DottedQuad.Format(_targetIpv4);
+                return _targetIpAddress;
+            }
+            set { _targetIpAddress = value; _hasTargetIpv4 = false; }
+        }
         /// <summary>SSH or RDP.</summary>
         public string Protocol { get; set; }
         /// <summary>The target's resource type (e.g. VM).</summary>
@@ -75,27 +94,32 @@ namespace BastionSession
         /// <summary>When the session started, in UTC; null when ARM sent none.</summary>
         public DateTime? StartTime
         {
-            get { return _startTime; }
-            set { _startTimeRaw = StartTimeRaw; _startTimeRawIsCanonical = false; _startTime = value; }
+            get { return _hasStartTime ? _startTime : (DateTime?)null; }
+            set
+            {
+                _startTimeRaw = StartTimeRaw;
+                _startTimeRawIsCanonical = false;
+                _hasStartTime = value.HasValue;
+                _startTime = value.GetValueOrDefault();
+            }
         }
         /// <summary>How long the session has lasted (from sessionDurationInMins, else from StartTime).</summary>
         public TimeSpan Duration { get; set; }
         /// <summary>The duration as ARM reported it, in minutes.</summary>
-        public double? SessionDurationInMins { get; set; }
+        public double? SessionDurationInMins
+        {
+            get { return _hasSessionDurationInMins ? _sessionDurationInMins : (double?)null; }
+            set { _hasSessionDurationInMins = value.HasValue; _sessionDurationInMins = value.GetValueOrDefault(); }
+        }
         /// <summary>The target's resource id.</summary>
         public string TargetResourceId
         {
             get
             {
-                byte[] utf8 = _targetResourceIdUtf8;
-                if (_targetResourceId == null && utf8 != null)
-                {
-                    _targetResourceId = System.Text.Encoding.UTF8.GetString(utf8);
-                    _targetResourceIdUtf8 = null;
-                }
-                return _targetResourceId;
+                string parent = _targetResourceIdParent;
+                return parent == null ? _targetResourceIdName : parent + _targetResourceIdName;
             }
-            set { _targetResourceId = value; _targetResourceIdUtf8 = null; }
+            set { _targetResourceIdParent = null; _targetResourceIdName = value; }
         }
         /// <summary>The target's resource group.</summary>
         public string TargetResourceGroup { get; set; }
@@ -114,7 +138,7 @@ namespace BastionSession
         {
             get
             {
-                if (_startTimeRawIsCanonical && _startTimeRaw == null) _startTimeRaw = Timestamps.FormatCanonical(_startTime.Value);
+                if (_startTimeRawIsCanonical && _startTimeRaw == null) _startTimeRaw = Timestamps.FormatCanonical(_startTime);
                 return _startTimeRaw;
             }
             set { _startTimeRaw = value; _startTimeRawIsCanonical = false; }
@@ -158,7 +182,7 @@ namespace BastionSession
                 {
                     // Most often the text startTime was read from: checked byte for byte
                     // against the canonical form of the time read, and then not kept.
-                    s._startTimeRawIsCanonical = s._startTime.HasValue && r.TrySkipStringEqualTo(canonical, Timestamps.WriteCanonical(s._startTime.Value, canonical));
+                    s._startTimeRawIsCanonical = s._hasStartTime && r.TrySkipStringEqualTo(canonical, Timestamps.WriteCanonical(s._startTime, canonical));
                     s._startTimeRaw = s._startTimeRawIsCanonical ? null : r.ReadString(false);
                 }
                 else if (r.KeyIs("targetSubscriptionId")) s.TargetSubscriptionId = r.ReadString(true);
@@ -166,21 +190,26 @@ namespace BastionSession
                 else if (r.KeyIs("targetHostName")) s.TargetHostName = r.ReadString(true);
                 else if (r.KeyIs("targetResourceGroup")) s.TargetResourceGroup = r.ReadString(true);
                 else if (r.KeyIs("userName")) s.UserName = r.ReadString(true);
-                else if (r.KeyIs("targetIpAddress")) s.TargetIpAddress = r.ReadString(true);
+                else if (r.KeyIs("targetIpAddress"))
+                {
+                    s._hasTargetIpv4 = r.TryReadDottedQuad(out s._targetIpv4);
+                    if (!s._hasTargetIpv4) s._targetIpAddress = r.ReadString(true);
+                }
                 else if (r.KeyIs("protocol")) s.Protocol = r.ReadString(true);
                 else if (r.KeyIs("targetResourceId"))
                 {
-                    s._targetResourceIdUtf8 = r.ReadPlainUtf8();
-                    if (s._targetResourceIdUtf8 == null) s._targetResourceId = r.ReadString(false);
+                    // Parts the library writes after targetHostName, so a VM named as its host shares that string.
+                    if (!r.TryReadPathParts(s.TargetHostName, out s._targetResourceIdParent, out s._targetResourceIdName))
+                        s._targetResourceIdName = r.ReadString(false);
                 }
                 else if (r.KeyIs("sessionDurationInMins")) s.SessionDurationInMins = r.ReadDouble();
                 else r.Skip();
             }
             if (s.UserName == null) s.UserName = string.Empty;
-            if (s.SessionDurationInMins.HasValue && !double.IsNaN(s.SessionDurationInMins.Value))
-                s.Duration = TimeSpan.FromMinutes(s.SessionDurationInMins.Value);
-            else if (s._startTime.HasValue && now > s._startTime.Value)
-                s.Duration = now - s._startTime.Value;
+            if (s._hasSessionDurationInMins && !double.IsNaN(s._sessionDurationInMins))
+                s.Duration = TimeSpan.FromMinutes(s._sessionDurationInMins);
+            else if (s._hasStartTime && now > s._startTime)
+                s.Duration = now - s._startTime;
             return s;
         }
 
@@ -286,7 +315,7 @@ namespace BastionSession
                 else if (r.KeyIs("sessions"))
                 {
                     if (!r.BeginArray()) continue;
-                    sessions = new List<Session>();
+                    sessions = r.EmptySessionBuffer();
                     bool firstSession = true;
                     while (r.NextElement(ref firstSession))
                     {

@@ -140,6 +140,67 @@ Describe 'Envelope reader: sessions' {
         $plain.TargetResourceId | Should -BeExactly ('/plain/' + [char]0xFC)
     }
 
+    It 'keeps targetIpAddress as sent, packed into four bytes only in canonical dotted-quad form (<Raw>)' -ForEach @(
+        @{ Raw = '10.0.0.4'; Packed = $true }
+        @{ Raw = '255.255.255.255'; Packed = $true }
+        @{ Raw = '0.0.0.0'; Packed = $true }
+        @{ Raw = '192.168.100.20'; Packed = $true }
+        @{ Raw = '010.0.0.4'; Packed = $false }
+        @{ Raw = '10.0.0'; Packed = $false }
+        @{ Raw = '10.0.0.4.5'; Packed = $false }
+        @{ Raw = '256.0.0.1'; Packed = $false }
+        @{ Raw = '1.2.3.1000'; Packed = $false }
+        @{ Raw = '10.0.0.4 '; Packed = $false }
+        @{ Raw = '10.0.0.-4'; Packed = $false }
+        @{ Raw = 'fe80::1'; Packed = $false }
+        @{ Raw = '100.100.100.1000'; Packed = $false }
+        @{ Raw = ''; Packed = $false }
+    ) {
+        $s = (Read-Envelope (New-SessionsEnvelope ('{"sessionId":"s1","targetIpAddress":"' + $Raw + '","protocol":"SSH"}'))).HostSessionsOutcomes[0].Sessions[0]
+        $flags = [Reflection.BindingFlags]'NonPublic,Instance'
+        [BastionSession.Session].GetField('_hasTargetIpv4', $flags).GetValue($s) | Should -Be $Packed
+        if ($Packed) { [BastionSession.Session].GetField('_targetIpAddress', $flags).GetValue($s) | Should -BeNullOrEmpty -Because 'a packed address is made into text when read' }
+        $s.TargetIpAddress | Should -BeExactly $Raw
+        $s.Protocol | Should -Be 'SSH' -Because 'the reader goes on after the address'
+        $s.TargetIpAddress = '10.9.9.9x'
+        $s.TargetIpAddress | Should -BeExactly '10.9.9.9x'
+    }
+
+    It 'splits a target resource id after its last slash, sharing the parent path and the host name''s string' {
+        $parent = '/subscriptions/s/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/'
+        $json = New-SessionsEnvelope ('{"targetHostName":"vm1","targetResourceId":"' + $parent + 'vm1"},' +
+            '{"targetHostName":"vm2","targetResourceId":"' + $parent + 'vm2"},' +
+            '{"targetHostName":"vm3.contoso.com","targetResourceId":"' + $parent + 'vm3"},' +
+            '{"targetResourceId":"' + $parent + 'vm4","targetHostName":"vm4"},' +
+            '{"targetResourceId":"no-slash"},{"targetResourceId":"/ends/with/"},{"targetResourceId":""},' +
+            '{"targetHostName":"' + [char]0xFC + '","targetResourceId":"/a/' + [char]0xFC + '"}')
+        $sessions = (Read-Envelope $json).HostSessionsOutcomes[0].Sessions
+        $flags = [Reflection.BindingFlags]'NonPublic,Instance'
+        $parentField = [BastionSession.Session].GetField('_targetResourceIdParent', $flags)
+        $nameField = [BastionSession.Session].GetField('_targetResourceIdName', $flags)
+        [object]::ReferenceEquals($parentField.GetValue($sessions[0]), $parentField.GetValue($sessions[1])) | Should -BeTrue -Because 'one resource group''s ids share one parent string'
+        [object]::ReferenceEquals($nameField.GetValue($sessions[0]), $sessions[0].TargetHostName) | Should -BeTrue -Because 'a VM named as its host shares that string'
+        $expected = @("${parent}vm1", "${parent}vm2", "${parent}vm3", "${parent}vm4", 'no-slash', '/ends/with/', '', ('/a/' + [char]0xFC))
+        for ($i = 0; $i -lt $expected.Count; $i++) {
+            $sessions[$i].TargetResourceId | Should -BeExactly $expected[$i] -Because "session $i"
+            $sessions[$i].TargetResourceId | Should -BeExactly $expected[$i] -Because "session $i, read again"
+        }
+        $sessions[3].TargetResourceId = '/set/later'
+        $sessions[3].TargetResourceId | Should -BeExactly '/set/later'
+    }
+
+    It 'keeps the sessions of each host apart' {
+        $json = '{"schemaVersion":1,"ok":true,"data":{"hosts":[' +
+            '{"host":{"name":"a","id":"/a"},"ok":true,"sessions":[{"sessionId":"a1"},{"sessionId":"a2"},{"sessionId":"a3"}]},' +
+            '{"host":{"name":"b","id":"/b"},"ok":true,"sessions":[{"sessionId":"b1"}]},' +
+            '{"host":{"name":"c","id":"/c"},"ok":true,"sessions":[]}]}}'
+        $outcomes = (Read-Envelope $json).HostSessionsOutcomes
+        @($outcomes[0].Sessions.SessionId) | Should -Be @('a1', 'a2', 'a3')
+        @($outcomes[1].Sessions.SessionId) | Should -Be @('b1')
+        $outcomes[1].Sessions[0].BastionName | Should -Be 'b'
+        $outcomes[2].Sessions.Count | Should -Be 0
+    }
+
     It 'shares the host among the sessions of a host, yet lets one session change its own' {
         $json = New-SessionsEnvelope '{"sessionId":"s1"},{"sessionId":"s2"}'
         $outcome = (Read-Envelope $json).HostSessionsOutcomes[0]
