@@ -155,3 +155,28 @@ Describe 'The token never reaches a stream' {
         } finally { $ps.Dispose() }
     }
 }
+
+Describe 'The request fields every call shares' {
+    It 'gives the library the session''s variables it reads and no others, the endpoint without a trailing slash, and limits only when set' {
+        # Set through .NET, as $env: does: on Linux the C runtime never sees these.
+        [Environment]::SetEnvironmentVariable('AZURE_CLIENT_ID', 'client-from-this-session')
+        [Environment]::SetEnvironmentVariable('BASTION_TEST_UNRELATED', 'not for the library')
+        try {
+            $credential = @{ type = 'accessToken' }
+            $request = [BastionSession.CommonRequest]::Create($credential, [uri]'http://127.0.0.1:9/', 'AzureChinaCloud', 0, 0)
+            @($request.Keys) | Should -Be @('schemaVersion', 'credential', 'armEndpoint') -Because 'the endpoint wins over the environment name; no limits were given'
+            $request['armEndpoint'] | Should -BeExactly 'http://127.0.0.1:9'
+            $request['credential'] | Should -Be $credential
+            $credential['environment']['AZURE_CLIENT_ID'] | Should -BeExactly 'client-from-this-session'
+            $credential['environment']['AZURE_TOKEN_CREDENTIALS'] | Should -BeExactly $env:AZURE_TOKEN_CREDENTIALS
+            $credential['environment'].ContainsKey('BASTION_TEST_UNRELATED') | Should -BeFalse
+            $named = [BastionSession.CommonRequest]::Create(@{ type = 'default' }, $null, 'AzureChinaCloud', 30, 4)
+            @($named.Keys) | Should -Be @('schemaVersion', 'credential', 'environment', 'timeoutSec', 'concurrency')
+            $named['environment'] | Should -BeExactly 'AzureChinaCloud'
+            { [BastionSession.CommonRequest]::Create($null, $null, $null, 0, 0) } | Should -Throw -ExpectedMessage '*credential*'
+        } finally {
+            [Environment]::SetEnvironmentVariable('AZURE_CLIENT_ID', $null)
+            [Environment]::SetEnvironmentVariable('BASTION_TEST_UNRELATED', $null)
+        }
+    }
+}

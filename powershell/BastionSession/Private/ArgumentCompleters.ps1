@@ -20,7 +20,7 @@ function Get-BastionCompletion {
         $auth = Resolve-BastionCredential -AccessToken $token -ArmEndpoint $cloud.Url
         $subs = if ($FakeBoundParameters.Contains('SubscriptionId')) { @($FakeBoundParameters['SubscriptionId']) } else { $null }
         $subs = Resolve-BastionSubscriptionId -SubscriptionId $subs -ContextSubscriptionId $auth.SubscriptionId
-        $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec 10
+        $request = [BastionSession.CommonRequest]::Create($auth.Credential, $cloud.ArmEndpoint, $cloud.Environment, 10, 0)
         $scope = @{ subscriptionIds = @($subs) }
         if ($ParameterName -eq 'Name' -and $FakeBoundParameters.Contains('ResourceGroupName')) { $scope['resourceGroupName'] = [string]$FakeBoundParameters['ResourceGroupName'] }
         $request['scope'] = $scope

@@ -86,7 +86,7 @@ function Invoke-BastionSessionDisconnect {
         # -All: list the current sessions of those hosts first (one call for all of them).
         $allEntries = @($group.Entries | Where-Object { $_.All })
         if ($allEntries.Count -gt 0) {
-            $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+            $request = [BastionSession.CommonRequest]::Create($auth.Credential, $group.Cloud.ArmEndpoint, $group.Cloud.Environment, $TimeoutSec, $ThrottleLimit)
             $request['hosts'] = @(foreach ($entry in $allEntries) { $entry.Host })
             # Each answer back to its entry: by the resource id given, else by the three parts
             # given (compared case-insensitively, as ARM does).
@@ -137,7 +137,7 @@ function Invoke-BastionSessionDisconnect {
         # is enough for that; the ids themselves are only checked to be non-empty.
         $toCheck = @(foreach ($entry in $group.Entries) { if (-not ($entry.ContainsKey('Failed') -and $entry.Failed) -and $entry.Ids.Count -gt 0) { $entry } })
         if ($toCheck.Count -gt 0) {
-            $check = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+            $check = [BastionSession.CommonRequest]::Create($auth.Credential, $group.Cloud.ArmEndpoint, $group.Cloud.Environment, $TimeoutSec, $ThrottleLimit)
             $check['validateOnly'] = $true
             $check['targets'] = @(foreach ($entry in $toCheck) {
                     $target = if ($null -ne $entry.Ref.ResourceId) { @{ hostResourceId = $entry.Ref.ResourceId } } else { $entry.Host.Clone() }
@@ -170,7 +170,7 @@ function Invoke-BastionSessionDisconnect {
         }
         if ($approved.Count -eq 0) { continue }
 
-        $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $group.Cloud.ArmEndpoint -Environment $group.Cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+        $request = [BastionSession.CommonRequest]::Create($auth.Credential, $group.Cloud.ArmEndpoint, $group.Cloud.Environment, $TimeoutSec, $ThrottleLimit)
         $request['targets'] = @(foreach ($entry in $approved) {
                 $target = if ($null -ne $entry.Ref.ResourceId) { @{ hostResourceId = $entry.Ref.ResourceId } } else { $entry.Host.Clone() }
                 $target['sessionIds'] = $entry.Ids.ToArray()

@@ -91,7 +91,7 @@ function Invoke-BastionSessionListing {
     $filter = [BastionSession.SessionFilter]::new($userPatterns, $targetPatterns, $protocolFilter, $ageFilter)
 
     foreach ($call in $calls) {
-        $request = New-BastionRequest -Credential $auth.Credential -ArmEndpoint $cloud.ArmEndpoint -Environment $cloud.Environment -TimeoutSec $TimeoutSec -ThrottleLimit $ThrottleLimit
+        $request = [BastionSession.CommonRequest]::Create($auth.Credential, $cloud.ArmEndpoint, $cloud.Environment, $TimeoutSec, $ThrottleLimit)
         $request[$call.Key] = $call.Value
         $request['streamResults'] = $true
         Write-BastionVerbose ("Get-BastionSession: calling bastion_get_sessions (getActiveSessions) for {0} at {1}, with credentials from {2}" -f $call.Text, $endpoint, $auth.Source)
