@@ -132,7 +132,7 @@ MODULE_DIR=$(realpath "$3")
 [[ -f $MODULE_DIR/BastionSession.psd1 && -f $MODULE_DIR/bin/win-x64/bastion_session_ffi.dll ]] \
     || fail "$3 is not the built module with bin/win-x64/bastion_session_ffi.dll"
 for tool in wine wineserver wineboot x86_64-w64-mingw32-gcc x86_64-w64-mingw32-objdump unshare ip script timeout pwsh; do
-    command -v "$tool" >/dev/null || fail "'$tool' is not installed (.ci/run installs wine64, gcc-mingw-w64-x86-64, iproute2, util-linux)"
+    command -v "$tool" >/dev/null || fail "'$tool' is not installed (.ci/run installs wine, wine64, gcc-mingw-w64-x86-64, iproute2, util-linux)"
 done
 PESTER_PSD1=${BASTION_PESTER_PSD1:-$CACHE/nuget/pester/5.7.1/tools/Pester.psd1}
 [[ -f $PESTER_PSD1 ]] || fail "Pester 5.7.1 is not at $PESTER_PSD1 (set BASTION_PESTER_PSD1; .ci/run installs it)"
