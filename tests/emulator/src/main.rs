@@ -47,7 +47,8 @@ struct Args {
     /// Items per page [default: 100].
     #[arg(long)]
     page_size: Option<usize>,
-    /// Share of ARM requests answered with an injected fault (429, 500, 503, dropped connection).
+    /// Share of ARM requests answered with an injected fault (429, 500, 503, dropped
+    /// connection); a host scripted to fail (alwaysFail500, forbidden) answers its own failure.
     #[arg(long)]
     fault_rate: Option<f64>,
     /// Seed of the fault dice.

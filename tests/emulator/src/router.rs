@@ -14,7 +14,8 @@ use crate::arm_error::{arm_error, too_many_requests};
 use crate::faults::FaultKind;
 use crate::handlers;
 use crate::response::{Body, dropped_mid_body};
-use crate::state::{Emulator, lock};
+use crate::scenario::HostBehaviour;
+use crate::state::{Emulator, host_key, lock};
 use crate::throttle::ThrottleDecision;
 
 /// A host named in a path.
@@ -292,6 +293,23 @@ struct RemainingHeader {
     write: bool,
 }
 
+/// True for a request to a host scripted to fail (`alwaysFail500`, `forbidden`): such a host
+/// answers its own failure to every request, and no fault, scripted or random, takes its
+/// place (a scripted fault waits for the next other request). A client that
+/// gives up on it therefore ends with the scripted status, whatever the fault rate.
+fn fails_by_script(emulator: &Emulator, route: &Route) -> bool {
+    let Some(host) = route.host() else {
+        return false;
+    };
+    let key = host_key(&host.subscription, &host.group, &host.name);
+    lock(&emulator.world).hosts.get(&key).is_some_and(|state| {
+        matches!(
+            state.behaviour,
+            HostBehaviour::AlwaysFail500 | HostBehaviour::Forbidden
+        )
+    })
+}
+
 /// Runs the checks and the handler; the flag is set when the connection is to be dropped
 /// mid-response (counted as status `dropped`).
 fn arm_outcome(emulator: &Emulator, route: &Route, info: &RequestInfo) -> (Response<Body>, bool) {
@@ -318,7 +336,12 @@ fn arm_outcome(emulator: &Emulator, route: &Route, info: &RequestInfo) -> (Respo
     if let Err(denied) = handlers::auth::check(emulator, info) {
         return (denied, false);
     }
-    if let Some(fault) = lock(&emulator.faults).next(route.operation()) {
+    let fault = if fails_by_script(emulator, route) {
+        None
+    } else {
+        lock(&emulator.faults).next(route.operation())
+    };
+    if let Some(fault) = fault {
         lock(&emulator.stats).faults_injected += 1;
         let retry_after = emulator.settings().retry_after;
         return match fault {

@@ -53,7 +53,8 @@
 //! `behaviour` of a host: `normal`, `lroNeverCompletes` (every poll answers 202),
 //! `noPollingHeaders` (202 without `Location`: the client must POST again),
 //! `nextLinkLoop` (every page links to itself), `bareArray` (final LRO body is a bare
-//! array), `alwaysFail500`, `forbidden` (403 `AuthorizationFailed` naming the RBAC action),
+//! array), `alwaysFail500`, `forbidden` (403 `AuthorizationFailed` naming the RBAC action;
+//! these two answer their failure to every request, and no injected fault replaces it),
 //! `malformedBody` (the completed getActiveSessions answers 200 `application/json` with a
 //! body that is not JSON, for a client's invalid-response path).
 //! On the command line, `--host-behaviour NAME=BEHAVIOUR` sets it for hosts of a generated

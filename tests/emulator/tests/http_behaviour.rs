@@ -546,6 +546,48 @@ fn failing_hosts_answer_their_scripted_errors() {
 }
 
 #[test]
+fn failing_hosts_answer_their_scripted_errors_whatever_the_fault_rate() {
+    // Every request is faulted at rate 1.0, except those to a host scripted to fail: a
+    // client that gives up on such a host must end with its scripted status.
+    let emulator = spawn(config(
+        Settings {
+            fault_rate: 1.0,
+            ..Settings::default()
+        },
+        vec![
+            host("broken", 1, HostBehaviour::AlwaysFail500),
+            host("denied", 1, HostBehaviour::Forbidden),
+            host("fine", 1, HostBehaviour::Normal),
+        ],
+    ));
+    let base = emulator.base_url();
+    for _ in 0..20 {
+        let broken = format!(
+            "{}/getActiveSessions?{API}",
+            host_url(&base, "rg", "broken")
+        );
+        assert_eq!(
+            post(&broken, None).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let denied = get(&format!("{}?{API}", host_url(&base, "rg", "denied")));
+        assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+        let body: Value = denied.json().unwrap();
+        assert_eq!(body["error"]["code"], "AuthorizationFailed");
+    }
+    assert_eq!(emulator.stats()["faultsInjected"], 0);
+    let fine = client()
+        .get(format!("{}?{API}", host_url(&base, "rg", "fine")))
+        .bearer_auth("emulator-token")
+        .send();
+    assert!(
+        !fine.is_ok_and(|r| r.status() == StatusCode::OK && r.text().is_ok()),
+        "a normal host is still faulted"
+    );
+    assert_eq!(emulator.stats()["faultsInjected"], 1);
+}
+
+#[test]
 fn malformed_body_host_completes_with_a_body_that_is_not_json() {
     let emulator = spawn(config(
         Settings::default(),
