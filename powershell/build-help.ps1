@@ -29,7 +29,9 @@
             - Aliases: None | <Alias>, <Alias>
             - Accepts wildcards: True | False
         ## Examples                      "### Example <n>: <Title>", one ```powershell
-                                         block, then remarks paragraphs (required)
+                                         block, then remarks paragraphs (required); no
+                                         line in a code block starts with "## " or
+                                         "### " (taken for an unclosed block)
         ## Inputs                        "### <Type name>", then paragraphs (optional)
         ## Outputs                       as Inputs
         ## Notes                         paragraphs (optional section)
@@ -136,6 +138,9 @@ function Read-HelpSource {
         $isFence = $text.TrimStart().StartsWith('```')
         if ($isFence) { $inCode = -not $inCode; if ($inCode) { $fenceLine = $lineNo } }
         $entry = @{ Line = $lineNo; Text = $text; InCode = ($inCode -or $isFence); IsFence = $isFence }
+        # Code blocks live in examples, which never hold a heading: a heading inside one means
+        # the block was not closed, and the opening line is the one to name.
+        if ($inCode -and -not $isFence -and $text -match '^#{2,3}\s') { throw (New-SourceError $file $fenceLine "this code block is not closed before the heading at line $lineNo") }
         if ($null -eq $name) {
             if ($text -eq '') { continue }
             if ($text -notmatch '^#\s+(?<n>\S+)$') { throw (New-SourceError $file $lineNo "the file must start with '# $expectedName'") }
