@@ -246,8 +246,8 @@ Describe 'build-help.ps1 refuses a malformed source, naming the file and line' {
         $folder = Join-Path $TestDrive ([guid]::NewGuid().ToString('n'))
         New-Item -ItemType Directory -Path $folder | Out-Null
         [IO.File]::WriteAllText((Join-Path $folder 'Get-BastionSession.md'), $broken)
-        # The line the error must name: the last line equal to Line before the break (for a
-        # code block never closed, the opening fence of the broken example).
+        # The line the error must name: the last line equal to Line up to where the break
+        # starts, or its next line (for a code block never closed: the broken example's fence).
         $lines = $broken.Split("`n")
         $lineOfBreak = $source.Substring(0, $source.IndexOf($Find)).Split("`n").Count
         $candidates = @(for ($i = 0; $i -lt $lines.Count; $i++) { if ($lines[$i] -eq $Line) { $i + 1 } })
