@@ -157,6 +157,8 @@ foreach ($item in 'BastionSession.psd1', 'BastionSession.format.ps1xml', 'en-US'
     $path = Join-Path $source $item
     if (Test-Path $path) { Copy-Item -Recurse -Path $path -Destination $dest }
 }
+# The cmdlets' MAML help, from powershell/help/*.md.
+& (Join-Path $PSScriptRoot 'build-help.ps1') -OutputFolder (Join-Path $dest 'en-US')
 
 function Get-FolderScript {
     <#
