@@ -9,8 +9,7 @@ use bastion_session::{CredentialSpec, EnvSettings, SecretString};
 use serde::Deserialize;
 use zeroize::Zeroize;
 
-use super::convert::parse_url;
-use super::parse::required;
+use super::fields::{parse_url, required};
 use crate::envelope::FfiError;
 
 /// A secret string from a request: zeroed on drop, redacted in `Debug`.
