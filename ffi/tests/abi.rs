@@ -604,6 +604,33 @@ fn the_credential_environment_replaces_the_process_environment() {
 }
 
 #[test]
+fn a_freed_string_is_not_handed_out_again_at_once_and_a_second_free_is_ignored() {
+    let l = lib();
+    // Envelopes of one size, as a streamed listing's polls are: before the quarantine each
+    // came back in the buffer just freed, at the very same address.
+    let id = CString::new("no-such-operation").unwrap();
+    let next = || unsafe { (l.poll_progress)(id.as_ptr()) };
+    let mut previous = next();
+    unsafe { (l.string_free)(previous) };
+    for round in 0..200 {
+        let p = next();
+        assert_ne!(
+            p, previous,
+            "round {round}: a new envelope came back at the address just freed"
+        );
+        unsafe {
+            // A careless caller frees the old pointer again: ignored, and `p` stays whole.
+            (l.string_free)(previous);
+            let text = std::ffi::CStr::from_ptr(p).to_str().unwrap();
+            assert!(text.contains("\"running\":false"), "{text}");
+            (l.string_free)(p);
+            (l.string_free)(p);
+        }
+        previous = p;
+    }
+}
+
+#[test]
 fn many_threads_at_once() {
     let l = lib();
     let emu = normal_emulator();
