@@ -35,7 +35,10 @@
 //!   load the built `.so` with libloading (from `target/debug/deps/`, where that same
 //!   command builds it) and drive it against `bastion-emulator` over HTTP;
 //!   `tests/logging.rs` checks the logs; `tests/header_drift.rs` checks the header
-//!   (`BASTION_UPDATE_HEADER=1` rewrites it) and the version string.
+//!   (`BASTION_UPDATE_HEADER=1` rewrites it) and the version string;
+//!   `tests/error_kinds_drift.rs` and `tests/contracts_drift.rs` generate the module's C#
+//!   tables from this crate's and the core's (`BASTION_UPDATE_ERROR_KINDS=1`,
+//!   `BASTION_UPDATE_CONTRACTS=1` rewrite them).
 //! - `tests/c/run.sh`: the C smoke test against the header, and its valgrind run.
 //! - `cargo bench -p bastion_session_ffi --bench marshal`: round-trip and marshalling costs.
 
