@@ -18,6 +18,24 @@ pub enum AzureEnvironment {
 }
 
 impl AzureEnvironment {
+    /// Every built-in cloud, in the contract's order. The module's cloud table is generated
+    /// from this one (`ffi/tests/contracts_drift.rs`), so it is never typed twice.
+    pub const ALL: [AzureEnvironment; 3] = [
+        AzureEnvironment::AzureCloud,
+        AzureEnvironment::AzureUSGovernment,
+        AzureEnvironment::AzureChinaCloud,
+    ];
+
+    /// The other names [`FromStr`](std::str::FromStr) accepts for this cloud (in any
+    /// case), besides [`as_str`](Self::as_str): the names other Azure tools use.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            AzureEnvironment::AzureCloud => &["AzurePublicCloud", "Public"],
+            AzureEnvironment::AzureUSGovernment => &["AzureGovernment", "UsGov"],
+            AzureEnvironment::AzureChinaCloud => &["AzureChina", "China"],
+        }
+    }
+
     /// The ARM endpoint, e.g. `https://management.azure.com/`.
     pub fn arm_endpoint(self) -> Url {
         let s = match self {
@@ -64,18 +82,21 @@ impl AzureEnvironment {
 impl std::str::FromStr for AzureEnvironment {
     type Err = Error;
 
-    /// Case-insensitive; also accepts `AzurePublicCloud`, `AzureGovernment`, `AzureChina`.
+    /// A canonical name or one of its [`aliases`](AzureEnvironment::aliases), in any case,
+    /// around blanks.
     fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "azurecloud" | "azurepubliccloud" | "public" => Ok(AzureEnvironment::AzureCloud),
-            "azureusgovernment" | "azuregovernment" | "usgov" => {
-                Ok(AzureEnvironment::AzureUSGovernment)
-            }
-            "azurechinacloud" | "azurechina" | "china" => Ok(AzureEnvironment::AzureChinaCloud),
-            _ => Err(Error::invalid_request(format!(
-                "unknown environment '{s}'; use AzureCloud, AzureUSGovernment or AzureChinaCloud"
-            ))),
-        }
+        let name = s.trim();
+        AzureEnvironment::ALL
+            .into_iter()
+            .find(|e| {
+                e.as_str().eq_ignore_ascii_case(name)
+                    || e.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
+            })
+            .ok_or_else(|| {
+                Error::invalid_request(format!(
+                    "unknown environment '{s}'; use AzureCloud, AzureUSGovernment or AzureChinaCloud"
+                ))
+            })
     }
 }
 
@@ -98,5 +119,18 @@ mod tests {
             AzureEnvironment::AzureChinaCloud
         );
         assert!("mars".parse::<AzureEnvironment>().is_err());
+        for (alias, cloud) in [
+            (" azurepubliccloud ", AzureEnvironment::AzureCloud),
+            ("PUBLIC", AzureEnvironment::AzureCloud),
+            ("AzureGovernment", AzureEnvironment::AzureUSGovernment),
+            ("usgov", AzureEnvironment::AzureUSGovernment),
+            ("azurechina", AzureEnvironment::AzureChinaCloud),
+            ("China", AzureEnvironment::AzureChinaCloud),
+        ] {
+            assert_eq!(alias.parse::<AzureEnvironment>().unwrap(), cloud);
+        }
+        for cloud in AzureEnvironment::ALL {
+            assert_eq!(cloud.as_str().parse::<AzureEnvironment>().unwrap(), cloud);
+        }
     }
 }

@@ -36,9 +36,8 @@ pub const DEFAULT_DISCONNECT_CHUNK: usize = 1000;
 /// Default of [`ClientOptions::max_items_per_call`].
 pub const DEFAULT_MAX_ITEMS_PER_CALL: usize = 500_000;
 
-/// The environment variables the credential chain, managed identity, proxy and TLS read
-/// (`AZURE_*`, `IDENTITY_*`, `MSI_*`, `AZURE_TOKEN_CREDENTIALS`, the proxy variables and
-/// `NO_PROXY`, `SSL_CERT_FILE`, `PATH` ...), passed explicitly instead of read from the
+/// The environment variables the credentials, proxy and TLS read (the names of
+/// [`TRANSPORT_VARIABLES`] and [`CREDENTIAL_CHAIN_VARIABLES`]), passed explicitly instead of read from the
 /// process environment. A caller that keeps its own view of the environment (PowerShell's
 /// `$env:`, which on Unix never reaches the C runtime) sends it here, so the library never
 /// needs anyone to `setenv` while its threads may read the environment.
@@ -83,6 +82,47 @@ impl std::fmt::Debug for EnvSettings {
         f.debug_set().entries(self.names()).finish()
     }
 }
+
+/// The environment variables the HTTP transport reads, whatever the credential: the proxy
+/// (`HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`, upper or lower case, and `NO_PROXY`) and the
+/// extra CA file (`SSL_CERT_FILE`, not on Windows, which trusts its certificate store).
+///
+/// With [`CREDENTIAL_CHAIN_VARIABLES`] this is every name the library reads through
+/// [`EnvSettings`]: the C ABI refuses any other name in `credential.environment`, and the
+/// module's list is generated from these (`ffi/tests/contracts_drift.rs`, which also fails
+/// when code under `src/` or `ffi/src/` reads a name that is in neither list).
+pub const TRANSPORT_VARIABLES: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SSL_CERT_FILE",
+];
+
+/// The environment variables the credentials read: the default chain (service principal,
+/// workload identity, managed identity, Azure CLI on `PATH`, narrowed by
+/// `AZURE_TOKEN_CREDENTIALS`), and the workload and managed identity credentials, which
+/// read their own ones and key their cached provider by the whole list. An access token, a
+/// client secret, a client certificate or the Azure CLI credential read none of them.
+pub const CREDENTIAL_CHAIN_VARIABLES: &[&str] = &[
+    "AZURE_TOKEN_CREDENTIALS",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_AUTHORITY_HOST",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "PATH",
+];
 
 /// Variable `name` from `settings` when the caller gave settings, else from the process
 /// environment (callers that name none, such as C programs).

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use bastion_emulator::{EmulatorConfig, Settings};
 use bastion_session::{BastionHost, BastionSession, HostRef, HostSessionsOutcome};
 use bastion_session_ffi::envelope;
-use bastion_session_ffi::sessions::{HostSessionsOutcomeView, SessionsData};
+use bastion_session_ffi::sessions::SessionsData;
+use bastion_session_ffi::views::HostSessionsOutcomeView;
 use serde_json::json;
 
 fn per_call(label: &str, n: u32, mut f: impl FnMut()) {

@@ -24,6 +24,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::envelope::FfiError;
+use crate::events::EventType;
+use crate::views::{HostResultEvent, HostSessionsOutcomeView};
 
 /// Droppable events kept per call; past it the oldest `request` event goes first,
 /// then the oldest other droppable event.
@@ -65,21 +67,19 @@ pub(crate) enum QueuedEvent {
     /// An event already serialised.
     Json(Box<RawValue>),
     /// A `hostResult` event, serialised when polled.
-    HostResult(Box<crate::sessions::HostSessionsOutcomeView>),
+    HostResult(Box<HostSessionsOutcomeView>),
     /// A `hostSessionsPage` event (the page number, then the host with that page's
     /// sessions), serialised when polled.
-    HostSessionsPage(u32, Box<crate::sessions::HostSessionsOutcomeView>),
+    HostSessionsPage(u32, Box<HostSessionsOutcomeView>),
 }
 
 impl Serialize for QueuedEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             QueuedEvent::Json(raw) => raw.serialize(serializer),
-            QueuedEvent::HostResult(entry) => {
-                crate::sessions::HostResultEvent::new(entry).serialize(serializer)
-            }
+            QueuedEvent::HostResult(entry) => HostResultEvent::new(entry).serialize(serializer),
             QueuedEvent::HostSessionsPage(page, entry) => {
-                crate::sessions::HostResultEvent::page(*page, entry).serialize(serializer)
+                HostResultEvent::page(*page, entry).serialize(serializer)
             }
         }
     }
@@ -195,7 +195,7 @@ impl NativeCall {
     }
 
     /// Queues a `hostResult` event (never dropped), to be serialised once, when polled.
-    pub(crate) fn push_host_result(&self, entry: crate::sessions::HostSessionsOutcomeView) {
+    pub(crate) fn push_host_result(&self, entry: HostSessionsOutcomeView) {
         if !self.tracked {
             return;
         }
@@ -203,11 +203,7 @@ impl NativeCall {
     }
 
     /// Queues a `hostSessionsPage` event (never dropped), serialised once, when polled.
-    pub(crate) fn push_host_sessions_page(
-        &self,
-        page: u32,
-        entry: crate::sessions::HostSessionsOutcomeView,
-    ) {
+    pub(crate) fn push_host_sessions_page(&self, page: u32, entry: HostSessionsOutcomeView) {
         if !self.tracked {
             return;
         }
@@ -352,9 +348,9 @@ struct QueueSink(Arc<NativeCall>);
 
 impl ProgressSink for QueueSink {
     fn emit(&self, event: ProgressEvent) {
-        let priority = match &event {
-            ProgressEvent::Request { .. } => Priority::Low,
-            ProgressEvent::HostsDiscovered { .. } => Priority::Keep,
+        let priority = match EventType::of(&event) {
+            EventType::Request => Priority::Low,
+            EventType::HostsDiscovered => Priority::Keep,
             _ => Priority::Normal,
         };
         self.0.push(priority, &event);

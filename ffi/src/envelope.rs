@@ -7,9 +7,10 @@ use serde::Serialize;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The error kinds of the envelope, each with its stable, banded code: the one table of
-/// kinds and codes. `powershell/shim/ErrorKinds.cs` is generated from it and the module's
-/// map, the core's kinds and `ffi/CONTRACT.md` are checked against it
-/// (`ffi/tests/error_kinds_drift.rs`).
+/// kinds and codes, and of the module's ErrorId and category per kind. The module's C#
+/// tables are generated from it (`ErrorKinds.cs` by `ffi/tests/error_kinds_drift.rs`,
+/// `Generated/Contracts.cs` by `ffi/tests/contracts_drift.rs`); the core's kinds and
+/// `ffi/CONTRACT.md` are checked against it.
 ///
 /// 1xxx: the caller's input; 2xxx: the service; 3xxx: the client side; 9xxx: the library.
 /// Retired codes stay listed here as comments and are never reused.
@@ -113,6 +114,52 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
         }
     }
+
+    /// The module's ErrorId for an error of this kind (PowerShell's `FullyQualifiedErrorId`
+    /// starts with it). Stable: scripts match on it. `powershell/src/Generated/Contracts.cs`
+    /// is generated from this (`ffi/tests/contracts_drift.rs`).
+    pub fn error_id(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "BastionInvalidArgument",
+            ErrorKind::InvalidRequest => "BastionInvalidRequest",
+            ErrorKind::UnsupportedSchema => "BastionNativeLibraryMismatch",
+            ErrorKind::Auth => "BastionAuthenticationFailed",
+            ErrorKind::Forbidden => "BastionAuthorizationFailed",
+            ErrorKind::NotFound => "BastionHostNotFound",
+            ErrorKind::Conflict => "BastionConflict",
+            ErrorKind::Throttled => "BastionThrottled",
+            ErrorKind::Server => "BastionServerError",
+            ErrorKind::Http => "BastionHttpError",
+            ErrorKind::Timeout => "BastionRequestTimeout",
+            ErrorKind::Cancelled => "BastionOperationCancelled",
+            ErrorKind::Transport => "BastionConnectionFailed",
+            ErrorKind::InvalidResponse => "BastionInvalidResponse",
+            ErrorKind::InsecureEndpoint => "BastionInsecureEndpoint",
+            ErrorKind::Internal => "BastionInternalError",
+        }
+    }
+
+    /// The name of the PowerShell `ErrorCategory` member of this kind's error records.
+    pub fn category(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "InvalidArgument",
+            ErrorKind::InvalidRequest => "InvalidArgument",
+            ErrorKind::UnsupportedSchema => "InvalidData",
+            ErrorKind::Auth => "AuthenticationError",
+            ErrorKind::Forbidden => "PermissionDenied",
+            ErrorKind::NotFound => "ObjectNotFound",
+            ErrorKind::Conflict => "ResourceBusy",
+            ErrorKind::Throttled => "LimitsExceeded",
+            ErrorKind::Server => "ResourceUnavailable",
+            ErrorKind::Http => "ProtocolError",
+            ErrorKind::Timeout => "OperationTimeout",
+            ErrorKind::Cancelled => "OperationStopped",
+            ErrorKind::Transport => "ConnectionError",
+            ErrorKind::InvalidResponse => "InvalidData",
+            ErrorKind::InsecureEndpoint => "SecurityError",
+            ErrorKind::Internal => "NotSpecified",
+        }
+    }
 }
 
 impl Serialize for ErrorKind {
@@ -208,9 +255,9 @@ struct Failure<'a> {
 }
 
 /// Serialises `envelope` into a buffer that is handed to the caller as it is (a spare one
-/// from `memory` when there is one: see there why).
+/// from `buffers` when there is one: see there why).
 fn serialise<T: Serialize>(envelope: &T) -> Result<String, FfiError> {
-    let mut buffer = crate::memory::envelope_buffer();
+    let mut buffer = crate::buffers::take();
     serde_json::to_writer(&mut buffer, envelope)
         .map_err(|e| FfiError::internal(format!("could not serialise the answer: {e}")))?;
     // SAFETY: serde_json writes only UTF-8 (its own `to_string` relies on this the same

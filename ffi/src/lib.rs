@@ -1,22 +1,30 @@
 //! C ABI over `bastion_session`: JSON requests in, JSON envelopes out.
 //!
 //! # Layout
-//! - `boundary`: the one wrapper around every export (null pointer, UTF-8, size limit,
-//!   panic capture, envelope out).
-//! - `envelope`: the success/error envelope and the banded error codes.
-//! - `request`: the caller's JSON request, in three files: `parse` (the request types and
-//!   the strict parse; errors name the JSON path), `credential` (the credential object, its
-//!   secrets, redaction) and `convert` (into the core's options, hosts, scope and targets).
-//! - `runtime`: the process-wide tokio runtime and `run`, the only place that blocks.
-//! - `calls`: the life of one C ABI call: the registry of running calls by `operationId`
-//!   (`NativeCall`: cancel token, bounded progress queue) and `execute`, which runs a call's
-//!   async work (`RunningCall`) with its deadline and cancellation.
-//! - `sessions`, `disconnect`, `hosts`: the three ARM calls, one export each.
-//! - `cancel`, `progress`: `bastion_cancel`, `bastion_poll_progress`.
-//! - `memory`: strings out and `bastion_string_free`, their only destructor.
-//! - `version`: `bastion_version`.
-//! - `logging`: opt-in diagnostics (`BASTION_SESSION_LOG`), never with secrets.
-//! - `test_hooks`: the debug-only `_panic` request field.
+//! Five layers, lowest first. A module imports only from its own layer or lower ones, and
+//! the modules import each other without a circle; `tests/layers.rs` fails otherwise.
+//!
+//! 1. Envelope and memory: `envelope` (the success/error envelope, the banded error codes
+//!    and each kind's ErrorId and category for the module); `buffers` (the envelope
+//!    buffers: reuse after a short quarantine); `memory` (strings out and
+//!    `bastion_string_free`, their only destructor); `events` (the progress event types);
+//!    `views` (the JSON view of one host's listing outcome and its `hostResult` /
+//!    `hostSessionsPage` events); `logging` (opt-in diagnostics, `BASTION_SESSION_LOG`,
+//!    never with secrets); `version` (`bastion_version`).
+//! 2. Boundary: `boundary` (the one wrapper around every export: null pointer, UTF-8, size
+//!    limit, panic capture, envelope out); `runtime` (the process-wide tokio runtime and
+//!    `run`, the only place that blocks).
+//! 3. Request: `request`, the caller's JSON request, in four files: `fields` (checks several
+//!    fields share), `credential` (the credential object, its secrets, the environment
+//!    variables it may carry, redaction), `parse` (the request types and the strict parse;
+//!    errors name the JSON path) and `convert` (into the core's options, hosts, scope and
+//!    targets).
+//! 4. Calls: `calls` (the life of one C ABI call: the registry of running calls by
+//!    `operationId` (`NativeCall`: cancel token, bounded progress queue) and `execute`,
+//!    which runs a call's async work (`RunningCall`) with its deadline and cancellation);
+//!    `test_hooks` (the debug-only `_panic` request field).
+//! 5. Exports: `sessions`, `disconnect`, `hosts` (the three ARM calls, one export each);
+//!    `cancel`, `progress` (`bastion_cancel`, `bastion_poll_progress`).
 //!
 //! Each `extern "C"` function is a short shim: `boundary` around a safe function of its
 //! module. The JSON contract is `ffi/CONTRACT.md`; the C reference is
@@ -27,15 +35,22 @@
 //!   load the built `.so` with libloading (from `target/debug/deps/`, where that same
 //!   command builds it) and drive it against `bastion-emulator` over HTTP;
 //!   `tests/logging.rs` checks the logs; `tests/header_drift.rs` checks the header
-//!   (`BASTION_UPDATE_HEADER=1` rewrites it) and the version string.
+//!   (`BASTION_UPDATE_HEADER=1` rewrites it) and the version string;
+//!   `tests/error_kinds_drift.rs` and `tests/contracts_drift.rs` generate the module's C#
+//!   tables from this crate's and the core's (`BASTION_UPDATE_ERROR_KINDS=1`,
+//!   `BASTION_UPDATE_CONTRACTS=1` rewrite them).
 //! - `tests/c/run.sh`: the C smoke test against the header, and its valgrind run.
 //! - `cargo bench -p bastion_session_ffi --bench marshal`: round-trip and marshalling costs.
 
 pub mod boundary;
+mod buffers;
 mod calls;
 mod cancel;
 mod disconnect;
 pub mod envelope;
+// The event table is Rust's and the module's, not a C type: cbindgen leaves it out.
+/// cbindgen:ignore
+pub mod events;
 mod hosts;
 mod logging;
 pub mod memory;
@@ -45,3 +60,4 @@ mod runtime;
 pub mod sessions;
 mod test_hooks;
 pub mod version;
+pub mod views;

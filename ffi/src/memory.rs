@@ -3,13 +3,9 @@
 //! Every envelope leaves the library as the buffer it was serialised into, NUL appended in
 //! place, and is recorded in a table of live strings (address → length and capacity).
 //! `bastion_string_free` takes it out of that table, so a pointer freed twice or never
-//! handed out is recognised and ignored instead of corrupting the heap.
-//!
-//! Freed buffers are kept for the next envelopes, a few and up to a size limit
-//! ([`SPARE_BUFFERS`], [`SPARE_BUFFER_MAX_BYTES`]): writing into memory the process has
-//! touched before is about eight times faster than into fresh pages (100,000 sessions: 32 ms
-//! against 250–350 ms on the development machine, where each first touch of a page costs a
-//! fault), and a streamed listing writes one envelope per poll.
+//! handed out is recognised and ignored instead of corrupting the heap. The freed buffer
+//! goes to `buffers`, whose quarantine keeps its address from being handed out again at
+//! once (so a second free of the same pointer still finds nothing in the table).
 
 use std::collections::HashMap;
 use std::ffi::c_char;
@@ -17,13 +13,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use once_cell::sync::Lazy;
 
-use crate::envelope;
-
-/// How many freed envelope buffers are kept for reuse.
-pub(crate) const SPARE_BUFFERS: usize = 2;
-
-/// The largest freed buffer kept for reuse (64 MiB); larger ones go back to the allocator.
-pub(crate) const SPARE_BUFFER_MAX_BYTES: usize = 64 * 1024 * 1024;
+use crate::{buffers, envelope};
 
 /// Length (with the NUL) and capacity of a string handed out, by its address.
 struct Handed {
@@ -32,15 +22,9 @@ struct Handed {
 }
 
 static LIVE: Lazy<Mutex<HashMap<usize, Handed>>> = Lazy::new(|| Mutex::new(HashMap::new()));
-static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// An empty buffer to serialise an envelope into: a spare one when there is one.
-pub(crate) fn envelope_buffer() -> Vec<u8> {
-    lock(&SPARE).pop().unwrap_or_default()
 }
 
 /// Hands `json` to the caller as a NUL-terminated string it frees with
@@ -78,14 +62,8 @@ pub(crate) fn free_c_string(s: *mut c_char) -> bool {
     };
     // SAFETY: the table holds exactly the pointer, length and capacity of a Vec<u8> that
     // `into_c_string` forgot, and removing it above makes this the only reconstruction.
-    let mut buffer = unsafe { Vec::from_raw_parts(s.cast::<u8>(), handed.len, handed.capacity) };
-    if buffer.capacity() <= SPARE_BUFFER_MAX_BYTES {
-        let mut spare = lock(&SPARE);
-        if spare.len() < SPARE_BUFFERS {
-            buffer.clear();
-            spare.push(buffer);
-        }
-    }
+    let buffer = unsafe { Vec::from_raw_parts(s.cast::<u8>(), handed.len, handed.capacity) };
+    buffers::give_back(buffer);
     true
 }
 
@@ -144,22 +122,5 @@ mod tests {
         assert!(!free_c_string(foreign.as_mut_ptr().cast()));
         assert_eq!(&foreign, b"not ours\0");
         assert!(free_c_string(std::ptr::null_mut()));
-    }
-
-    #[test]
-    fn freed_buffers_are_reused_up_to_the_limits() {
-        let p = into_c_string("x".repeat(1000));
-        assert!(free_c_string(p));
-        let reused = envelope_buffer();
-        assert!(reused.is_empty());
-        let big = Vec::<u8>::with_capacity(SPARE_BUFFER_MAX_BYTES + 1);
-        let p = into_c_string(String::from_utf8(big).unwrap());
-        assert!(free_c_string(p));
-        assert!(
-            lock(&SPARE)
-                .iter()
-                .all(|b| b.capacity() <= SPARE_BUFFER_MAX_BYTES)
-        );
-        assert!(lock(&SPARE).len() <= SPARE_BUFFERS);
     }
 }

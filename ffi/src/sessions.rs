@@ -5,56 +5,17 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bastion_session::{
-    BastionHost, BastionSession, HostSessionsOutcome, SessionPageSink, SinkRoom,
-};
+use bastion_session::{BastionHost, BastionSession, SessionPageSink, SinkRoom};
 use futures::StreamExt;
 use serde::Serialize;
 
 use crate::calls::NativeCall;
 use crate::calls::{self, RunningCall};
-use crate::envelope::{self, ErrorKind, FfiError, from_core};
+use crate::envelope::{self, ErrorKind, FfiError};
 use crate::hosts::{self, SubscriptionHostsOutcomeView};
 use crate::request::{self, Call, HostSelection};
+use crate::views::HostSessionsOutcomeView;
 use crate::{boundary, test_hooks};
-
-/// The JSON view of the core's [`HostSessionsOutcome`]: one host's entry in `data.hosts`
-/// (and the `result` of a `hostResult` event).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HostSessionsOutcomeView {
-    host: BastionHost,
-    ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sessions: Option<Vec<BastionSession>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<FfiError>,
-}
-
-impl HostSessionsOutcomeView {
-    /// How many sessions this entry carries.
-    pub(crate) fn session_count(&self) -> usize {
-        self.sessions.as_ref().map_or(0, Vec::len)
-    }
-
-    /// Builds the entry of one host's outcome.
-    pub fn from_outcome(outcome: HostSessionsOutcome) -> Self {
-        match outcome.result {
-            Ok(sessions) => HostSessionsOutcomeView {
-                host: outcome.host,
-                ok: true,
-                sessions: Some(sessions),
-                error: None,
-            },
-            Err(e) => HostSessionsOutcomeView {
-                host: outcome.host,
-                ok: false,
-                sessions: None,
-                error: Some(from_core(&e)),
-            },
-        }
-    }
-}
 
 /// `data.stats`.
 #[derive(Serialize, Default)]
@@ -107,37 +68,6 @@ impl SessionsData {
             subscriptions: None,
             stats,
             interrupted: None,
-        }
-    }
-}
-
-/// A `hostResult` progress event around one host entry, or a `hostSessionsPage` event
-/// around one page of a host's sessions.
-#[derive(Serialize)]
-pub(crate) struct HostResultEvent<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    page: Option<u32>,
-    result: &'a HostSessionsOutcomeView,
-}
-
-impl<'a> HostResultEvent<'a> {
-    /// The event for `result`.
-    pub(crate) fn new(result: &'a HostSessionsOutcomeView) -> Self {
-        HostResultEvent {
-            kind: "hostResult",
-            page: None,
-            result,
-        }
-    }
-
-    /// The `hostSessionsPage` event of page `page`, `result` holding that page's sessions.
-    pub(crate) fn page(page: u32, result: &'a HostSessionsOutcomeView) -> Self {
-        HostResultEvent {
-            kind: "hostSessionsPage",
-            page: Some(page),
-            result,
         }
     }
 }

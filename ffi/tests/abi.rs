@@ -604,6 +604,77 @@ fn the_credential_environment_replaces_the_process_environment() {
 }
 
 #[test]
+fn only_the_variables_the_call_reads_are_taken() {
+    let l = lib();
+    let emu = normal_emulator();
+    let url = emu.base_url();
+    let secret = "VALUE-NEVER-ECHOED-8d2e";
+    let call = |credential: Value| {
+        let mut req = base(&url);
+        req["credential"] = credential;
+        l.call(l.list_hosts, &with(req, json!({"scope": scope()})))
+    };
+    // The transport's variables go with any credential, an access token too.
+    let data = expect_ok(&call(json!({
+        "type": "accessToken", "token": TOKEN,
+        "environment": {"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"},
+    })));
+    assert_eq!(data["hosts"].as_array().unwrap().len(), 3, "{data}");
+    // An access token reads no credential variable: one sent with it is refused, named,
+    // and its value is not repeated.
+    for (credential, name) in [
+        (
+            json!({"type": "accessToken", "token": TOKEN}),
+            "AZURE_CLIENT_SECRET",
+        ),
+        (
+            json!({"type": "accessToken", "token": TOKEN}),
+            "IDENTITY_HEADER",
+        ),
+        (json!({"type": "azureCli"}), "AZURE_TENANT_ID"),
+        // Never read by the library, whatever the credential (another tool's secret).
+        (json!({"type": "default"}), "AZURE_STORAGE_KEY"),
+        (json!({"type": "managedIdentity"}), "IMDS_ENDPOINT"),
+    ] {
+        let mut credential = credential;
+        credential["environment"] = json!({ name: secret, "NO_PROXY": "127.0.0.1" });
+        let v = call(credential);
+        let e = expect_error(&v, "invalidRequest", 1002);
+        assert_eq!(e["target"], format!("credential.environment.{name}"), "{e}");
+        assert!(e["message"].as_str().unwrap().contains(name), "{e}");
+        assert!(!v.to_string().contains(secret), "the value was echoed: {v}");
+    }
+    assert_eq!(emu.count_all("msiToken"), 0);
+}
+
+#[test]
+fn a_freed_string_is_not_handed_out_again_at_once_and_a_second_free_is_ignored() {
+    let l = lib();
+    // Envelopes of one size, as a streamed listing's polls are: before the quarantine each
+    // came back in the buffer just freed, at the very same address.
+    let id = CString::new("no-such-operation").unwrap();
+    let next = || unsafe { (l.poll_progress)(id.as_ptr()) };
+    let mut previous = next();
+    unsafe { (l.string_free)(previous) };
+    for round in 0..200 {
+        let p = next();
+        assert_ne!(
+            p, previous,
+            "round {round}: a new envelope came back at the address just freed"
+        );
+        unsafe {
+            // A careless caller frees the old pointer again: ignored, and `p` stays whole.
+            (l.string_free)(previous);
+            let text = std::ffi::CStr::from_ptr(p).to_str().unwrap();
+            assert!(text.contains("\"running\":false"), "{text}");
+            (l.string_free)(p);
+            (l.string_free)(p);
+        }
+        previous = p;
+    }
+}
+
+#[test]
 fn many_threads_at_once() {
     let l = lib();
     let emu = normal_emulator();

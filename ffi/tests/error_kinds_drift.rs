@@ -5,7 +5,8 @@
 //! - `powershell/shim/ErrorKinds.cs` is generated from the table (like the C header) and
 //!   must match what this test generates;
 //! - the kinds of the core (`bastion_session::ErrorKind`) map onto the table by name;
-//! - the module's map in `ErrorRecords.ps1` has exactly one entry per kind;
+//! - (one ErrorId and category per kind is the table's too, generated into the module's
+//!   `Contracts.cs` by `ffi/tests/contracts_drift.rs`);
 //! - the table in `ffi/CONTRACT.md` lists exactly these kinds with these codes.
 //!
 //! Regenerate the C# table: `BASTION_UPDATE_ERROR_KINDS=1 cargo test -p bastion_session_ffi --test error_kinds_drift`.
@@ -137,31 +138,6 @@ fn core_kinds_map_onto_the_table_by_name() {
             "core kind {kind:?} maps to envelope kind {mapped:?}"
         );
     }
-}
-
-#[test]
-fn the_module_maps_every_kind_and_no_other() {
-    let text = read("powershell/BastionSession/Private/ErrorRecords.ps1");
-    let start = text
-        .find("$script:BastionErrorMap = @{")
-        .expect("ErrorRecords.ps1 defines $script:BastionErrorMap");
-    let body = &text[start..];
-    let body = &body[..body.find("\n}").expect("the map closes")];
-    let keys: Vec<&str> = body
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
-        .filter(|k| !k.is_empty() && !k.starts_with('#'))
-        .collect();
-    let mut sorted = keys.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    assert_eq!(sorted.len(), keys.len(), "a kind is mapped twice: {keys:?}");
-    let expected: Vec<&str> = table().keys().copied().collect();
-    assert_eq!(
-        sorted, expected,
-        "ErrorRecords.ps1 must map exactly the kinds of ffi/src/envelope.rs"
-    );
 }
 
 #[test]

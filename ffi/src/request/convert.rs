@@ -12,6 +12,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::credential::CredentialRequest;
+use super::fields::parse_url;
 use super::parse::{Call, Request};
 use crate::envelope::FfiError;
 
@@ -24,24 +25,6 @@ pub(crate) struct CallSettings {
     pub operation_id: Option<String>,
     pub timeout: Duration,
     pub concurrency: usize,
-}
-
-pub(super) fn parse_url(path: &str, text: &str) -> Result<url::Url, FfiError> {
-    let url = url::Url::parse(text)
-        .map_err(|e| FfiError::invalid_request(path, format!("is not a valid URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(FfiError::invalid_request(
-            path,
-            "must be an http or https URL",
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(FfiError::invalid_request(
-            path,
-            "must not carry a user name or password",
-        ));
-    }
-    Ok(url)
 }
 
 /// A host reference from `resourceId`, or from `subscriptionId` + `resourceGroupName` +

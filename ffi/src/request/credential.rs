@@ -5,12 +5,12 @@
 //! zeroes its bytes on drop and never prints them. [`redact_values`] keeps any value the
 //! caller sent (perhaps a secret in the wrong field) out of parse errors.
 
+use bastion_session::options::{CREDENTIAL_CHAIN_VARIABLES, TRANSPORT_VARIABLES};
 use bastion_session::{CredentialSpec, EnvSettings, SecretString};
 use serde::Deserialize;
 use zeroize::Zeroize;
 
-use super::convert::parse_url;
-use super::parse::required;
+use super::fields::{parse_url, required};
 use crate::envelope::FfiError;
 
 /// A secret string from a request: zeroed on drop, redacted in `Debug`.
@@ -54,29 +54,17 @@ pub(crate) struct CredentialRequest {
     pub token_file_path: Option<String>,
     pub object_id: Option<String>,
     pub resource_id: Option<String>,
-    /// The caller's environment variables the credential, proxy and TLS read (names in
-    /// [`ENVIRONMENT_NAMES`] / [`ENVIRONMENT_PREFIXES`]); when present, the process
-    /// environment is not read at all.
+    /// The caller's environment variables the transport and the credential read (names in
+    /// the core's `TRANSPORT_VARIABLES` / `CREDENTIAL_CHAIN_VARIABLES`); when present, the
+    /// process environment is not read at all.
     pub environment: Option<std::collections::BTreeMap<String, Secret>>,
 }
 
-/// Variables `credential.environment` may carry, besides the [`ENVIRONMENT_PREFIXES`].
-pub(crate) const ENVIRONMENT_NAMES: &[&str] = &[
-    "AZURE_TOKEN_CREDENTIALS",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "SSL_CERT_FILE",
-    "PATH",
-];
-
-/// Prefixes of the variables `credential.environment` may carry.
-pub(crate) const ENVIRONMENT_PREFIXES: &[&str] = &["AZURE_", "IDENTITY_", "MSI_", "IMDS_"];
+/// The credential types that read the credential variables (`CREDENTIAL_CHAIN_VARIABLES`):
+/// the chain reads them all, workload and managed identity their own ones (and key their
+/// cached provider by the whole list). The other types read none.
+const TYPES_READING_CREDENTIAL_VARIABLES: &[&str] =
+    &["default", "workloadIdentity", "managedIdentity"];
 
 /// Removes the content of double-quoted strings from a serde message, so that a value
 /// the caller sent (perhaps a secret in the wrong place) is never echoed back.
@@ -229,24 +217,40 @@ impl CredentialRequest {
 
 impl CredentialRequest {
     /// The caller's environment variables (`credential.environment`), checked against the
-    /// names the library reads; `None` when the request has none (the process environment
+    /// names this call reads; `None` when the request has none (the process environment
     /// is read then).
+    ///
+    /// A name the call does not read is refused, naming it and never its value: one the
+    /// library never reads (a typo, another tool's secret), and a credential variable with a
+    /// credential type that reads none (an access token, a client secret or certificate,
+    /// the Azure CLI). So no value the library would not use enters its process-wide caches.
     pub(super) fn env_settings(&self) -> Result<Option<EnvSettings>, FfiError> {
         let Some(vars) = &self.environment else {
             return Ok(None);
         };
+        let kind = self.kind.as_deref().unwrap_or("default");
+        let reads_credential_variables = TYPES_READING_CREDENTIAL_VARIABLES.contains(&kind);
         let mut settings = EnvSettings::new();
         for (name, value) in vars {
-            let known = ENVIRONMENT_NAMES.contains(&name.as_str())
-                || ENVIRONMENT_PREFIXES.iter().any(|p| name.starts_with(p));
-            if !known {
+            let name = name.as_str();
+            if CREDENTIAL_CHAIN_VARIABLES.contains(&name) && !reads_credential_variables {
                 return Err(FfiError::invalid_request(
                     &format!("credential.environment.{name}"),
-                    "is not a variable the library reads (AZURE_*, IDENTITY_*, MSI_*, IMDS_*, \
-                     AZURE_TOKEN_CREDENTIALS, the proxy variables, NO_PROXY, SSL_CERT_FILE, PATH)",
+                    format!(
+                        "is not read with credential type {kind}: only the default, \
+                         workloadIdentity and managedIdentity credentials read the credential \
+                         variables; leave it out"
+                    ),
                 ));
             }
-            settings.set(name.clone(), value.expose());
+            if !CREDENTIAL_CHAIN_VARIABLES.contains(&name) && !TRANSPORT_VARIABLES.contains(&name) {
+                return Err(FfiError::invalid_request(
+                    &format!("credential.environment.{name}"),
+                    "is not a variable the library reads (see ffi/CONTRACT.md, `credential`: \
+                     the proxy and CA variables, and the credential variables)",
+                ));
+            }
+            settings.set(name, value.expose());
         }
         Ok(Some(settings))
     }

@@ -249,11 +249,11 @@ impl Request {
             ));
         }
         in_range("chunkSize", self.chunk_size, 1, 10_000)?;
+        // The canonical names only (exact case): the module maps aliases before it sends.
         if let Some(env) = &self.environment
-            && !matches!(
-                env.as_str(),
-                "AzureCloud" | "AzureUSGovernment" | "AzureChinaCloud"
-            )
+            && !bastion_session::AzureEnvironment::ALL
+                .iter()
+                .any(|cloud| cloud.as_str() == env)
         {
             return Err(FfiError::invalid_request(
                 "environment",
@@ -261,15 +261,6 @@ impl Request {
             ));
         }
         Ok(())
-    }
-}
-
-/// Reads a required string field, naming it when it is missing or empty.
-pub(crate) fn required<'a>(path: &str, value: &'a Option<String>) -> Result<&'a str, FfiError> {
-    match value.as_deref() {
-        Some(v) if !v.trim().is_empty() => Ok(v),
-        Some(_) => Err(FfiError::invalid_request(path, "must not be empty")),
-        None => Err(FfiError::invalid_request(path, "is required")),
     }
 }
 
