@@ -125,7 +125,7 @@ impl ArmPipeline {
             let throttled = status == Some(429);
             let in_budget = !permanent
                 && (throttled || budgeted_retries < policy.max_retries)
-                && started.elapsed() + wait <= policy.total_deadline;
+                && started.elapsed().saturating_add(wait) <= policy.total_deadline;
             if !in_budget {
                 return Err(match failure {
                     Err(resp) => arm_error::from_response(&resp, op, target).context(format!(
