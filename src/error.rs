@@ -123,6 +123,10 @@ pub struct Error {
     request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     target: Option<String>,
+    /// The failed request may have reached the service (a 5xx, an answer cut off or too
+    /// large, a timeout after it was sent), so what it asked for may have been done.
+    #[serde(skip)]
+    may_have_reached: bool,
 }
 
 impl Error {
@@ -135,6 +139,7 @@ impl Error {
             http_status: None,
             request_id: None,
             target: None,
+            may_have_reached: false,
         }
     }
 
@@ -188,6 +193,19 @@ impl Error {
             self.target = Some(target.to_string());
         }
         self
+    }
+
+    /// Marks that the failed request may have reached the service.
+    pub(crate) fn reached(mut self) -> Self {
+        self.may_have_reached = true;
+        self
+    }
+
+    /// Whether the failed request may have reached the service (and taken effect there):
+    /// true after a 5xx, a dropped connection or a timeout once it was sent, or an answer
+    /// too large to read; false when the service refused it (4xx, 429) or it never left.
+    pub fn may_have_reached_service(&self) -> bool {
+        self.may_have_reached
     }
 
     /// Prefixes the message with context, keeping everything else.
