@@ -45,12 +45,14 @@ pub enum ErrorKind {
     InvalidResponse,
     /// Plain HTTP to a host that is not loopback was refused before connecting.
     InsecureEndpoint,
+    /// A bug: the work on one host panicked. That host fails; the others go on.
+    Internal,
 }
 
 impl ErrorKind {
     /// Every kind (the C ABI's table in `ffi/src/envelope.rs` maps each by name; a test
     /// there checks that the names agree).
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::InvalidRequest,
         ErrorKind::Auth,
         ErrorKind::Forbidden,
@@ -64,6 +66,7 @@ impl ErrorKind {
         ErrorKind::Transport,
         ErrorKind::InvalidResponse,
         ErrorKind::InsecureEndpoint,
+        ErrorKind::Internal,
     ];
 
     /// The contract's name of this kind (`"notFound"`, `"insecureEndpoint"`, ...).
@@ -82,6 +85,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport",
             ErrorKind::InvalidResponse => "invalidResponse",
             ErrorKind::InsecureEndpoint => "insecureEndpoint",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -279,6 +283,7 @@ mod tests {
             ErrorKind::Transport => 10,
             ErrorKind::InvalidResponse => 11,
             ErrorKind::InsecureEndpoint => 12,
+            ErrorKind::Internal => 13,
         };
         for (i, k) in ErrorKind::ALL.iter().enumerate() {
             assert_eq!(index(*k), i, "{k:?} is out of place in ALL");

@@ -33,11 +33,7 @@ pub(crate) async fn disconnect_active_sessions(
     ctx: &OperationContext,
 ) -> (Vec<SessionDisconnectResult>, Option<Error>) {
     let target = host.resource_id();
-    let mut seen = HashSet::new();
-    let ids: Vec<&String> = session_ids
-        .iter()
-        .filter(|id| seen.insert(id.to_ascii_lowercase()))
-        .collect();
+    let ids = distinct(session_ids);
     let mut out = Vec::with_capacity(ids.len());
     if let Some(bad) = ids.iter().find(|id| id.trim().is_empty()) {
         let e =
@@ -82,6 +78,28 @@ pub(crate) async fn disconnect_active_sessions(
         }
     }
     (out, None)
+}
+
+/// The distinct ids of `session_ids`, compared ignoring case (they are GUIDs), in order.
+fn distinct(session_ids: &[String]) -> Vec<&String> {
+    let mut seen = HashSet::new();
+    session_ids
+        .iter()
+        .filter(|id| seen.insert(id.to_ascii_lowercase()))
+        .collect()
+}
+
+/// Every distinct id of `session_ids` as `Unknown` because of `why`: what a host whose
+/// work ended in a panic reports, since any of its chunks may have been applied.
+pub(crate) fn all_unknown(session_ids: &[String], why: &Error) -> Vec<SessionDisconnectResult> {
+    let mut out = Vec::new();
+    mark(
+        &mut out,
+        &distinct(session_ids),
+        SessionDisconnectResult::UNKNOWN,
+        why,
+    );
+    out
 }
 
 /// Sends one chunk (whose answer's items are reserved in the call's budget) and reads
