@@ -48,10 +48,16 @@ impl ArmPipeline {
             http::ProxySettings::resolve(options.proxy.as_deref(), |n| env_var(settings, n));
         let extra_ca = extra_ca_with_cert_file(options.extra_ca_pem.as_deref(), settings)?;
         let http = http::shared_client(&proxy, extra_ca.as_deref(), options.connect_timeout)?;
+        // What decides the client decides the token provider too (it fetches through it).
+        let client_key = auth::hash_secret(&format!(
+            "{proxy:?}|{extra_ca:?}|{:?}",
+            options.connect_timeout
+        ));
         let tokens = auth::provider_for(
             &options.credential,
             options.environment,
             &http,
+            &client_key,
             options.env_settings.clone(),
         )?;
         Ok(ArmPipeline {
