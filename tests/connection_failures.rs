@@ -1,5 +1,5 @@
 //! Failures before any answer (issue 22): what a retry would meet again (nothing listening
-//! on the port, a host name that does not exist) ends the request on its first attempt
+//! on the port, a host name that does not exist, a failed TLS handshake) ends the request on its first attempt
 //! with that cause in the message; what may pass is retried, and a deadline that ends the
 //! retries names the last real cause.
 //!
@@ -67,6 +67,30 @@ async fn a_refused_connection_ends_on_the_first_attempt_naming_the_cause() {
         .map(|r| r.state.as_str())
         .collect();
     assert_eq!(states, [SessionDisconnectResult::FAILED; 2]);
+}
+
+#[tokio::test]
+async fn a_tls_handshake_failure_ends_on_the_first_attempt_naming_it() {
+    // A listener that answers plain HTTP where the client expects TLS, counting connections.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = std::io::Write::write_all(&mut s, b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        }
+    });
+    let c = BastionClient::new(default_policy(&format!("https://127.0.0.1:{port}"))).unwrap();
+    let ctx = OperationContext::new().with_timeout(Duration::from_secs(120));
+    let e = c.get_host(&host("bh-0"), &ctx).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
+    assert!(e.message().contains("TLS"), "{e}");
+    assert!(e.message().contains(&format!("127.0.0.1:{port}")), "{e}");
+    assert_eq!(ctx.stats.requests(), 1, "{e}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

@@ -448,11 +448,14 @@ fn classify(e: &reqwest::Error, url: &Url) -> TransportFailure {
             not_sent: true,
         };
     }
-    if is_certificate_failure(e) {
+    if let Some(certificate) = tls_failure(e) {
+        let why = if certificate {
+            "the server's certificate is not trusted"
+        } else {
+            "the handshake failed; the endpoint may not speak HTTPS on that port"
+        };
         return TransportFailure {
-            message: format!(
-                "the TLS connection to {host}:{port} failed: the server's certificate is not trusted ({detail})"
-            ),
+            message: format!("the TLS connection to {host}:{port} failed: {why} ({detail})"),
             permanent: true,
             not_sent: true,
         };
@@ -495,22 +498,21 @@ fn find_in_chain<T>(
     None
 }
 
-/// Whether the TLS handshake failed because the server's certificate is not trusted (or
-/// absent): the same server will present the same certificate on every retry.
-fn is_certificate_failure(e: &reqwest::Error) -> bool {
+/// Whether the TLS handshake failed (a rustls error in the chain), and if so whether
+/// because the server's certificate is not trusted (or absent). The same server presents
+/// the same certificate, and speaks the same protocol, on every retry; a connection reset
+/// during the handshake is an I/O error, not a rustls one, and stays worth a retry.
+fn tls_failure(e: &reqwest::Error) -> Option<bool> {
     find_in_chain(e, |s| {
-        s.downcast_ref::<rustls::Error>()
-            .filter(|e| {
-                matches!(
-                    e,
-                    rustls::Error::InvalidCertificate(_)
-                        | rustls::Error::NoCertificatesPresented
-                        | rustls::Error::UnsupportedNameType
-                )
-            })
-            .map(|_| ())
+        s.downcast_ref::<rustls::Error>().map(|e| {
+            matches!(
+                e,
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::UnsupportedNameType
+            )
+        })
     })
-    .is_some()
 }
 
 fn describe_reqwest_error(e: &reqwest::Error) -> String {
