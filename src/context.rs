@@ -43,9 +43,35 @@ impl OperationStats {
         self.retries.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Items read so far (sessions, disconnect results, hosts), plus those reserved for
+    /// requests in flight.
+    pub fn items(&self) -> u64 {
+        self.items.load(Ordering::Relaxed)
+    }
+
     /// Counts `n` more items read (across every page and host); returns the new total.
     pub(crate) fn add_items(&self, n: usize) -> u64 {
         self.items.fetch_add(n as u64, Ordering::Relaxed) + n as u64
+    }
+
+    /// Reserves `n` items of a budget of `max` before a request whose answer holds at most
+    /// that many is sent: false, and nothing reserved, when they do not fit.
+    pub(crate) fn reserve_items(&self, n: usize, max: u64) -> bool {
+        self.items
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |have| {
+                have.checked_add(n as u64).filter(|total| *total <= max)
+            })
+            .is_ok()
+    }
+
+    /// Gives back `n` reserved items (their answer is about to be counted as read, or
+    /// never came).
+    pub(crate) fn release_items(&self, n: usize) {
+        let _ = self
+            .items
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |have| {
+                Some(have.saturating_sub(n as u64))
+            });
     }
 }
 

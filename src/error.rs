@@ -45,12 +45,14 @@ pub enum ErrorKind {
     InvalidResponse,
     /// Plain HTTP to a host that is not loopback was refused before connecting.
     InsecureEndpoint,
+    /// A bug: the work on one host panicked. That host fails; the others go on.
+    Internal,
 }
 
 impl ErrorKind {
     /// Every kind (the C ABI's table in `ffi/src/envelope.rs` maps each by name; a test
     /// there checks that the names agree).
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::InvalidRequest,
         ErrorKind::Auth,
         ErrorKind::Forbidden,
@@ -64,6 +66,7 @@ impl ErrorKind {
         ErrorKind::Transport,
         ErrorKind::InvalidResponse,
         ErrorKind::InsecureEndpoint,
+        ErrorKind::Internal,
     ];
 
     /// The contract's name of this kind (`"notFound"`, `"insecureEndpoint"`, ...).
@@ -82,6 +85,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport",
             ErrorKind::InvalidResponse => "invalidResponse",
             ErrorKind::InsecureEndpoint => "insecureEndpoint",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -123,6 +127,10 @@ pub struct Error {
     request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     target: Option<String>,
+    /// The failed request may have reached the service (a 5xx, an answer cut off or too
+    /// large, a timeout after it was sent), so what it asked for may have been done.
+    #[serde(skip)]
+    may_have_reached: bool,
 }
 
 impl Error {
@@ -135,6 +143,7 @@ impl Error {
             http_status: None,
             request_id: None,
             target: None,
+            may_have_reached: false,
         }
     }
 
@@ -188,6 +197,19 @@ impl Error {
             self.target = Some(target.to_string());
         }
         self
+    }
+
+    /// Marks that the failed request may have reached the service.
+    pub(crate) fn reached(mut self) -> Self {
+        self.may_have_reached = true;
+        self
+    }
+
+    /// Whether the failed request may have reached the service (and taken effect there):
+    /// true after a 5xx, a dropped connection or a timeout once it was sent, or an answer
+    /// too large to read; false when the service refused it (4xx, 429) or it never left.
+    pub fn may_have_reached_service(&self) -> bool {
+        self.may_have_reached
     }
 
     /// Prefixes the message with context, keeping everything else.
@@ -261,6 +283,7 @@ mod tests {
             ErrorKind::Transport => 10,
             ErrorKind::InvalidResponse => 11,
             ErrorKind::InsecureEndpoint => 12,
+            ErrorKind::Internal => 13,
         };
         for (i, k) in ErrorKind::ALL.iter().enumerate() {
             assert_eq!(index(*k), i, "{k:?} is out of place in ALL");

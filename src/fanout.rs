@@ -1,26 +1,70 @@
 //! Layer 6, fan-out over many hosts and subscriptions: bounded concurrency, each host's
 //! outcome streamed as soon as it completes, one host's (or subscription's) failure never
 //! stopping the others. Works on the ARM operations and the pipeline, never on the client.
+//!
+//! A panic while one host is worked on (a bug of ours, or of a caller's progress or page
+//! sink, which run inline) is caught at that host: it becomes that host's `internal` error
+//! (in a disconnect, every id of the host `Unknown`, since any chunk may have been
+//! applied), and the other hosts' outcomes arrive as usual.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 
 use crate::context::OperationContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{
     BastionHost, DisconnectTarget, HostDisconnectOutcome, HostScope, HostSessionsOutcome,
     SubscriptionHostsOutcome,
 };
 use crate::names;
-use crate::operations::disconnect_active_sessions::disconnect_active_sessions;
+use crate::operations::disconnect_active_sessions::{all_unknown, disconnect_active_sessions};
 use crate::operations::get_active_sessions::{get_active_sessions, get_active_sessions_by_page};
 use crate::operations::list_hosts::list_hosts;
 use crate::options::DEFAULT_CONCURRENCY;
 use crate::pipeline::ArmPipeline;
 use crate::progress::ProgressEvent;
+
+/// Runs one host's `work`; if it panics, the host's outcome is `on_panic` of the
+/// `internal` error instead (and `hostDone` is still emitted for it).
+async fn caught<T>(
+    work: impl Future<Output = T>,
+    host: &str,
+    ctx: &OperationContext,
+    done: &AtomicUsize,
+    total: usize,
+    on_panic: impl FnOnce(Error) -> T,
+) -> T {
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            // The payload is not shown: a panic's text may hold anything, secrets too.
+            tracing::error!(host, "the work on this host panicked; the host fails alone");
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            // A sink that panicked once may panic again: that must not end the call either.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                ctx.emit(ProgressEvent::HostDone {
+                    host: host.to_string(),
+                    ok: false,
+                    sessions: 0,
+                    done: n,
+                    total,
+                })
+            }));
+            on_panic(
+                Error::new(
+                    ErrorKind::Internal,
+                    "an internal error (a panic) ended the work on this host; the other hosts were not affected. Please report it with the steps that led to it",
+                )
+                .with_target(host),
+            )
+        }
+    }
+}
 
 fn limit(concurrency: usize) -> usize {
     if concurrency == 0 {
@@ -42,7 +86,9 @@ pub(crate) fn sessions(
     futures::stream::iter(hosts)
         .map(move |host| {
             let (pipeline, ctx, done) = (pipeline.clone(), ctx.clone(), done.clone());
-            async move {
+            let (id, kept) = (host.id.clone(), host.clone());
+            let (ctx2, done2) = (ctx.clone(), done.clone());
+            let work = async move {
                 ctx.emit(ProgressEvent::HostStarted {
                     host: host.id.clone(),
                 });
@@ -80,6 +126,13 @@ pub(crate) fn sessions(
                     total,
                 });
                 HostSessionsOutcome { host, result }
+            };
+            async move {
+                caught(work, &id, &ctx2, &done2, total, |e| HostSessionsOutcome {
+                    host: kept,
+                    result: Err(e),
+                })
+                .await
             }
         })
         .buffer_unordered(limit(concurrency))
@@ -99,7 +152,9 @@ pub(crate) fn disconnects(
     futures::stream::iter(targets)
         .map(move |t| {
             let (pipeline, ctx, done) = (pipeline.clone(), ctx.clone(), done.clone());
-            async move {
+            let (host_id, kept) = (t.host.resource_id(), t.clone());
+            let (ctx2, done2) = (ctx.clone(), done.clone());
+            let work = async move {
                 let id = t.host.resource_id();
                 ctx.emit(ProgressEvent::HostStarted { host: id.clone() });
                 let (sessions, error) = disconnect_active_sessions(
@@ -127,6 +182,16 @@ pub(crate) fn disconnects(
                     result,
                     partial,
                 }
+            };
+            async move {
+                caught(work, &host_id, &ctx2, &done2, total, |e| {
+                    HostDisconnectOutcome {
+                        partial: all_unknown(&kept.session_ids, &e),
+                        host: kept.host,
+                        result: Err(e),
+                    }
+                })
+                .await
             }
         })
         .buffer_unordered(limit(concurrency))

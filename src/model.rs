@@ -475,14 +475,18 @@ pub struct SessionDisconnectResult {
 impl SessionDisconnectResult {
     /// The state given to a requested id that ARM's answer did not mention.
     pub const NOT_REPORTED: &'static str = "NotReported";
-    /// The state of an id whose request was never sent (an earlier chunk failed, or the
-    /// deadline passed or the call was cancelled first): the session was not touched.
+    /// The state of an id whose request was never sent (an earlier chunk failed, the
+    /// call's item budget was spent, or the deadline passed or the call was cancelled
+    /// first): the session was not touched.
     pub const NOT_ATTEMPTED: &'static str = "NotAttempted";
-    /// The state of an id whose request was sent but not answered (the deadline passed or
-    /// the call was cancelled while it was in flight, or its answer could not be read):
-    /// the session may or may not have been disconnected.
+    /// The state of an id whose request may have reached ARM without its outcome being
+    /// read (a 5xx, a dropped connection or a timeout after the retries, an answer over
+    /// the size limit, the deadline or a cancel while it was in flight, a later page that
+    /// could not be read): the session may or may not have been disconnected.
     pub const UNKNOWN: &'static str = "Unknown";
-    /// The state of an id whose request ARM refused or that failed past the retry budget.
+    /// The state of an id whose request ARM refused (a 4xx, or 429 past the retry budget)
+    /// or that never reached it (a refused connection, a name that does not resolve, an
+    /// untrusted certificate): the session was not disconnected by this call.
     pub const FAILED: &'static str = "Failed";
 }
 
@@ -537,9 +541,9 @@ pub struct HostDisconnectOutcome {
     pub result: Result<Vec<SessionDisconnectResult>>,
     /// When `result` is an error: the outcome of every distinct requested id all the same,
     /// in request order. Chunks ARM answered keep ARM's states; the chunk that failed is
-    /// [`FAILED`](SessionDisconnectResult::FAILED) (or
-    /// [`UNKNOWN`](SessionDisconnectResult::UNKNOWN) when it was in flight at a deadline
-    /// or cancel); chunks never sent are
+    /// [`FAILED`](SessionDisconnectResult::FAILED) when ARM refused it, or
+    /// [`UNKNOWN`](SessionDisconnectResult::UNKNOWN) when it may have reached ARM; chunks
+    /// never sent are
     /// [`NOT_ATTEMPTED`](SessionDisconnectResult::NOT_ATTEMPTED). Empty when `result` is `Ok`.
     pub partial: Vec<SessionDisconnectResult>,
 }

@@ -114,3 +114,103 @@ async fn one_call_reads_at_most_its_item_budget_across_pages_and_hosts() {
         300
     );
 }
+
+/// A host of the emulator's generated scenario, as the fan-out takes it.
+fn emulator_host(emu: &bastion_emulator::EmulatorHandle, name: &str) -> bastion_session::HostRef {
+    emu.truth()["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == name)
+        .and_then(|h| h["id"].as_str())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hostile_waits_and_numbers_in_answers_fail_only_their_host() {
+    use bastion_emulator::{EmulatorConfig, HostBehaviour, Scenario, Settings};
+    use futures::StreamExt;
+    use std::collections::BTreeMap;
+
+    // Six hosts over real HTTP: two answer normally (one of them with a session lasting 1e300
+    // minutes), the others ask for absurd waits on their LRO 202s or on a 429 to every request.
+    let mut scenario = Scenario::generated(6, 2, 1, 1);
+    scenario.set_behaviour("bh-3", HostBehaviour::AlwaysThrottled);
+    scenario.set_behaviour("bh-4", HostBehaviour::AlwaysThrottled);
+    for group in &mut scenario.subscriptions[0].resource_groups {
+        for h in group.hosts.iter_mut().filter(|h| h.name == "bh-5") {
+            h.sessions[0]["sessionDurationInMins"] = json!(1e300);
+        }
+    }
+    let wait = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let mut settings = Settings {
+        retry_after: 0,
+        ..Settings::default()
+    };
+    settings.wait_headers = [
+        ("bh-1", wait(&[("retry-after-ms", "1e30")])),
+        ("bh-2", wait(&[("Retry-After", "99999999999")])),
+        ("bh-3", wait(&[("retry-after-ms", "1e30")])),
+        (
+            "bh-4",
+            wait(&[
+                ("x-ms-retry-after-ms", "1e30"),
+                ("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"),
+            ]),
+        ),
+    ]
+    .into_iter()
+    .map(|(h, w)| (h.to_string(), w))
+    .collect();
+    let emu = bastion_emulator::spawn(EmulatorConfig { settings, scenario });
+    // The client's default policy (waits up to 60 s): only the call's deadline ends the
+    // hostile hosts' waits.
+    let mut o = bastion_session::ClientOptions::default();
+    o.arm_endpoint = Some(emu.base_url().parse().unwrap());
+    o.credential = bastion_session::CredentialSpec::AccessToken(emu.token().into());
+    let c = BastionClient::new(o).unwrap();
+    let names = ["bh-0", "bh-1", "bh-2", "bh-3", "bh-4", "bh-5"];
+    let hosts: Vec<_> = names.iter().map(|n| emulator_host(&emu, n)).collect();
+    let started = std::time::Instant::now();
+    let ctx = OperationContext::new().with_timeout(Duration::from_secs(4));
+    let outcomes: Vec<_> = c.list_sessions_many(hosts, 8, &ctx).collect().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the deadline did not bound the hostile waits: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(outcomes.len(), names.len(), "every host's outcome arrives");
+    for o in &outcomes {
+        match o.host.name.as_str() {
+            "bh-0" => assert_eq!(o.result.as_ref().unwrap().len(), 2),
+            "bh-5" => {
+                let sessions = o.result.as_ref().unwrap();
+                assert_eq!(sessions.len(), 2);
+                // Carried as ARM sent it, for the caller to judge (the module's reader
+                // falls back to the start time for a duration no TimeSpan can hold).
+                assert!(
+                    sessions
+                        .iter()
+                        .any(|s| s.session_duration_in_mins == Some(1e300))
+                );
+            }
+            _ => {
+                let e = o.result.as_ref().unwrap_err();
+                assert!(
+                    matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Throttled),
+                    "{}: {e} ({:?})",
+                    o.host.name,
+                    e.kind()
+                );
+                assert_eq!(e.target(), Some(o.host.id.as_str()), "{e}");
+            }
+        }
+    }
+}

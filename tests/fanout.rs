@@ -460,3 +460,139 @@ async fn a_host_failing_mid_pages_keeps_the_pages_already_handed_over() {
         "pages 1-3 once each, nothing of page 4"
     );
 }
+
+/// A caller's progress sink with a bug: it panics on the `nth` event that `hits` matches.
+struct PanickingSink {
+    hits: fn(&bastion_session::ProgressEvent) -> bool,
+    nth: usize,
+    seen: AtomicUsize,
+}
+
+impl bastion_session::ProgressSink for PanickingSink {
+    fn emit(&self, event: bastion_session::ProgressEvent) {
+        if (self.hits)(&event) && self.seen.fetch_add(1, Ordering::SeqCst) + 1 == self.nth {
+            panic!("a progress sink with a bug");
+        }
+    }
+}
+
+/// The emulator's hosts (`hosts` of `sessions` sessions, one group), by name.
+fn emulator_hosts(
+    hosts: usize,
+    sessions: usize,
+) -> (
+    bastion_emulator::EmulatorHandle,
+    Vec<(bastion_session::HostRef, Vec<String>)>,
+) {
+    let emu = bastion_emulator::spawn(bastion_emulator::EmulatorConfig {
+        settings: bastion_emulator::Settings {
+            retry_after: 0,
+            ..Default::default()
+        },
+        scenario: bastion_emulator::Scenario::generated(hosts, sessions, 1, 1),
+    });
+    let mut list: Vec<(bastion_session::HostRef, Vec<String>)> = emu.truth()["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let ids = h["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["sessionId"].as_str().unwrap().to_string())
+                .collect();
+            (h["id"].as_str().unwrap().parse().unwrap(), ids)
+        })
+        .collect();
+    list.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    (emu, list)
+}
+
+#[tokio::test]
+async fn a_panic_while_listing_one_host_fails_that_host_alone() {
+    let (emu, hosts) = emulator_hosts(4, 3);
+    let c =
+        bastion_session::BastionClient::new(fast_options(&emu.base_url(), emu.token())).unwrap();
+    let sink = Arc::new(PanickingSink {
+        hits: |e| matches!(e, bastion_session::ProgressEvent::HostStarted { host } if host.ends_with("/bh-2")),
+        nth: 1,
+        seen: AtomicUsize::new(0),
+    });
+    let ctx = OperationContext::new().with_progress(sink);
+    let outcomes: Vec<_> = c
+        .list_sessions_many(hosts.into_iter().map(|(h, _)| h), 4, &ctx)
+        .collect()
+        .await;
+    assert_eq!(outcomes.len(), 4);
+    for o in outcomes {
+        if o.host.name == "bh-2" {
+            let e = o.result.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Internal, "{e}");
+            assert_eq!(e.target(), Some(o.host.id.as_str()));
+            assert!(!e.message().contains("a progress sink with a bug"), "{e}");
+        } else {
+            assert_eq!(o.result.unwrap().len(), 3, "{}", o.host.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_panic_mid_disconnect_fails_that_host_and_keeps_every_other_outcome() {
+    // Chunks of 2 over 6 sessions per host: the panic comes after bh-1's second chunk was
+    // applied, so bh-1 keeps 2 sessions and its 6 ids are reported Unknown.
+    let (emu, hosts) = emulator_hosts(3, 6);
+    let c =
+        bastion_session::BastionClient::new(fast_options(&emu.base_url(), emu.token())).unwrap();
+    let sink = Arc::new(PanickingSink {
+        hits: |e| {
+            matches!(e, bastion_session::ProgressEvent::Request { method, url, .. }
+                if method == "POST" && url.contains("/bh-1/disconnectActiveSessions"))
+        },
+        nth: 2,
+        seen: AtomicUsize::new(0),
+    });
+    let ctx = OperationContext::new().with_progress(sink);
+    let targets = hosts
+        .iter()
+        .map(|(h, ids)| bastion_session::DisconnectTarget {
+            host: h.clone(),
+            session_ids: ids.clone(),
+        })
+        .collect();
+    let outcomes: Vec<_> = c
+        .disconnect_sessions_many(targets, 2, 3, &ctx)
+        .collect()
+        .await;
+    assert_eq!(outcomes.len(), 3);
+    let truth = emu.truth();
+    let left = |name: &str| {
+        truth["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == name)
+            .unwrap()["sessions"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    for o in outcomes {
+        if o.host.name == "bh-1" {
+            let e = o.result.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Internal, "{e}");
+            assert_eq!(o.partial.len(), 6);
+            assert!(
+                o.partial
+                    .iter()
+                    .all(|r| r.state == bastion_session::SessionDisconnectResult::UNKNOWN)
+            );
+            assert_eq!(left("bh-1"), 2);
+        } else {
+            let results = o.result.unwrap();
+            assert_eq!(results.len(), 6);
+            assert!(results.iter().all(|r| r.state == "Disconnected"));
+            assert_eq!(left(&o.host.name), 0);
+        }
+    }
+}

@@ -326,12 +326,10 @@ async fn a_dropped_connection_is_retried() {
 
 #[tokio::test]
 async fn connection_failures_past_the_budget_are_transport_errors() {
-    // Nothing listens on this port once the server is gone.
-    let base = {
-        let srv = ScriptServer::start(|_, _| Reply::empty(200));
-        srv.base.clone()
-    };
-    let mut o = fast_options(&base, "t");
+    // Every connection is dropped without an answer: worth a retry (a refused connection
+    // is not, see tests/connection_failures.rs), until the budget is spent.
+    let srv = ScriptServer::start(|_, _| Reply::Drop);
+    let mut o = fast_options(&srv.base, "t");
     o.retry.max_retries = 1;
     let e = BastionClient::new(o)
         .unwrap()
@@ -340,6 +338,7 @@ async fn connection_failures_past_the_budget_are_transport_errors() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport);
     assert!(e.message().contains("2 attempts"), "{e}");
+    assert_eq!(srv.requests().len(), 2);
 }
 
 #[tokio::test]

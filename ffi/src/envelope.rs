@@ -325,6 +325,7 @@ pub fn from_core(e: &bastion_session::Error) -> FfiError {
         K::Transport => ErrorKind::Transport,
         K::InvalidResponse => ErrorKind::InvalidResponse,
         K::InsecureEndpoint => ErrorKind::InsecureEndpoint,
+        K::Internal => ErrorKind::Internal,
     };
     let mut out = FfiError::new(kind, e.message());
     out.arm_code = e.arm_code().map(str::to_owned);

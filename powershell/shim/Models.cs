@@ -56,6 +56,8 @@ namespace BastionSession
         // Nullable<T> would take 16 bytes each: value and flag are kept apart and packed.
         private DateTime _startTime;
         private bool _hasStartTime;
+        // Below TimeSpan.MaxValue.TotalMinutes (about 1.5e10) with room for rounding: 19,000 years.
+        private const double MaxDurationInMins = 1e10;
         private double _sessionDurationInMins;
         private bool _hasSessionDurationInMins;
         private string _startTimeRaw;
@@ -206,7 +208,9 @@ namespace BastionSession
                 else r.Skip();
             }
             if (s.UserName == null) s.UserName = string.Empty;
-            if (s._hasSessionDurationInMins && !double.IsNaN(s._sessionDurationInMins))
+            // A duration no TimeSpan can hold (ARM sent 1e300, or NaN) would throw in FromMinutes
+            // and end the whole listing: such a session falls back to its start time instead.
+            if (s._hasSessionDurationInMins && Math.Abs(s._sessionDurationInMins) <= MaxDurationInMins)
                 s.Duration = TimeSpan.FromMinutes(s._sessionDurationInMins);
             else if (s._hasStartTime && now > s._startTime)
                 s.Duration = now - s._startTime;

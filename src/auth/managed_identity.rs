@@ -289,6 +289,10 @@ pub(crate) fn parse_token_response(body: &[u8], now: OffsetDateTime) -> Result<A
                 Value::String(s) => s.trim().parse::<f64>().ok()?,
                 _ => return None,
             };
+            // "NaN" parses as a float, survives `clamp` and panics in `seconds_f64`.
+            if secs.is_nan() {
+                return None;
+            }
             Some(now + TimeDuration::seconds_f64(secs.clamp(0.0, 86_400.0 * 365.0)))
         })
         // No usable expiry: assume a short life so the token is fetched again soon.
@@ -374,6 +378,15 @@ mod tests {
         assert_eq!(
             exp(r#"{"access_token":"a"}"#),
             NOW + TimeDuration::minutes(10)
+        );
+        // Hostile numbers: no panic, a short life or the year's cap.
+        assert_eq!(
+            exp(r#"{"access_token":"a","expires_in":"NaN"}"#),
+            NOW + TimeDuration::minutes(10)
+        );
+        assert_eq!(
+            exp(r#"{"access_token":"a","expires_in":1e300}"#),
+            NOW + TimeDuration::days(365)
         );
     }
 

@@ -6,9 +6,14 @@
 //! - `chain`: the default chain, narrowed by `AZURE_TOKEN_CREDENTIALS`.
 //!
 //! [`TokenProvider`] caches one token per identity and scope and refreshes it 5 minutes
-//! before expiry. Providers are kept in a process-wide map keyed by identity (secrets
-//! only enter the key as a hash), so every client and C ABI call for the same identity
-//! shares one token.
+//! before expiry. Providers are kept in a process-wide map keyed by identity and by
+//! everything that changes what they would fetch: the HTTP client's proxy and CA
+//! settings, the certificate file's size and time, the Azure CLI profile's size and time
+//! (it changes on `az login`), the environment's credential variables. Secrets enter a key
+//! only as an HMAC-SHA256 under a key drawn at random once per process, never in plain
+//! text. Every client and C ABI call with the same key shares one token. A new key for an
+//! identity evicts only that identity's entries that hold no valid token, so a wrong
+//! secret never evicts a working one.
 
 mod certificate;
 mod chain;
@@ -19,8 +24,6 @@ mod source;
 use source::{Vars, env};
 
 use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
@@ -143,10 +146,39 @@ fn file_stamp(path: &std::path::Path) -> String {
     }
 }
 
+/// `s` as it may enter a cache key: HMAC-SHA256 under a key drawn at random once per
+/// process (so the text in a key tells nothing about the secret, and equal secrets still
+/// give equal keys), hex-encoded.
 pub(crate) fn hash_secret(s: &str) -> String {
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    format!("{:016x}", h.finish())
+    static KEY: OnceLock<ring::hmac::Key> = OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &ring::rand::SystemRandom::new())
+            // The OS's random source failing is not something to go on without.
+            .expect("the system's random number generator failed")
+    });
+    ring::hmac::sign(key, s.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The Azure CLI's profile file (`azureProfile.json` in `AZURE_CONFIG_DIR`, else in
+/// `~/.azure`), whose size and time change when someone else signs in with `az login`.
+fn cli_profile_stamp(vars: &Vars) -> String {
+    let dir = env(vars, "AZURE_CONFIG_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            env(vars, "HOME")
+                .or_else(|| env(vars, "USERPROFILE"))
+                .or_else(|| std::env::var("HOME").ok())
+                .or_else(|| std::env::var("USERPROFILE").ok())
+                .map(|h| std::path::Path::new(&h).join(".azure"))
+        });
+    dir.map_or_else(
+        || "no profile".to_string(),
+        |d| file_stamp(&d.join("azureProfile.json")),
+    )
 }
 
 /// Environment variables that decide what the env-driven credentials do; part of the
@@ -157,13 +189,17 @@ fn env_fingerprint(vars: &Vars) -> String {
         "AZURE_TENANT_ID",
         "AZURE_CLIENT_ID",
         "AZURE_CLIENT_CERTIFICATE_PATH",
-        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
         "AZURE_FEDERATED_TOKEN_FILE",
         "AZURE_AUTHORITY_HOST",
         "IDENTITY_ENDPOINT",
         "MSI_ENDPOINT",
     ];
-    let secret = ["AZURE_CLIENT_SECRET", "IDENTITY_HEADER", "MSI_SECRET"];
+    let secret = [
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        "IDENTITY_HEADER",
+        "MSI_SECRET",
+    ];
     let mut key = String::new();
     for n in plain {
         key.push_str(&format!("{n}={};", env(vars, n).unwrap_or_default()));
@@ -174,17 +210,27 @@ fn env_fingerprint(vars: &Vars) -> String {
             env(vars, n).map(|v| hash_secret(&v)).unwrap_or_default()
         ));
     }
+    // A certificate rotated in place keeps its path: its size and time tell it apart.
+    if let Some(path) = env(vars, "AZURE_CLIENT_CERTIFICATE_PATH") {
+        key.push_str(&format!(
+            "certificate={};",
+            file_stamp(std::path::Path::new(&path))
+        ));
+    }
     key
 }
 
 /// Builds a token source (and says whether it can be refreshed).
 type SourceBuilder = Box<dyn FnOnce() -> Result<(Arc<dyn TokenSource>, bool)>>;
 
-/// The provider for `spec` in `environment`, shared process-wide per identity.
+/// The provider for `spec` in `environment`, shared process-wide per identity and
+/// `client_key` (what decides the HTTP client `http`: its proxy and CA settings, so a
+/// changed proxy or CA gets a provider that uses the new client).
 pub(crate) fn provider_for(
     spec: &CredentialSpec,
     environment: AzureEnvironment,
     http: &reqwest::Client,
+    client_key: &str,
     vars: Vars,
 ) -> Result<Arc<TokenProvider>> {
     let scope = environment.scope();
@@ -326,7 +372,8 @@ pub(crate) fn provider_for(
         }
         CredentialSpec::AzureCli { tenant_id } => {
             let identity = format!("cli|{tenant_id:?}");
-            let key = identity.clone();
+            // `az login` as someone else rewrites the profile: a new key, not the old token.
+            let key = format!("{identity}|{}", cli_profile_stamp(&vars));
             let t = tenant_id.clone();
             (
                 identity,
@@ -347,7 +394,7 @@ pub(crate) fn provider_for(
         }
     };
     let identity = format!("{identity}|{scope}");
-    let key = format!("{key}|{scope}");
+    let key = format!("{key}|{client_key}|{scope}");
     let mut cache = provider_cache().lock().unwrap_or_else(|p| p.into_inner());
     if let Some(p) = cache.get(&key) {
         return Ok(p.provider.clone());
@@ -355,8 +402,10 @@ pub(crate) fn provider_for(
     let (source, refreshable) = build()?;
     let p = Arc::new(TokenProvider::new(source, scope, refreshable));
     // A rotated secret, replaced certificate or changed environment for the same identity
-    // replaces the old provider (and drops the old secret) instead of living beside it.
-    cache.retain(|_, c| c.identity != identity);
+    // replaces the entries of that identity that hold no valid token (dropping their
+    // secrets); one that works stays until its token expires, so a wrong secret tried
+    // once never evicts it.
+    cache.retain(|_, c| c.identity != identity || c.provider.fresh_cached().is_some());
     if cache.len() >= MAX_CACHED_PROVIDERS {
         cache.clear();
     }
@@ -435,6 +484,7 @@ mod tests {
             &client_secret("rotating-app", "old-secret"),
             env,
             &http,
+            "",
             None,
         )
         .unwrap();
@@ -442,6 +492,7 @@ mod tests {
             &client_secret("rotating-app", "old-secret"),
             env,
             &http,
+            "",
             None,
         )
         .unwrap();
@@ -450,6 +501,7 @@ mod tests {
             &client_secret("rotating-app", "new-secret"),
             env,
             &http,
+            "",
             None,
         )
         .unwrap();
@@ -469,9 +521,92 @@ mod tests {
             .count();
         assert_eq!(holders, 1);
         for i in 0..(3 * MAX_CACHED_PROVIDERS) {
-            provider_for(&client_secret(&format!("app-{i}"), "s"), env, &http, None).unwrap();
+            provider_for(
+                &client_secret(&format!("app-{i}"), "s"),
+                env,
+                &http,
+                "",
+                None,
+            )
+            .unwrap();
         }
         assert!(provider_cache().lock().unwrap().len() <= MAX_CACHED_PROVIDERS);
+    }
+
+    #[test]
+    fn a_wrong_secret_never_evicts_a_working_provider() {
+        let http = crate::transport::http::shared_client(
+            &Default::default(),
+            None,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+        let env = AzureEnvironment::AzureCloud;
+        let get = |secret: &str| {
+            provider_for(&client_secret("working-app", secret), env, &http, "", None).unwrap()
+        };
+        let working = get("right-secret");
+        // It has fetched a token that is still valid.
+        *working.cached.lock().unwrap() = Some(AccessToken {
+            token: SecretString::new("t".to_string()),
+            expires_on: OffsetDateTime::now_utc() + TimeDuration::hours(1),
+        });
+        let wrong = get("wrong-secret");
+        assert!(!Arc::ptr_eq(&working, &wrong));
+        assert!(
+            Arc::ptr_eq(&working, &get("right-secret")),
+            "the working provider was evicted by a wrong secret"
+        );
+    }
+
+    #[test]
+    fn keys_hold_secrets_only_as_an_hmac_and_follow_what_decides_the_fetch() {
+        let h = hash_secret("hunter2-password");
+        assert_eq!(h, hash_secret("hunter2-password"));
+        assert_ne!(h, hash_secret("hunter3-password"));
+        assert_eq!(h.len(), 64, "HMAC-SHA256 in hex");
+        let mut vars = crate::options::EnvSettings::new();
+        vars.set("AZURE_CLIENT_CERTIFICATE_PASSWORD", "hunter2-password");
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        std::fs::write(&cert, "one").unwrap();
+        vars.set("AZURE_CLIENT_CERTIFICATE_PATH", cert.to_string_lossy());
+        let vars = Some(Arc::new(vars));
+        let before = env_fingerprint(&vars);
+        assert!(!before.contains("hunter2"), "{before}");
+        // The certificate rotated in place (same path, new content): a new key.
+        std::fs::write(&cert, "two, longer").unwrap();
+        assert_ne!(before, env_fingerprint(&vars));
+        // Another proxy or CA (the client key) is another provider.
+        let http = crate::transport::http::shared_client(
+            &Default::default(),
+            None,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+        let spec = client_secret("proxied-app", "s");
+        let env = AzureEnvironment::AzureCloud;
+        let a = provider_for(&spec, env, &http, "proxy-a", None).unwrap();
+        let b = provider_for(&spec, env, &http, "proxy-b", None).unwrap();
+        assert!(!Arc::ptr_eq(&a, &b));
+    }
+
+    #[test]
+    fn the_cli_provider_follows_the_signed_in_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut vars = crate::options::EnvSettings::new();
+        vars.set("AZURE_CONFIG_DIR", dir.path().to_string_lossy());
+        let vars = Some(Arc::new(vars));
+        let profile = dir.path().join("azureProfile.json");
+        std::fs::write(&profile, r#"{"subscriptions":[{"user":{"name":"a@x"}}]}"#).unwrap();
+        let first = cli_profile_stamp(&vars);
+        // `az login` as someone else rewrites the profile.
+        std::fs::write(
+            &profile,
+            r#"{"subscriptions":[{"user":{"name":"someone@else"}}]}"#,
+        )
+        .unwrap();
+        assert_ne!(first, cli_profile_stamp(&vars));
     }
 
     #[test]
@@ -486,6 +621,7 @@ mod tests {
             &CredentialSpec::AccessToken("  ".into()),
             AzureEnvironment::AzureCloud,
             &http,
+            "",
             None,
         )
         .err()

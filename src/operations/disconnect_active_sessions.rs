@@ -18,9 +18,13 @@ use crate::transport::http::RequestSpec;
 
 /// Disconnects sessions on one host and accounts for every distinct requested id, also
 /// when a chunk fails or the operation ends early: the ids of chunks ARM answered keep
-/// ARM's states, the failing chunk's ids are `Failed` (or `Unknown` when the request
-/// was in flight at a deadline or cancel), and the ids of chunks never sent are
-/// `NotAttempted`. The error, if any, is returned beside the full list.
+/// ARM's states, the failing chunk's ids are `Failed` when ARM refused the request (a 4xx,
+/// a 429) or it never left (a refused connection), `Unknown` when it may have reached ARM
+/// (a 5xx, a dropped connection or a timeout after retries, an answer over the size limit,
+/// a deadline or cancel while in flight), and the ids of chunks never sent are
+/// `NotAttempted`. A chunk is sent only when the call's item budget still has room for
+/// its answer (one result per id), so no chunk is applied whose answer could not be read.
+/// The error, if any, is returned beside the full list.
 pub(crate) async fn disconnect_active_sessions(
     pipeline: &ArmPipeline,
     host: &HostRef,
@@ -29,11 +33,7 @@ pub(crate) async fn disconnect_active_sessions(
     ctx: &OperationContext,
 ) -> (Vec<SessionDisconnectResult>, Option<Error>) {
     let target = host.resource_id();
-    let mut seen = HashSet::new();
-    let ids: Vec<&String> = session_ids
-        .iter()
-        .filter(|id| seen.insert(id.to_ascii_lowercase()))
-        .collect();
+    let ids = distinct(session_ids);
     let mut out = Vec::with_capacity(ids.len());
     if let Some(bad) = ids.iter().find(|id| id.trim().is_empty()) {
         let e =
@@ -58,6 +58,10 @@ pub(crate) async fn disconnect_active_sessions(
         let failure = match ctx.check() {
             // Nothing of this chunk left the process: it was not attempted.
             Err(e) => Some((SessionDisconnectResult::NOT_ATTEMPTED, e)),
+            Ok(()) if !ctx.stats.reserve_items(part.len(), pipeline.max_items) => Some((
+                SessionDisconnectResult::NOT_ATTEMPTED,
+                pipeline.budget_spent(&target),
+            )),
             Ok(()) => match disconnect_chunk(pipeline, &url, &target, part, ctx).await {
                 Ok(states) => {
                     account_chunk(&mut out, part, states, &target);
@@ -76,10 +80,32 @@ pub(crate) async fn disconnect_active_sessions(
     (out, None)
 }
 
-/// Sends one chunk and reads every page of its answer. On failure, says what the
-/// chunk's ids became: `Failed` when ARM refused the request (or it failed past the
-/// retry budget), `Unknown` when it may have been applied but its answer was lost
-/// (deadline, cancel, or a later page that could not be read).
+/// The distinct ids of `session_ids`, compared ignoring case (they are GUIDs), in order.
+fn distinct(session_ids: &[String]) -> Vec<&String> {
+    let mut seen = HashSet::new();
+    session_ids
+        .iter()
+        .filter(|id| seen.insert(id.to_ascii_lowercase()))
+        .collect()
+}
+
+/// Every distinct id of `session_ids` as `Unknown` because of `why`: what a host whose
+/// work ended in a panic reports, since any of its chunks may have been applied.
+pub(crate) fn all_unknown(session_ids: &[String], why: &Error) -> Vec<SessionDisconnectResult> {
+    let mut out = Vec::new();
+    mark(
+        &mut out,
+        &distinct(session_ids),
+        SessionDisconnectResult::UNKNOWN,
+        why,
+    );
+    out
+}
+
+/// Sends one chunk (whose answer's items are reserved in the call's budget) and reads
+/// every page of its answer. On failure, says what the chunk's ids became: `Failed` when
+/// ARM refused the request or it never left, `Unknown` when it may have been applied but
+/// its outcome was not read (see [`disconnect_active_sessions`]).
 async fn disconnect_chunk(
     pipeline: &ArmPipeline,
     url: &Url,
@@ -90,23 +116,28 @@ async fn disconnect_chunk(
     let interrupted = |e: &Error| matches!(e.kind(), ErrorKind::Cancelled | ErrorKind::Timeout);
     let body = serde_json::to_vec(&serde_json::json!({ "sessionIds": part }))
         .map_err(|e| Error::invalid_request(format!("cannot encode the session ids: {e}")))
-        .map_err(|e| (SessionDisconnectResult::NOT_ATTEMPTED, e))?;
+        .map_err(|e| {
+            ctx.stats.release_items(part.len());
+            (SessionDisconnectResult::NOT_ATTEMPTED, e)
+        })?;
     let spec = RequestSpec {
         method: reqwest::Method::POST,
         url: url.clone(),
         body: Some(Bytes::from(body)),
     };
-    let first = pipeline
+    let sent = pipeline
         .send(&spec, ArmOperation::Disconnect, target, ctx)
-        .await
-        .map_err(|e| {
-            let state = if interrupted(&e) {
-                SessionDisconnectResult::UNKNOWN
-            } else {
-                SessionDisconnectResult::FAILED
-            };
-            (state, e)
-        })?;
+        .await;
+    // The answer's items are counted as its pages are read: the reservation ends here.
+    ctx.stats.release_items(part.len());
+    let first = sent.map_err(|e| {
+        let state = if interrupted(&e) || e.may_have_reached_service() {
+            SessionDisconnectResult::UNKNOWN
+        } else {
+            SessionDisconnectResult::FAILED
+        };
+        (state, e)
+    })?;
     // ARM accepted the chunk: from here a failure leaves its outcome unknown.
     paging::collect_all(
         pipeline,
@@ -164,7 +195,7 @@ fn mark(out: &mut Vec<SessionDisconnectResult>, ids: &[&String], state: &str, wh
             )
         }
         SessionDisconnectResult::UNKNOWN => format!(
-            "unknown: the request was sent but its answer was not received ({}); the session may or may not have been disconnected",
+            "unknown: the request may have reached the service, but its outcome was not read ({}); the session may or may not have been disconnected",
             why.message()
         ),
         _ => why.message().to_string(),

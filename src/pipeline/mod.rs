@@ -14,6 +14,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::auth::{self, TokenProvider};
+use crate::context::OperationContext;
 use crate::error::{Error, Result};
 use crate::options::{ClientOptions, EnvSettings, PollOptions, RetryPolicy, env_var};
 use crate::transport::http;
@@ -47,10 +48,16 @@ impl ArmPipeline {
             http::ProxySettings::resolve(options.proxy.as_deref(), |n| env_var(settings, n));
         let extra_ca = extra_ca_with_cert_file(options.extra_ca_pem.as_deref(), settings)?;
         let http = http::shared_client(&proxy, extra_ca.as_deref(), options.connect_timeout)?;
+        // What decides the client decides the token provider too (it fetches through it).
+        let client_key = auth::hash_secret(&format!(
+            "{proxy:?}|{extra_ca:?}|{:?}",
+            options.connect_timeout
+        ));
         let tokens = auth::provider_for(
             &options.credential,
             options.environment,
             &http,
+            &client_key,
             options.env_settings.clone(),
         )?;
         Ok(ArmPipeline {
@@ -64,6 +71,24 @@ impl ArmPipeline {
             max_pages: options.max_pages.max(1),
             max_items: options.max_items_per_call.max(1) as u64,
         })
+    }
+
+    /// The error of a call whose item budget is spent, about `target`.
+    pub fn budget_spent(&self, target: &str) -> Error {
+        Error::invalid_response(format!(
+            "this call has read its budget of {} items across its pages and hosts, the limit that bounds its memory; narrow the scope (fewer hosts or subscriptions per call), or raise the limit (maxItemsPerCall)",
+            self.max_items
+        ))
+        .with_target(target)
+    }
+
+    /// Fails before a request is sent when the call's item budget is already spent, so no
+    /// request goes out whose answer could not be read.
+    pub fn check_budget(&self, ctx: &OperationContext, target: &str) -> Result<()> {
+        if ctx.stats.items() >= self.max_items {
+            return Err(self.budget_spent(target));
+        }
+        Ok(())
     }
 
     /// `{endpoint}{path}?api-version=..` for an ARM path like `/subscriptions/..`.

@@ -174,11 +174,7 @@ pub(crate) async fn for_each_page_as<I: DeserializeOwned, T, Room: Future<Output
         let page = parse_page::<I>(resp.status, &resp.body)
             .map_err(|e| e.context(format!("page {page_no}")).or_target(target))?;
         if ctx.stats.add_items(page.items.len()) > pipeline.max_items {
-            return Err(Error::invalid_response(format!(
-                "this call has read more than {} items across its pages and hosts, the limit that bounds its memory; narrow the scope (fewer hosts or subscriptions per call)",
-                pipeline.max_items
-            ))
-            .with_target(target));
+            return Err(pipeline.budget_spent(target));
         }
         ctx.emit(ProgressEvent::PageRead {
             host: target.to_string(),
@@ -213,6 +209,7 @@ pub(crate) async fn for_each_page_as<I: DeserializeOwned, T, Room: Future<Output
             .with_target(target));
         }
         ctx.check()?;
+        pipeline.check_budget(ctx, target)?;
         resp = pipeline
             .send(
                 &RequestSpec {

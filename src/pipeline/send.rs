@@ -31,12 +31,30 @@ impl ArmPipeline {
     /// one token refresh on a 401, a pause when ARM's rate-limit budget is nearly spent, and
     /// the subscription's throttle gate closed on a 429.
     /// `target` is the host id (or the scope) the request is about, for messages and progress.
+    ///
+    /// A failure says whether the request may have reached ARM
+    /// ([`Error::may_have_reached_service`]), and a deadline that passes between attempts
+    /// names the last attempt's failure, the real cause.
     pub async fn send(
         &self,
         spec: &RequestSpec,
         op: ArmOperation,
         target: &str,
         ctx: &OperationContext,
+    ) -> Result<Response> {
+        let mut seen = Attempts::default();
+        self.send_retried(spec, op, target, ctx, &mut seen)
+            .await
+            .map_err(|e| seen.explain(e, op, target))
+    }
+
+    async fn send_retried(
+        &self,
+        spec: &RequestSpec,
+        op: ArmOperation,
+        target: &str,
+        ctx: &OperationContext,
+        seen: &mut Attempts,
     ) -> Result<Response> {
         http::check_followup(&self.endpoint, &spec.url)?;
         let policy = &self.retry;
@@ -60,6 +78,7 @@ impl ArmPipeline {
                 ctx.sleep(wait).await?;
             }
             let token = ctx.run(self.tokens.token()).await??;
+            seen.count += 1;
             let outcome = http::send_once(
                 &self.http,
                 spec,
@@ -103,6 +122,13 @@ impl ArmPipeline {
                         .map(|d| d.min(policy.max_delay))
                         .unwrap_or_else(|| backoff_delay(policy, attempt));
                     let wait = floored(policy, attempt, wait);
+                    seen.last_cause = Some(
+                        arm_error::from_response(&resp, op, target)
+                            .message()
+                            .to_string(),
+                    );
+                    // A 429 was refused unread; a 5xx or 408 may have been acted on.
+                    seen.reached |= resp.status != 429;
                     if resp.status == 429 {
                         if let Some(b) = &bucket {
                             throttle_gate::gate().close(b, wait);
@@ -111,21 +137,25 @@ impl ArmPipeline {
                     (Some(resp.status), wait, Err(resp))
                 }
                 Ok(resp) => return Err(arm_error::from_response(&resp, op, target)),
-                Err(tf) => (
-                    None,
-                    floored(
-                        policy,
-                        budgeted_retries + 1,
-                        backoff_delay(policy, budgeted_retries + 1),
-                    ),
-                    Ok(tf),
-                ),
+                Err(tf) => {
+                    seen.last_cause = Some(tf.message.clone());
+                    seen.reached |= !tf.not_sent;
+                    (
+                        None,
+                        floored(
+                            policy,
+                            budgeted_retries + 1,
+                            backoff_delay(policy, budgeted_retries + 1),
+                        ),
+                        Ok(tf),
+                    )
+                }
             };
             let permanent = matches!(&failure, Ok(tf) if tf.permanent);
             let throttled = status == Some(429);
             let in_budget = !permanent
                 && (throttled || budgeted_retries < policy.max_retries)
-                && started.elapsed() + wait <= policy.total_deadline;
+                && started.elapsed().saturating_add(wait) <= policy.total_deadline;
             if !in_budget {
                 return Err(match failure {
                     Err(resp) => arm_error::from_response(&resp, op, target).context(format!(
@@ -164,6 +194,39 @@ impl ArmPipeline {
                 attempt: retries,
             });
             ctx.sleep(wait).await?;
+        }
+    }
+}
+
+/// What the attempts of one request met, to explain its final error.
+#[derive(Debug, Default)]
+struct Attempts {
+    /// Attempts sent.
+    count: u32,
+    /// Why the latest failed attempt failed (ARM's words, or the transport failure).
+    last_cause: Option<String>,
+    /// Some attempt may have reached ARM (a 5xx or 408, or a failure after connecting).
+    reached: bool,
+}
+
+impl Attempts {
+    /// `e` with what the attempts showed: marked as possibly applied when any attempt may
+    /// have reached ARM, and, for a deadline that passed while retrying, the last cause.
+    fn explain(&self, e: Error, op: ArmOperation, target: &str) -> Error {
+        let e = if self.reached { e.reached() } else { e };
+        match &self.last_cause {
+            Some(cause) if e.kind() == ErrorKind::Timeout => {
+                let reached = e.may_have_reached_service();
+                let e = Error::timeout(format!(
+                    "the operation's deadline passed while {} on '{target}' was being retried ({} attempt{} sent); the last failure: {cause}",
+                    op.describe(),
+                    self.count,
+                    if self.count == 1 { "" } else { "s" },
+                ))
+                .with_target(target);
+                if reached { e.reached() } else { e }
+            }
+            _ => e,
         }
     }
 }

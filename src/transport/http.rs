@@ -127,7 +127,9 @@ fn build_client(
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("bastion_session/", env!("CARGO_PKG_VERSION")))
         // Proxies come only from `proxy` (resolved by the caller), never read again here.
-        .no_proxy();
+        .no_proxy()
+        // getaddrinfo as before, but a failed lookup is an error of our own type.
+        .dns_resolver(std::sync::Arc::new(super::dns::SystemResolver));
     for p in [&proxy.https, &proxy.http].into_iter().flatten() {
         Url::parse(p).map_err(|e| {
             Error::invalid_request(format!(
@@ -289,8 +291,11 @@ impl Response {
 #[derive(Debug)]
 pub(crate) struct TransportFailure {
     pub message: String,
-    /// Retrying cannot help (the server's certificate is not trusted): fail at once.
+    /// Retrying cannot help (the connection was refused, the name does not exist, the
+    /// server's certificate is not trusted): fail at once.
     pub permanent: bool,
+    /// No connection was made, so the request cannot have reached the service.
+    pub not_sent: bool,
 }
 
 /// What to send.
@@ -371,7 +376,8 @@ pub(crate) async fn send_once(
                 spec.method,
                 spec.url.path(),
                 MAX_BODY_BYTES / (1024 * 1024)
-            )));
+            ))
+            .reached());
         }
         Ok(Ok(r)) => Ok(r),
         Err(e) => Err(e),
@@ -395,58 +401,91 @@ pub(crate) async fn send_once(
             Ok(r)
         }
         Err(e) => {
-            let mut message = describe_reqwest_error(&e);
-            let unresolvable = is_unresolvable_name(&message);
-            if unresolvable {
-                message = format!(
-                    "the host name '{}' could not be resolved (DNS); check the endpoint for a typo ({message})",
-                    spec.url.host_str().unwrap_or_default()
-                );
-            }
-            tracing::debug!(elapsed_ms, error = %message, "request failed without an answer");
-            Err(TransportFailure {
-                message,
-                // A name that does not exist will not exist a second later either: fail
-                // now, naming the host, instead of retrying for a minute.
-                permanent: unresolvable || is_certificate_failure(&e),
-            })
+            let failure = classify(&e, &spec.url);
+            tracing::debug!(elapsed_ms, error = %failure.message, "request failed without an answer");
+            Err(failure)
         }
     })
 }
 
-/// Whether a transport failure's text (the error chain) says the host name does not
-/// exist, as opposed to a resolver that failed for now ("temporary failure", "try
-/// again"), which is worth retrying.
-pub(crate) fn is_unresolvable_name(chain: &str) -> bool {
-    let t = chain.to_ascii_lowercase();
-    let dns = t.contains("dns error") || t.contains("failed to lookup address");
-    let temporary = t.contains("temporary failure") || t.contains("try again");
-    dns && !temporary
+/// What a failure without an answer means, found by the types in its error chain: a
+/// refused connection, a name that does not exist and an untrusted certificate are met
+/// again on every retry, so they end the request at once with their cause in the message;
+/// anything else (a reset, a timeout, a resolver failing for now) is worth another attempt.
+fn classify(e: &reqwest::Error, url: &Url) -> TransportFailure {
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or_default();
+    let detail = describe_reqwest_error(e);
+    let lookup = find_in_chain(e, |s| {
+        s.downcast_ref::<super::dns::LookupFailure>()
+            .map(|l| l.gone)
+    });
+    if let Some(gone) = lookup {
+        let message = if gone {
+            format!(
+                "the host name '{host}' could not be resolved (DNS): check the endpoint for a typo, and that this machine is online and can reach its DNS server ({detail})"
+            )
+        } else {
+            format!("looking up the host name '{host}' failed for now (DNS) ({detail})")
+        };
+        return TransportFailure {
+            message,
+            permanent: gone,
+            not_sent: true,
+        };
+    }
+    let refused = find_in_chain(e, |s| {
+        s.downcast_ref::<std::io::Error>()
+            .filter(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+            .map(|_| ())
+    });
+    if refused.is_some() {
+        return TransportFailure {
+            message: format!(
+                "the connection to {host}:{port} was refused: nothing accepts connections there; check the endpoint and its port ({detail})"
+            ),
+            permanent: true,
+            not_sent: true,
+        };
+    }
+    if let Some(certificate) = tls_failure(e) {
+        let why = if certificate {
+            "the server's certificate is not trusted"
+        } else {
+            "the handshake failed; the endpoint may not speak HTTPS on that port"
+        };
+        return TransportFailure {
+            message: format!("the TLS connection to {host}:{port} failed: {why} ({detail})"),
+            permanent: true,
+            not_sent: true,
+        };
+    }
+    TransportFailure {
+        message: detail,
+        permanent: false,
+        // A connect error (including a connect timeout) never sent the request.
+        not_sent: e.is_connect(),
+    }
 }
 
-/// Whether the TLS handshake failed because the server's certificate is not trusted (or
-/// absent): the same server will present the same certificate on every retry.
-fn is_certificate_failure(e: &reqwest::Error) -> bool {
-    fn is_cert(e: &rustls::Error) -> bool {
-        matches!(
-            e,
-            rustls::Error::InvalidCertificate(_)
-                | rustls::Error::NoCertificatesPresented
-                | rustls::Error::UnsupportedNameType
-        )
-    }
+/// The first error in `e`'s chain for which `pick` answers, looking inside the
+/// `io::Error`s that hide what they wrap from `source()` (hyper-rustls wraps a rustls
+/// error in two of them).
+fn find_in_chain<T>(
+    e: &(dyn std::error::Error + 'static),
+    pick: impl Fn(&(dyn std::error::Error + 'static)) -> Option<T>,
+) -> Option<T> {
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
     let mut depth = 0;
     while let Some(s) = src {
-        if s.downcast_ref::<rustls::Error>().is_some_and(is_cert) {
-            return true;
+        if let Some(found) = pick(s) {
+            return Some(found);
         }
-        // io::Error hides the error it wraps from `source()` (and hyper-rustls wraps the
-        // rustls error in two of them): look inside.
         let mut io = s.downcast_ref::<std::io::Error>();
         while let Some(inner) = io.and_then(|e| e.get_ref()) {
-            if inner.downcast_ref::<rustls::Error>().is_some_and(is_cert) {
-                return true;
+            let inner: &(dyn std::error::Error + 'static) = inner;
+            if let Some(found) = pick(inner) {
+                return Some(found);
             }
             io = inner.downcast_ref::<std::io::Error>();
         }
@@ -456,7 +495,24 @@ fn is_certificate_failure(e: &reqwest::Error) -> bool {
             break;
         }
     }
-    false
+    None
+}
+
+/// Whether the TLS handshake failed (a rustls error in the chain), and if so whether
+/// because the server's certificate is not trusted (or absent). The same server presents
+/// the same certificate, and speaks the same protocol, on every retry; a connection reset
+/// during the handshake is an I/O error, not a rustls one, and stays worth a retry.
+fn tls_failure(e: &reqwest::Error) -> Option<bool> {
+    find_in_chain(e, |s| {
+        s.downcast_ref::<rustls::Error>().map(|e| {
+            matches!(
+                e,
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::UnsupportedNameType
+            )
+        })
+    })
 }
 
 fn describe_reqwest_error(e: &reqwest::Error) -> String {
@@ -590,25 +646,6 @@ mod tests {
             "https://127.0.0.1:5/x",
         ] {
             assert!(check_followup(&lo, &u(other)).is_err(), "{other}");
-        }
-    }
-
-    #[test]
-    fn names_that_do_not_resolve_are_told_from_temporary_resolver_failures() {
-        // The texts of the error chain on glibc, musl, macOS and Windows.
-        for gone in [
-            "the connection could not be made: client error (Connect): dns error: failed to lookup address information: Name or service not known",
-            "the connection could not be made: dns error: failed to lookup address information: nodename nor servname provided, or not known",
-            "the connection could not be made: dns error: No such host is known. (os error 11001)",
-        ] {
-            assert!(is_unresolvable_name(gone), "{gone}");
-        }
-        for retry in [
-            "the connection could not be made: dns error: failed to lookup address information: Temporary failure in name resolution",
-            "the connection could not be made: dns error: failed to lookup address information: Try again",
-            "the connection could not be made: tcp connect error: Connection refused (os error 111)",
-        ] {
-            assert!(!is_unresolvable_name(retry), "{retry}");
         }
     }
 

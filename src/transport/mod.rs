@@ -3,6 +3,8 @@
 //!
 //! - `http`: the shared reqwest client (rustls + ring, extra CA, proxy), the loopback
 //!   rule for plain HTTP, one request attempt with redacted logging.
+//! - `dns`: host name lookups through the system resolver, failing with a type of our own
+//!   so that a lookup failure is recognised structurally (and what each platform says).
 //! - `request_id`: the `x-ms-client-request-id` of each request.
 //! - `retry`: which failures are retried, backoff with jitter, `Retry-After` parsing,
 //!   slowing down on low `x-ms-ratelimit-remaining-*`.
@@ -11,6 +13,7 @@
 //! - `arm_error`: turning ARM error answers into [`Error`](crate::error::Error)s.
 
 pub(crate) mod arm_error;
+pub(crate) mod dns;
 pub(crate) mod http;
 pub(crate) mod request_id;
 pub(crate) mod retry;

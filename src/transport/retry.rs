@@ -5,8 +5,15 @@
 //! ([`ArmPipeline::send`](crate::pipeline::ArmPipeline::send)), because it also needs the
 //! token provider.
 //!
-//! Retried: 408, 429, 500, 502, 503, 504 and failures without an answer (connection
-//! refused or dropped, timeouts). Other 4xx are never retried.
+//! Retried: 408, 429, 500, 502, 503, 504 and failures without an answer that may pass
+//! (a dropped or reset connection, a timeout). Other 4xx are never retried, nor are
+//! failures that a retry meets again (see `http::TransportFailure::permanent`).
+//!
+//! Every wait read from an answer is clamped here to [`MAX_SERVICE_WAIT`] before it becomes
+//! a [`Duration`], so no header value (`retry-after-ms: 1e30`, `Retry-After: 99999999999`,
+//! a date in the year 9999) can overflow a conversion or an `Instant` addition later; the
+//! callers clamp it further (the retry policy's `max_delay`, the poll interval bounds), and
+//! the operation's deadline cuts any sleep.
 
 use std::time::{Duration, SystemTime};
 
@@ -19,13 +26,30 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
+/// The longest wait any header can ask for (one day); longer values are cut to it.
+pub(crate) const MAX_SERVICE_WAIT: Duration = Duration::from_secs(86_400);
+
+/// `secs` as a wait: `None` when negative or not a number, at most [`MAX_SERVICE_WAIT`].
+fn wait_from_secs(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(
+        Duration::try_from_secs_f64(secs.min(MAX_SERVICE_WAIT.as_secs_f64()))
+            .unwrap_or(MAX_SERVICE_WAIT),
+    )
+}
+
 /// The wait before retry number `attempt` (from 1): `base · 2^(attempt-1)`, times a
 /// jitter in [0.8, 1.3), capped at `max_delay`.
 pub(crate) fn backoff_delay(policy: &RetryPolicy, attempt: u32) -> Duration {
     let exp = 2f64.powi(attempt.saturating_sub(1).min(30) as i32);
     let jitter = 0.8 + fastrand::f64() * 0.5;
     let secs = policy.base_delay.as_secs_f64() * exp * jitter;
-    Duration::from_secs_f64(secs.min(policy.max_delay.as_secs_f64()))
+    // A caller's `max_delay` near `Duration::MAX` does not survive the round trip through
+    // f64: fall back to it rather than panic.
+    Duration::try_from_secs_f64(secs.min(policy.max_delay.as_secs_f64()))
+        .map_or(policy.max_delay, |d| d.min(policy.max_delay))
 }
 
 /// `wait`, raised to the floor for the `attempt`-th consecutive wait (from 1):
@@ -36,24 +60,29 @@ pub(crate) fn floored(policy: &RetryPolicy, attempt: u32, wait: Duration) -> Dur
 }
 
 /// The wait the service asked for: `retry-after-ms`, `x-ms-retry-after-ms` (milliseconds)
-/// or `Retry-After` (seconds, possibly fractional, or an HTTP date).
+/// or `Retry-After` (seconds, possibly fractional, or an HTTP date), at most
+/// [`MAX_SERVICE_WAIT`]. Negative, `NaN` or unreadable values are ignored; infinite ones
+/// are the maximum.
 pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
     for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = get(name)
+        if let Some(wait) = get(name)
             .and_then(|v| v.parse::<f64>().ok())
-            .filter(|v| v.is_finite() && *v >= 0.0)
+            .and_then(|ms| wait_from_secs(ms / 1000.0))
         {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+            return Some(wait);
         }
     }
     let v = get("retry-after")?;
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+        return wait_from_secs(secs);
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_SERVICE_WAIT),
+    )
 }
 
 /// A small pause when `x-ms-ratelimit-remaining-subscription-{reads,writes}` is below the
@@ -136,6 +165,42 @@ mod tests {
             None
         );
         assert_eq!(parse_retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn hostile_waits_are_clamped_never_a_panic() {
+        let now = SystemTime::now();
+        let day = Some(MAX_SERVICE_WAIT);
+        for (name, value) in [
+            ("retry-after-ms", "1e30"),
+            ("retry-after-ms", "inf"),
+            ("x-ms-retry-after-ms", "1.8e308"),
+            ("Retry-After", "99999999999"),
+            ("Retry-After", "1e300"),
+            ("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ] {
+            assert_eq!(
+                parse_retry_after(&headers(&[(name, value)]), now),
+                day,
+                "{name}: {value}"
+            );
+        }
+        for (name, value) in [("retry-after-ms", "NaN"), ("Retry-After", "-1e300")] {
+            assert_eq!(parse_retry_after(&headers(&[(name, value)]), now), None);
+        }
+        // A NaN in the first header does not hide a good second one.
+        assert_eq!(
+            parse_retry_after(
+                &headers(&[("retry-after-ms", "NaN"), ("x-ms-retry-after-ms", "300")]),
+                now
+            ),
+            Some(Duration::from_millis(300))
+        );
+        let huge = RetryPolicy {
+            max_delay: Duration::MAX,
+            ..RetryPolicy::default()
+        };
+        assert!(backoff_delay(&huge, 40) <= Duration::MAX);
     }
 
     #[test]

@@ -49,7 +49,11 @@ pub(crate) fn bucket_of(url: &Url, is_write: bool) -> Option<BucketKey> {
 impl ThrottleGate {
     /// After a 429: nobody sends to this bucket for `wait`.
     pub(crate) fn close(&self, bucket: &BucketKey, wait: Duration) {
-        let until = Instant::now() + wait;
+        // A wait too long to add to now is as good as the longest one we ever honour.
+        let now = Instant::now();
+        let until = now
+            .checked_add(wait)
+            .unwrap_or(now + crate::transport::retry::MAX_SERVICE_WAIT);
         let mut map = self
             .closed_until
             .lock()

@@ -105,6 +105,24 @@ Describe 'Envelope reader: sessions' {
         $s.Duration | Should -Be ([TimeSpan]::Zero)
     }
 
+    It 'reads a duration no TimeSpan can hold (<Minutes>) without throwing, falling back to the start time' -ForEach @(
+        @{ Minutes = '1e300' }
+        @{ Minutes = '-1e300' }
+        @{ Minutes = '"1e300"' }
+        @{ Minutes = '15372286729' }
+    ) {
+        # Issue 23: TimeSpan.FromMinutes(1e300) threw OverflowException, which ended the listing.
+        $json = New-SessionsEnvelope ('{"sessionId":"s1","startTime":"2026-11-28T09:15:00Z","sessionDurationInMins":' + $Minutes + '},{"sessionId":"s2","sessionDurationInMins":5}')
+        $answer = Read-Envelope $json
+        $answer.Error | Should -BeNullOrEmpty
+        $sessions = $answer.HostSessionsOutcomes[0].Sessions
+        @($sessions.SessionId) | Should -Be @('s1', 's2')
+        [math]::Abs($sessions[0].SessionDurationInMins) | Should -BeGreaterThan 1e10
+        $sessions[0].Duration | Should -BeGreaterThan ([TimeSpan]::Zero)
+        $sessions[0].Duration | Should -BeLessThan ([TimeSpan]::MaxValue)
+        $sessions[1].Duration | Should -Be ([TimeSpan]::FromMinutes(5))
+    }
+
     It 'keeps numbers, booleans and objects where strings belong as their text, and reads numeric strings as numbers' {
         $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":12345678901234567890,"targetHostName":true,"targetResourceId":{"a":[1,2]},"sessionDurationInMins":"7.25","protocol":-1.5e3}')).HostSessionsOutcomes[0].Sessions[0]
         $s.SessionId | Should -Be '12345678901234567890'

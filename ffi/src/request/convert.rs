@@ -132,6 +132,9 @@ impl Request {
         if let Some(n) = self.max_retries {
             options.retry.max_retries = n;
         }
+        if let Some(n) = self.max_items_per_call {
+            options.max_items_per_call = n as usize;
+        }
         if let Some(s) = self.poll_interval_min_sec {
             options.poll.min_interval = Duration::from_secs_f64(s);
         }

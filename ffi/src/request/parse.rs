@@ -44,6 +44,8 @@ pub(crate) struct Request {
     pub scope: Option<ScopeRequest>,
     pub targets: Option<Vec<TargetRequest>>,
     pub chunk_size: Option<u32>,
+    /// Items one call may read (default 500,000), 1 to 10,000,000.
+    pub max_items_per_call: Option<u32>,
     /// Test hook, honoured only in debug builds: `"sync"` panics in the export's own
     /// thread, `"async"` inside the runtime task. Release builds refuse the field.
     #[cfg(debug_assertions)]
@@ -249,6 +251,7 @@ impl Request {
             ));
         }
         in_range("chunkSize", self.chunk_size, 1, 10_000)?;
+        in_range("maxItemsPerCall", self.max_items_per_call, 1, 10_000_000)?;
         // The canonical names only (exact case): the module maps aliases before it sends.
         if let Some(env) = &self.environment
             && !bastion_session::AzureEnvironment::ALL

@@ -159,7 +159,11 @@ async fn wait_poll(
         *polls + 1,
         poll_delay(&pipeline.poll, &resp.headers),
     );
-    if Instant::now() + delay > lro_deadline {
+    // `checked_add`: no addition of a wait may panic, whatever a header asked for.
+    if Instant::now()
+        .checked_add(delay)
+        .is_none_or(|at| at > lro_deadline)
+    {
         return Err(Error::timeout(format!(
             "getActiveSessions on '{target}' did not finish within {} s (the LRO timeout)",
             pipeline.poll.lro_timeout.as_secs()

@@ -65,6 +65,7 @@ async fn first_page(
 ) -> Result<(Response, String)> {
     ctx.check()?;
     let target = host.resource_id();
+    pipeline.check_budget(ctx, &target)?;
     let post = RequestSpec {
         method: reqwest::Method::POST,
         url: pipeline.url_for(&format!("{target}/getActiveSessions"))?,

@@ -80,6 +80,27 @@ pub struct Settings {
     pub msi_expires_on_number: bool,
     /// Faults applied to the next matching requests, in order.
     pub faults: Vec<ScriptedFault>,
+    /// Per host name (case-insensitive): headers that replace `Retry-After` on that host's
+    /// 202 and `alwaysThrottled` 429 answers, sent as written (hostile values included).
+    pub wait_headers:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
+impl Settings {
+    /// The wait headers of host `name`: its own `waitHeaders`, else `Retry-After` as set.
+    pub fn wait_headers_for(&self, name: &str) -> Vec<(String, String)> {
+        match self
+            .wait_headers
+            .iter()
+            .find(|(host, _)| host.eq_ignore_ascii_case(name))
+        {
+            Some((_, headers)) => headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            None => vec![("retry-after".to_string(), self.retry_after.to_string())],
+        }
+    }
 }
 
 impl Default for Settings {
@@ -101,6 +122,7 @@ impl Default for Settings {
             token_ttl_sec: 0,
             msi_expires_on_number: false,
             faults: Vec::new(),
+            wait_headers: Default::default(),
         }
     }
 }

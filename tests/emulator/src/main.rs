@@ -137,7 +137,7 @@ fn parse_host_behaviour(text: &str) -> Result<(String, HostBehaviour), String> {
     let behaviour: HostBehaviour =
         serde_json::from_value(serde_json::Value::String(behaviour.to_string())).map_err(|_| {
             format!(
-                "unknown behaviour '{behaviour}': use normal, alwaysFail500, forbidden, lroNeverCompletes, noPollingHeaders, nextLinkLoop, bareArray or malformedBody"
+                "unknown behaviour '{behaviour}': use normal, alwaysFail500, forbidden, lroNeverCompletes, noPollingHeaders, nextLinkLoop, bareArray, malformedBody or alwaysThrottled"
             )
         })?;
     Ok((name.to_string(), behaviour))

@@ -298,16 +298,21 @@ struct RemainingHeader {
 /// place (a scripted fault waits for the next other request). A client that
 /// gives up on it therefore ends with the scripted status, whatever the fault rate.
 fn fails_by_script(emulator: &Emulator, route: &Route) -> bool {
-    let Some(host) = route.host() else {
-        return false;
-    };
-    let key = host_key(&host.subscription, &host.group, &host.name);
-    lock(&emulator.world).hosts.get(&key).is_some_and(|state| {
+    scripted_behaviour(emulator, route).is_some_and(|b| {
         matches!(
-            state.behaviour,
-            HostBehaviour::AlwaysFail500 | HostBehaviour::Forbidden
+            b,
+            HostBehaviour::AlwaysFail500
+                | HostBehaviour::Forbidden
+                | HostBehaviour::AlwaysThrottled
         )
     })
+}
+
+/// The scripted behaviour of the host `route` is about, if it names an existing host.
+fn scripted_behaviour(emulator: &Emulator, route: &Route) -> Option<HostBehaviour> {
+    let host = route.host()?;
+    let key = host_key(&host.subscription, &host.group, &host.name);
+    lock(&emulator.world).hosts.get(&key).map(|s| s.behaviour)
 }
 
 /// Runs the checks and the handler; the flag is set when the connection is to be dropped
@@ -374,6 +379,16 @@ fn arm_outcome(emulator: &Emulator, route: &Route, info: &RequestInfo) -> (Respo
             }
             FaultKind::DropConnection => (dropped_mid_body(), true),
         };
+    }
+    if scripted_behaviour(emulator, route) == Some(HostBehaviour::AlwaysThrottled) {
+        let mut r = arm_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "The request is being throttled.",
+        );
+        let name = route.host().map(|h| h.name.clone()).unwrap_or_default();
+        handlers::insert_wait_headers(&mut r, emulator.settings(), &name);
+        return (r, false);
     }
     let mut remaining = None;
     if let (Some(sub), true) = (route.subscription(), emulator.settings().throttle) {

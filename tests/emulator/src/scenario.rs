@@ -43,6 +43,7 @@
 //! | `identityHeader` | `"emulator-identity-header"` | `--identity-header` |
 //! | `tokenTtlSec` | `0` (never expire) | `--token-ttl-sec` |
 //! | `msiExpiresOnNumber` | `false` | `--msi-expires-on-number` |
+//! | `waitHeaders` | `{}` (see below) | none |
 //! | `faults` | `[]`: `[{"operation":"getActiveSessions","fault":"429","count":2}]` | `--fault getActiveSessions=429x2` |
 //!
 //! `fault` is one of `"429"`, `"500"`, `"503"`, `"drop"`; `operation` is an operation name
@@ -56,7 +57,12 @@
 //! array), `alwaysFail500`, `forbidden` (403 `AuthorizationFailed` naming the RBAC action;
 //! these two answer their failure to every request, and no injected fault replaces it),
 //! `malformedBody` (the completed getActiveSessions answers 200 `application/json` with a
-//! body that is not JSON, for a client's invalid-response path).
+//! body that is not JSON, for a client's invalid-response path), `alwaysThrottled` (429
+//! `TooManyRequests` to every request about the host, like the two failing behaviours).
+//!
+//! The setting `waitHeaders` (`{"HOST NAME": {"HEADER": "VALUE"}}`, default none) replaces
+//! the `Retry-After` of the named hosts' 202 and `alwaysThrottled` 429 answers with headers
+//! sent as written, so hostile values reach a client: `{"bh-1": {"retry-after-ms": "1e30"}}`.
 //! On the command line, `--host-behaviour NAME=BEHAVIOUR` sets it for hosts of a generated
 //! scenario or a file.
 
@@ -87,6 +93,8 @@ pub enum HostBehaviour {
     Forbidden,
     /// The completed getActiveSessions answers 200 with a body that is not JSON.
     MalformedBody,
+    /// Every request about this host answers 429 TooManyRequests (with its wait headers).
+    AlwaysThrottled,
 }
 
 /// A Bastion host and its sessions.

@@ -796,3 +796,55 @@ fn generated_sessions_look_like_real_ones() {
         .collect();
     assert_eq!(ids.len(), 200, "session ids are unique");
 }
+
+#[test]
+fn wait_headers_and_always_throttled_hosts_send_hostile_values_as_written() {
+    let wait_headers = [
+        ("slow", [("retry-after-ms", "1e30")]),
+        ("busy", [("Retry-After", "99999999999")]),
+    ]
+    .into_iter()
+    .map(|(h, w)| {
+        (
+            h.to_string(),
+            w.into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    })
+    .collect();
+    let settings = Settings {
+        wait_headers,
+        ..Settings::default()
+    };
+    let emulator = spawn(config(
+        settings,
+        vec![
+            host("slow", 1, HostBehaviour::Normal),
+            host("busy", 1, HostBehaviour::AlwaysThrottled),
+            host("plain", 1, HostBehaviour::Normal),
+        ],
+    ));
+    let base = emulator.base_url();
+    let start = |name: &str| {
+        post(
+            &format!("{}/getActiveSessions?{API}", host_url(&base, "rg", name)),
+            None,
+        )
+    };
+    // The 202 of a host with wait headers carries them instead of Retry-After.
+    let slow = start("slow");
+    assert_eq!(slow.status(), StatusCode::ACCEPTED);
+    assert_eq!(slow.headers()["retry-after-ms"], "1e30");
+    assert!(slow.headers().get("retry-after").is_none());
+    // Every request about an alwaysThrottled host is a 429 with its wait headers.
+    for _ in 0..3 {
+        let busy = start("busy");
+        assert_eq!(busy.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(busy.headers()["retry-after"], "99999999999");
+        let body: Value = busy.json().unwrap();
+        assert_eq!(body["error"]["code"], "TooManyRequests");
+    }
+    // Other hosts keep the configured Retry-After.
+    assert_eq!(start("plain").headers()["retry-after"], "1");
+}

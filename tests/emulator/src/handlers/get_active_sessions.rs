@@ -27,17 +27,14 @@ fn operation_url(info: &RequestInfo, host: &HostPath, kind: &str, id: &str) -> S
 
 fn accepted(
     emulator: &Emulator,
+    host: &HostPath,
     location: Option<String>,
     async_operation: Option<String>,
 ) -> Response<Body> {
     let mut response = Response::new(empty());
     *response.status_mut() = StatusCode::ACCEPTED;
+    super::insert_wait_headers(&mut response, emulator.settings(), &host.name);
     let headers = response.headers_mut();
-    let retry_after = emulator.settings().retry_after.to_string();
-    headers.insert(
-        http::header::RETRY_AFTER,
-        HeaderValue::from_str(&retry_after).expect("digits"),
-    );
     if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         headers.insert(http::header::LOCATION, location);
     }
@@ -82,7 +79,7 @@ pub fn start(emulator: &Emulator, info: &RequestInfo, host: &HostPath) -> Respon
         let seen = world.headerless_posts.entry(key.clone()).or_insert(0);
         if *seen < settings.polls.max(1) {
             *seen += 1;
-            return accepted(emulator, None, None);
+            return accepted(emulator, host, None, None);
         }
         world.headerless_posts.remove(&key);
         drop(world);
@@ -106,7 +103,7 @@ pub fn start(emulator: &Emulator, info: &RequestInfo, host: &HostPath) -> Respon
     let status = settings
         .async_operation_header
         .then(|| operation_url(info, host, "asyncOperations", &id));
-    accepted(emulator, Some(location), status)
+    accepted(emulator, host, Some(location), status)
 }
 
 enum Progress {
@@ -149,6 +146,7 @@ pub fn poll_location(
         Err(e) => e,
         Ok(Progress::Running) => accepted(
             emulator,
+            host,
             Some(operation_url(info, host, "operationResults", id)),
             None,
         ),

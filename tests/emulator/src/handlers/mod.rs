@@ -9,9 +9,10 @@ pub mod hosts;
 pub mod msi;
 pub mod paging;
 
-use http::{Response, StatusCode};
+use http::{HeaderName, HeaderValue, Response, StatusCode};
 
 use crate::arm_error::arm_error;
+use crate::config::Settings;
 use crate::response::Body;
 use crate::router::{HostPath, RequestInfo, Route};
 use crate::scenario::HostBehaviour;
@@ -106,6 +107,20 @@ pub fn check_host(world: &World, host: &HostPath, action: &str) -> Result<String
                 state.id()
             ),
         )),
+        // `alwaysThrottled` is answered by the router, which has the settings' wait headers.
         _ => Ok(key),
+    }
+}
+
+/// Adds host `name`'s wait headers (`Retry-After` unless the settings give it others) to
+/// `response`; a header the HTTP crate cannot carry is left out.
+pub fn insert_wait_headers(response: &mut Response<Body>, settings: &Settings, name: &str) {
+    for (k, v) in settings.wait_headers_for(name) {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            response.headers_mut().insert(k, v);
+        }
     }
 }
