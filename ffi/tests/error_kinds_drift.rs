@@ -2,10 +2,10 @@
 //! else that names a kind is generated from it or checked against it here, so a kind or a
 //! code that differs anywhere fails the build:
 //!
-//! - `powershell/shim/ErrorKinds.cs` is generated from the table (like the C header) and
+//! - `powershell/src/ErrorKinds.cs` is generated from the table (like the C header) and
 //!   must match what this test generates;
 //! - the kinds of the core (`bastion_session::ErrorKind`) map onto the table by name;
-//! - the module's map in `ErrorRecords.ps1` has exactly one entry per kind;
+//! - the module's `ErrorKindRecords` (powershell/src/Generated/Contracts.cs) names every kind;
 //! - the table in `ffi/CONTRACT.md` lists exactly these kinds with these codes.
 //!
 //! Regenerate the C# table: `BASTION_UPDATE_ERROR_KINDS=1 cargo test -p bastion_session_ffi --test error_kinds_drift`.
@@ -40,7 +40,7 @@ fn pascal(name: &str) -> String {
     first.to_ascii_uppercase().to_string() + chars.as_str()
 }
 
-/// The C# view of the table, as committed in `powershell/shim/ErrorKinds.cs`.
+/// The C# view of the table, as committed in `powershell/src/ErrorKinds.cs`.
 fn generate_csharp() -> String {
     let mut out = String::new();
     out.push_str(
@@ -85,16 +85,16 @@ fn generate_csharp() -> String {
 
 #[test]
 fn csharp_table_is_generated_from_the_rust_table() {
-    let path = repo_file("powershell/shim/ErrorKinds.cs");
+    let path = repo_file("powershell/src/ErrorKinds.cs");
     let generated = generate_csharp();
     if std::env::var_os("BASTION_UPDATE_ERROR_KINDS").is_some() {
-        std::fs::write(&path, &generated).expect("write powershell/shim/ErrorKinds.cs");
+        std::fs::write(&path, &generated).expect("write powershell/src/ErrorKinds.cs");
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "powershell/shim/ErrorKinds.cs is stale (or missing): it differs from what the \
+        "powershell/src/ErrorKinds.cs is stale (or missing): it differs from what the \
          ErrorKind table in ffi/src/envelope.rs generates.\nRegenerate it with:\n  \
          BASTION_UPDATE_ERROR_KINDS=1 cargo test -p bastion_session_ffi --test error_kinds_drift\n\
          and commit the result."
@@ -104,13 +104,13 @@ fn csharp_table_is_generated_from_the_rust_table() {
 #[test]
 fn the_shim_types_no_code_and_no_kind_string_of_its_own() {
     // Codes and kind names come from ErrorKinds.cs only; a literal elsewhere is a second table.
-    let shim = repo_file("powershell/shim");
-    for entry in std::fs::read_dir(&shim).expect("read powershell/shim") {
+    let shim = repo_file("powershell/src");
+    for entry in std::fs::read_dir(&shim).expect("read powershell/src") {
         let path = entry.expect("dir entry").path();
         if path.extension().is_none_or(|e| e != "cs") || path.ends_with("ErrorKinds.cs") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).expect("read a shim source");
+        let text = std::fs::read_to_string(&path).expect("read a module source");
         for (name, code) in table() {
             assert!(
                 !text.contains(&format!("\"{name}\"")),
@@ -140,28 +140,20 @@ fn core_kinds_map_onto_the_table_by_name() {
 }
 
 #[test]
-fn the_module_maps_every_kind_and_no_other() {
-    let text = read("powershell/BastionSession/Private/ErrorRecords.ps1");
+fn the_module_maps_every_kind() {
+    // ErrorId and category per kind: powershell/src/Generated/Contracts.cs (ErrorKindRecords).
+    let text = read("powershell/src/Generated/Contracts.cs");
     let start = text
-        .find("$script:BastionErrorMap = @{")
-        .expect("ErrorRecords.ps1 defines $script:BastionErrorMap");
+        .find("class ErrorKindRecords")
+        .expect("Contracts.cs defines ErrorKindRecords");
     let body = &text[start..];
-    let body = &body[..body.find("\n}").expect("the map closes")];
-    let keys: Vec<&str> = body
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
-        .filter(|k| !k.is_empty() && !k.starts_with('#'))
-        .collect();
-    let mut sorted = keys.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    assert_eq!(sorted.len(), keys.len(), "a kind is mapped twice: {keys:?}");
-    let expected: Vec<&str> = table().keys().copied().collect();
-    assert_eq!(
-        sorted, expected,
-        "ErrorRecords.ps1 must map exactly the kinds of ffi/src/envelope.rs"
-    );
+    let body = &body[..body.find("class BuiltInClouds").unwrap_or(body.len())];
+    for kind in table().keys() {
+        assert!(
+            body.contains(&format!("\"{kind}\"")),
+            "Contracts.cs's ErrorKindRecords must map the kind \"{kind}\" of ffi/src/envelope.rs"
+        );
+    }
 }
 
 #[test]
