@@ -210,7 +210,7 @@ Describe 'The Az context chooses the cloud' {
         $err = $null
         try { Get-BastionSession -Environment AzureMars -ErrorAction Stop } catch { $err = $_ }
         $err | Should -Not -BeNullOrEmpty
-        $err.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,Get-BastionSession'
+        $err.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand'
         "$err" | Should -Match 'AzureMars'
         "$err" | Should -Match 'AzureStackLab'
         (Get-RequestTotal $CloudA) | Should -Be 0
@@ -218,7 +218,7 @@ Describe 'The Az context chooses the cloud' {
 
     It 'without Az.Accounts, -Environment takes only the built-in names, and says how to get more' {
         Remove-Module Az.Accounts -Force -ErrorAction SilentlyContinue
-        { Get-BastionSession -Environment AzureStackLab } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage '*Get-AzEnvironment*'
+        { Get-BastionSession -Environment AzureStackLab } | Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand' -ExpectedMessage '*Get-AzEnvironment*'
     }
 
     It 'tab completion of -Environment offers Get-AzEnvironment''s names' {
@@ -259,7 +259,7 @@ Describe 'Errors that say what to do' {
         try { $sessions | Disconnect-BastionSession -Force -ErrorAction Stop } catch { $err = $_ }
         $sw.Stop()
         $err | Should -Not -BeNullOrEmpty
-        $err.FullyQualifiedErrorId | Should -Be 'BastionAccessTokenRequired,Disconnect-BastionSession'
+        $err.FullyQualifiedErrorId | Should -Be 'BastionAccessTokenRequired,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
         "$err" | Should -Match 'pass -AccessToken to Disconnect-BastionSession'
         (Get-RequestTotal $CloudA) | Should -Be $before
         @(Get-FakeAzCalls) | Should -BeNullOrEmpty

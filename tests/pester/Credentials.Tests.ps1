@@ -63,7 +63,7 @@ Describe 'Credential order' {
         $errors = $null
         $null = Get-BastionSession -ResourceId $HostId -ArmEndpoint $Emulator.BaseUrl -TimeoutSec 20 -ErrorVariable errors -ErrorAction SilentlyContinue
         $sw.Elapsed.TotalSeconds | Should -BeLessThan 10
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,BastionSession.Cmdlets.GetBastionSessionCommand'
     }
 
     Context 'an Az.Accounts context' {
