@@ -80,6 +80,7 @@ namespace BastionSession
         {
             Collection<PSObject> answer = Run("Get-AzAccessToken", "ResourceUrl", resourceUrl);
             object raw = answer == null || answer.Count == 0 ? null : PropertyValue(answer[0], "Token");
+            if (raw is PSObject) raw = ((PSObject)raw).BaseObject;
             var secure = raw as System.Security.SecureString;
             return secure != null ? SecureText.ToPlainText(secure) : Convert.ToString(raw, System.Globalization.CultureInfo.InvariantCulture);
         }

@@ -86,7 +86,7 @@ namespace BastionSession
         {
             if (patterns == null) return null;
             foreach (WildcardPattern pattern in patterns)
-                if (pattern == null) throw new ArgumentException("A pattern is null.", parameter);
+                if (pattern == null) throw new ArgumentException("Each pattern must be a WildcardPattern; one is null.", parameter);
             return patterns;
         }
     }

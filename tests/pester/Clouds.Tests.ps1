@@ -230,12 +230,10 @@ Describe 'The Az context chooses the cloud' {
 
     It '-AccessToken means the context does not choose the cloud (default AzureCloud, unit test of the resolver)' {
         Use-FakeAz -Shape '5.x' -ContextUrl $CloudA.BaseUrl
-        InModuleScope BastionSession {
-            Import-BastionPrivate
-            (Resolve-BastionCloud -AccessToken 'a-token').Url | Should -Be 'https://management.azure.com'
-            (Resolve-BastionCloud).Url | Should -Be $env:FAKE_AZ_CONTEXT_URL
-            (Resolve-BastionCloud -Environment 'azureusgovernment').Environment | Should -Be 'AzureUSGovernment'
-        }
+        $az = [BastionSession.AzAccounts]::new()
+        [BastionSession.Clouds]::Resolve($null, $null, $true, $az).Url | Should -Be 'https://management.azure.com'
+        [BastionSession.Clouds]::Resolve($null, $null, $false, $az).Url | Should -Be $env:FAKE_AZ_CONTEXT_URL
+        [BastionSession.Clouds]::Resolve($null, 'azureusgovernment', $false, $az).Environment | Should -Be 'AzureUSGovernment'
         @(Get-FakeAzCalls) | Should -BeNullOrEmpty
     }
 }
