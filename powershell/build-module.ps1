@@ -82,7 +82,7 @@ function Assert-LayoutNotLoaded {
 Assert-LayoutNotLoaded (Join-Path $OutputRoot 'BastionSession')
 
 function Get-CargoWorkspaceVersion {
-    <# [workspace.package] version of the repository's Cargo.toml: the one version of the library, the shim and the module. #>
+    <# [workspace.package] version of the repository's Cargo.toml: the one version of the library, the assembly and the module. #>
     param([string] $CargoToml)
     $text = [IO.File]::ReadAllText($CargoToml)
     $match = [regex]::Match($text, '\[workspace\.package\][^\[]*?\bversion\s*=\s*"(?<v>[0-9][^"]*)"')
