@@ -9,7 +9,7 @@
          the compiled cmdlets, netstandard2.0 against PowerShellStandard.Library 5.1.1, restored
          from NuGet). Without the .NET SDK (8 or later) the build stops and says to install it;
       3. assembles <OutputRoot>/BastionSession/: the manifest, BastionSession.dll (the
-         RootModule) and its XML docs, the format file, en-US/ (about_BastionSession and, when
+         RootModule), the format file, en-US/ (about_BastionSession and, when
          powershell/build-help.ps1 exists, the MAML help it writes), and
          bin/<rid>/<native library> for the running platform, or for each platform of
          -NativeLibrary (build.ps1 Build passes what powershell/build-native.ps1 built).
@@ -149,9 +149,8 @@ $manifestText = [IO.File]::ReadAllText($manifestPath)
 $stamped = [regex]::Replace($manifestText, "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$version'")
 if ($stamped -eq $manifestText -and $manifestText -notmatch "ModuleVersion\s*=\s*'$([regex]::Escape($version))'") { throw "Could not stamp ModuleVersion into $manifestPath" }
 [IO.File]::WriteAllText($manifestPath, $stamped, (New-Object System.Text.UTF8Encoding $false))
+# The assembly alone: its XML doc comments are for the source, PowerShell reads MAML help.
 Copy-Item $assembly $dest
-$assemblyXml = [IO.Path]::ChangeExtension($assembly, '.xml')
-if (Test-Path $assemblyXml) { Copy-Item $assemblyXml $dest }
 # MAML help (en-US/BastionSession.dll-Help.xml), written from the repository's help sources.
 $helpScript = Join-Path $PSScriptRoot 'build-help.ps1'
 if (Test-Path $helpScript) { & $helpScript -OutputFolder (Join-Path $dest 'en-US') }
