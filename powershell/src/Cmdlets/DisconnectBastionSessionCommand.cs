@@ -76,6 +76,7 @@ namespace BastionSession.Cmdlets
             { "hostResourceId", "BastionResourceId" }, { "resourceId", "BastionResourceId" }, { "resourceGroupName", "ResourceGroupName" }, { "name", "Name" }, { "sessionIds", "SessionId" },
         };
         private bool _commandLineEndpoint;
+        private EndpointTrust _trust;
 
         /// <summary>Loads the library; resolves a cloud given on the command line (it wins over piped endpoints).</summary>
         protected override void BeginProcessing()
@@ -95,6 +96,21 @@ namespace BastionSession.Cmdlets
         protected override void ProcessRecord()
         {
             bool hasAccessToken = IsBound("AccessToken");
+            // An endpoint bound from the piped object (not given on the command line), where
+            // nothing on the command line overrides it: the token would go there.
+            bool pipedBinding = !_commandLineEndpoint && ArmEndpoint != null;
+            if (pipedBinding && _explicitCloud == null)
+            {
+                if (_trust == null) _trust = new EndpointTrust(Az);
+                if (!_trust.IsTrusted(InputObject, ArmEndpoint.OriginalString))
+                {
+                    string endpoint = Clouds.Canonical(ArmEndpoint.OriginalString);
+                    ThrowTerminatingError(ErrorRecords.Module(string.Format(CultureInfo.InvariantCulture,
+                        "The sessions piped in name the endpoint {0}, which this module did not list them from and which is not a known cloud: " +
+                        "the token is not sent there. If that endpoint is right, confirm it: ... | Disconnect-BastionSession -ArmEndpoint {0}. Nothing was sent.", endpoint),
+                        "BastionUntrustedEndpoint", ErrorCategory.SecurityError, endpoint));
+                }
+            }
             string pipedEndpoint = null, pipedCredentialSource = null;
             // Read only when it can matter (no -AccessToken, or an explicit cloud to compare with).
             if (MyInvocation.ExpectingInput && InputObject != null && (!hasAccessToken || _explicitCloud != null))
@@ -106,7 +122,7 @@ namespace BastionSession.Cmdlets
                     pipedEndpoint = AzAccounts.PropertyText(InputObject, "ArmEndpoint");
                     pipedCredentialSource = AzAccounts.PropertyText(InputObject, "CredentialSource");
                 }
-                pipedEndpoint = string.IsNullOrEmpty(pipedEndpoint) ? null : pipedEndpoint.TrimEnd('/');
+                pipedEndpoint = string.IsNullOrEmpty(pipedEndpoint) ? null : Clouds.Canonical(pipedEndpoint);
             }
             if (pipedCredentialSource == "AccessToken" && !hasAccessToken)
                 ThrowTerminatingError(ErrorRecords.Module(
@@ -123,14 +139,15 @@ namespace BastionSession.Cmdlets
             string endpointKey;
             if (_explicitCloud != null)
             {
-                endpointKey = _explicitCloud.Url;
-                if (pipedEndpoint != null && !string.Equals(pipedEndpoint, _explicitCloud.Url, StringComparison.OrdinalIgnoreCase) && _warnedEndpoints.Add(pipedEndpoint))
+                endpointKey = Clouds.Canonical(_explicitCloud.Url);
+                if (pipedEndpoint != null && !string.Equals(pipedEndpoint, endpointKey, StringComparison.Ordinal) && _warnedEndpoints.Add(pipedEndpoint))
                     WriteWarning(string.Format(CultureInfo.InvariantCulture, "Sessions piped in were listed from {0}, but -ArmEndpoint/-Environment says {1}: disconnecting them at {1}.", pipedEndpoint, _explicitCloud.Url));
             }
             else if (ArmEndpoint != null)
             {
-                // Bound from the pipeline by property name (BastionSession.Session.ArmEndpoint).
-                endpointKey = ArmEndpoint.OriginalString.TrimEnd('/');
+                // Bound from the pipeline by property name (BastionSession.Session.ArmEndpoint),
+                // trusted above; endpoints are grouped in one canonical form.
+                endpointKey = Clouds.Canonical(ArmEndpoint.OriginalString);
             }
             else endpointKey = string.Empty;
 
