@@ -140,10 +140,13 @@ Describe 'Sessions carry their cloud' {
         (Get-DisconnectCount $CloudA) | Should -Be 1
     }
 
-    It 'objects of another type bind ArmEndpoint by property name too' {
+    It 'objects of another type bind ArmEndpoint by property name too; an endpoint that is no known cloud must be confirmed' {
         $s = @(Get-BastionSession -SubscriptionId $Sub -ArmEndpoint $CloudB.BaseUrl -AccessToken $Token -ErrorAction Stop)[0]
         $plain = [pscustomobject]@{ SessionId = $s.SessionId; BastionResourceId = $s.BastionResourceId; ArmEndpoint = $CloudB.BaseUrl }
-        $r = @($plain | Disconnect-BastionSession -Force -AccessToken $Token -ErrorAction Stop)
+        # Issue 23: a hand-made object's endpoint is not trusted with the token (EndpointProvenance.Tests.ps1).
+        { $plain | Disconnect-BastionSession -Force -AccessToken $Token -ErrorAction Stop } | Should -Throw -ErrorId 'BastionUntrustedEndpoint,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
+        (Get-DisconnectCount $CloudB) | Should -Be 0
+        $r = @($plain | Disconnect-BastionSession -Force -AccessToken $Token -ArmEndpoint $CloudB.BaseUrl -ErrorAction Stop)
         $r[0].State | Should -Be 'Disconnected'
         (Get-DisconnectCount $CloudB) | Should -Be 1
         (Get-DisconnectCount $CloudA) | Should -Be 0
