@@ -7,7 +7,6 @@ using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Management.Automation;
-using System.Runtime.InteropServices;
 
 namespace BastionSession
 {
@@ -122,20 +121,6 @@ namespace BastionSession
                 shell.AddParameter("ErrorAction", ActionPreference.Stop);
                 return shell.Invoke();
             }
-        }
-    }
-
-    /// <summary>SecureString to text, through a BSTR that is zeroed and freed at once.</summary>
-    public static class SecureText
-    {
-        /// <summary>The plain text of a SecureString.</summary>
-        /// <param name="secure">The SecureString.</param>
-        public static string ToPlainText(System.Security.SecureString secure)
-        {
-            if (secure == null) return null;
-            IntPtr bstr = Marshal.SecureStringToBSTR(secure);
-            try { return Marshal.PtrToStringBSTR(bstr); }
-            finally { Marshal.ZeroFreeBSTR(bstr); }
         }
     }
 }

@@ -101,15 +101,4 @@ namespace BastionSession
                 (string.IsNullOrEmpty(narrowing) ? "" : " (narrowed by AZURE_TOKEN_CREDENTIALS=" + narrowing + ")"), null, null);
         }
     }
-
-    /// <summary>An ErrorRecord on its way to the cmdlet, which throws it as a terminating error.</summary>
-    public sealed class CmdletErrorException : Exception
-    {
-        /// <summary>The record to throw.</summary>
-        public ErrorRecord Record { get; private set; }
-
-        /// <summary>Wraps a record.</summary>
-        /// <param name="record">The record.</param>
-        public CmdletErrorException(ErrorRecord record) : base(record.Exception.Message, record.Exception) { Record = record; }
-    }
 }
