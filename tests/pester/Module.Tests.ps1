@@ -157,6 +157,23 @@ Describe 'A binary module' {
         $references | Should -Be @('netstandard 2.0.0.0', 'System.Management.Automation 3.0.0.0')
     }
 
+    It 'build-module.ps1 without the .NET SDK stops before laying anything out and says what to install' {
+        # The same PATH without any folder that holds dotnet; the native library step is given
+        # a stand-in file (-NativeLibrary skips cargo), so the SDK check is what stops the build.
+        $separator = [IO.Path]::PathSeparator
+        $path = @($env:PATH -split [regex]::Escape($separator) | Where-Object { $_ -and -not (Test-Path -LiteralPath (Join-Path $_ 'dotnet')) -and -not (Test-Path -LiteralPath (Join-Path $_ 'dotnet.exe')) }) -join $separator
+        $rid = [BastionSession.Native]::RuntimeIdentifier
+        $stand = Join-Path $TestDrive 'stand-in-native-library'
+        Set-Content -LiteralPath $stand -Value 'not built'
+        $out = Join-Path $TestDrive 'no-sdk'
+        $buildModule = Join-Path (Get-RepoRoot) 'powershell/build-module.ps1'
+        $script = "try { & '$buildModule' -OutputRoot '$out' -NativeLibrary @{ '$rid' = '$stand' } 6>`$null; 'BUILT' } catch { 'MSG=' + `$_.Exception.Message; exit 3 }"
+        $r = Invoke-ChildPwsh -Script $script -Environment @{ PATH = $path; DOTNET_ROOT = $null }
+        $r.ExitCode | Should -Be 3 -Because $r.StdOut
+        $r.StdOut | Should -Match 'MSG=The \.NET SDK \(dotnet\) is not installed: install the \.NET SDK 8 or later'
+        Join-Path $out 'BastionSession' | Should -Not -Exist
+    }
+
     It 'only the native layer (Native.cs, NativeOperation.cs) and NativeCall.cs make native calls' {
         $offenders = Get-ChildItem -Recurse -Filter '*.cs' (Join-Path (Get-RepoRoot) 'powershell/src') |
             Where-Object { $_.Name -notin 'Native.cs', 'NativeOperation.cs', 'NativeCall.cs' } |
