@@ -103,7 +103,7 @@ if ($Worker) {
         'OneHostSteps' {
             # Where the one-host time goes, without the cmdlet: the native call streaming
             # (streamResults, as Get-BastionSession asks), this thread polling as
-            # Invoke-BastionNative does (at once while events come, else every 25 ms);
+            # NativeCall.Run does (at once while events come, else every 25 ms);
             # the polls that carry the host's 100,000 sessions (one poll before the sessions
             # were streamed per page, several after) are timed on their own (the library
             # writes the envelope, the shim reads it into Session objects).

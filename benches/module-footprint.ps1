@@ -47,19 +47,19 @@ try {
     $sub = '00000000-0000-0000-0000-000000000001'
     $common = @{ AccessToken = $emu.Token; ArmEndpoint = $emu.BaseUrl }
     $null = Get-BastionSession -SubscriptionId $sub @common -ResourceGroupName 'rg-0' -ErrorAction SilentlyContinue   # warm up
-    "native library: $((& (Get-Module BastionSession) { Get-BastionNativeInfo }).LibraryPath)"
+    "native library: $([BastionSession.Native]::LibraryPath)"
     $module = Get-Module BastionSession
 
     # a) native call alone: raw envelope, sessions in the final envelope (no streaming)
     $requestJson = '{{"schemaVersion":1,"credential":{{"type":"accessToken","token":"{0}"}},"armEndpoint":"{1}","scope":{{"subscriptionIds":["{2}"]}},"concurrency":16}}' -f $emu.Token, $emu.BaseUrl, $sub
     $sw = [Diagnostics.Stopwatch]::StartNew()
-    $envelope = & $module { param($j) [BastionSession.Native]::Invoke('bastion_get_sessions', $j) } $requestJson
+    $envelope = [BastionSession.Native]::Invoke('bastion_get_sessions', $requestJson)
     $nativeMs = $sw.Elapsed.TotalMilliseconds
     Add-Row ('native bastion_get_sessions, {0} hosts x {1} sessions' -f $Hosts, $SessionsPerHost) $nativeMs ('{0:n1} MB of JSON' -f ($envelope.Length / 1MB))
 
     # b) shim on the path the cmdlet uses: streamed hostResult events, each host's 1000
     #    sessions parsed and turned into BastionSession.Session objects inside Poll().
-    $stream = & $module {
+    $stream = & {
         param($token, $url, $sub)
         $request = [ordered]@{ schemaVersion = 1; credential = @{ type = 'accessToken'; token = $token }; armEndpoint = $url; scope = @{ subscriptionIds = @($sub) }; streamResults = $true }
         $wall = [Diagnostics.Stopwatch]::StartNew()

@@ -35,7 +35,7 @@
     1.1 s per host: by default they are measured in full up to -BaselineMaxHosts hosts and
     extrapolated linearly beyond (the table says so on every such row).
 
-    Needs: cargo, dotnet (the module's shim), python3 (a venv with azure-mgmt-network is made
+    Needs: cargo, dotnet (the module's assembly), python3 (a venv with azure-mgmt-network is made
     from ../shared/wheels when $env:BASTION_PYTHON and ~/.cache/bastionsession/venv are
     missing). Takes about 12 minutes on 2 cores, plus the build.
 
@@ -773,7 +773,7 @@ try {
         }
         $median = { param($xs) $s = @($xs | Sort-Object); $s[[int][math]::Floor(($s.Count - 1) / 2)] }
         $lib = Get-Item (Join-Path $ModuleRoot 'BastionSession/bin/*/*bastion_session_ffi*')
-        $shim = Get-Item (Join-Path $ModuleRoot 'BastionSession/bin/BastionSession.Native.dll')
+        $shim = Get-Item (Join-Path $ModuleRoot 'BastionSession/BastionSession.dll')
         $strippedBytes = $null
         if (Get-Command strip -ErrorAction SilentlyContinue) {
             $tmp = Join-Path $LogDir 'stripped-lib'
@@ -789,7 +789,7 @@ try {
             ('| later `Import-Module` in the same session (median of 25; min–max) | {0:n0} ms ({1:n0}–{2:n0}) |' -f ((& $median $laters) * 1000), (($laters | Measure-Object -Minimum).Minimum * 1000), (($laters | Measure-Object -Maximum).Maximum * 1000)),
             ('| release native library `{0}`, as built | {1:n0} KiB |' -f $lib.Name, ($lib.Length / 1KB)),
             $(if ($strippedBytes) { '| the same, stripped (`strip`), for comparison | {0:n0} KiB |' -f ($strippedBytes / 1KB) } else { '| the same, stripped | `strip` not available |' }),
-            ('| interop shim `{0}` | {1:n0} KiB |' -f $shim.Name, ($shim.Length / 1KB)),
+            ('| module assembly `{0}` | {1:n0} KiB |' -f $shim.Name, ($shim.Length / 1KB)),
             ('| whole module folder (out/bench/BastionSession) | {0:n0} KiB |' -f ($moduleBytes / 1KB)),
             ('| pwsh session, bare (median) | {0:n0} MiB |' -f ((& $median $bare) / 1KB)),
             ('| pwsh session after import (median) | {0:n0} MiB (+{1:n0} MiB) |' -f ((& $median $afterImport) / 1KB), (((& $median $afterImport) - (& $median $bare)) / 1KB)))

@@ -5,19 +5,17 @@
 .DESCRIPTION
     The Build task's module part (the top-level build.ps1 calls it):
       1. cargo build -p bastion_session_ffi (debug or --release);
-      2. dotnet build -c Release of the interop shim (powershell/shim, netstandard2.0), or,
-         on a machine without the .NET SDK, Add-Type -OutputAssembly with PowerShell's own
-         compiler (the shim then targets the running .NET: fine for PowerShell 7 on this
-         machine, but build with the SDK for a package that Windows PowerShell 5.1 loads);
-      3. assembles <OutputRoot>/BastionSession/: the manifest, the .psm1 with the files of
-         Public/ written into it, BastionSession.Private.ps1 with those of Private/ (one file
-         parses faster than ten dot-sourced ones, and Import-Module parses only the .psm1:
-         the private file is read on first need; the sources keep one file per concern), the format file,
-         en-US/ (if any), bin/BastionSession.Native.dll and
+      2. dotnet build -c Release of the module's assembly (powershell/src/BastionSession.csproj:
+         the compiled cmdlets, netstandard2.0 against PowerShellStandard.Library 5.1.1, restored
+         from NuGet). Without the .NET SDK (8 or later) the build stops and says to install it;
+      3. assembles <OutputRoot>/BastionSession/: the manifest, BastionSession.dll (the
+         RootModule), the format file, en-US/ (about_BastionSession and, when
+         powershell/build-help.ps1 exists, the MAML help it writes), and
          bin/<rid>/<native library> for the running platform, or for each platform of
          -NativeLibrary (build.ps1 Build passes what powershell/build-native.ps1 built).
+    The built module holds no script: no .ps1 or .psm1.
     The version has one source, [workspace.package] version in Cargo.toml: the native
-    library compiles it in, the shim's csproj reads it, and this script stamps it into the
+    library compiles it in, the csproj reads it, and this script stamps it into the
     built manifest's ModuleVersion (the source manifest holds the placeholder 0.0.0).
     Tests import the built module from there, never the source folder.
 
@@ -67,9 +65,8 @@ function Assert-LayoutNotLoaded {
     do not lock a loaded library; the check passes there.)
     #>
     param([string] $Folder)
-    $bin = Join-Path $Folder 'bin'
-    if (-not (Test-Path -LiteralPath $bin)) { return }
-    foreach ($file in Get-ChildItem -LiteralPath $bin -Recurse -File -Include '*.dll', '*.so', '*.dylib') {
+    if (-not (Test-Path -LiteralPath $Folder)) { return }
+    foreach ($file in Get-ChildItem -LiteralPath $Folder -Recurse -File -Include '*.dll', '*.so', '*.dylib') {
         $locked = $false
         try {
             $stream = [IO.File]::Open($file.FullName, [IO.FileMode]::Open, [IO.FileAccess]::ReadWrite, [IO.FileShare]::None)
@@ -85,7 +82,7 @@ function Assert-LayoutNotLoaded {
 Assert-LayoutNotLoaded (Join-Path $OutputRoot 'BastionSession')
 
 function Get-CargoWorkspaceVersion {
-    <# [workspace.package] version of the repository's Cargo.toml: the one version of the library, the shim and the module. #>
+    <# [workspace.package] version of the repository's Cargo.toml: the one version of the library, the assembly and the module. #>
     param([string] $CargoToml)
     $text = [IO.File]::ReadAllText($CargoToml)
     $match = [regex]::Match($text, '\[workspace\.package\][^\[]*?\bversion\s*=\s*"(?<v>[0-9][^"]*)"')
@@ -128,25 +125,14 @@ if ($NativeLibrary.Count -gt 0) {
     $libraries[$rid] = @{ Path = $nativeLib; FileName = $libName }
 }
 
-# 2. shim
-$shimProject = Join-Path $PSScriptRoot 'shim/BastionSession.Native.csproj'
-if (Get-Command dotnet -CommandType Application -ErrorAction SilentlyContinue) {
-    Invoke-BuildCommand dotnet @('build', $shimProject, '-c', 'Release', '--nologo', '-v', 'quiet')
-    $shimDll = Join-Path $PSScriptRoot 'shim/bin/Release/netstandard2.0/BastionSession.Native.dll'
-} else {
-    Write-Warning 'The .NET SDK (dotnet) is not installed: compiling the interop shim with Add-Type. The module then runs on this PowerShell only; install the SDK to build the portable netstandard2.0 shim.'
-    $shimDir = Join-Path ([IO.Path]::GetTempPath()) "bastionsession-shim-$PID"
-    New-Item -ItemType Directory -Force -Path $shimDir | Out-Null
-    $shimDll = Join-Path $shimDir 'BastionSession.Native.dll'
-    if (Test-Path $shimDll) { Remove-Item -Force $shimDll }
-    $sources = @(Get-ChildItem -Path (Join-Path $PSScriptRoot 'shim') -Filter '*.cs' | ForEach-Object { $_.FullName })
-    # What the csproj does through MSBuild: the assembly carries Cargo.toml's version.
-    $versionSource = Join-Path $shimDir 'AssemblyVersion.cs'
-    Set-Content -LiteralPath $versionSource -Encoding UTF8 -Value ('[assembly: System.Reflection.AssemblyVersion("{0}")]' -f $version)
-    $sources += $versionSource
-    Add-Type -Path $sources -OutputAssembly $shimDll -OutputType Library -CompilerOptions '/unsafe'
+# 2. the module's assembly
+$project = Join-Path $PSScriptRoot 'src/BastionSession.csproj'
+if (-not (Get-Command dotnet -CommandType Application -ErrorAction SilentlyContinue)) {
+    throw 'The .NET SDK (dotnet) is not installed: install the .NET SDK 8 or later (https://dot.net) to build the module''s assembly (powershell/src/BastionSession.csproj), then run the build again.'
 }
-if (-not (Test-Path $shimDll)) { throw "shim not found at $shimDll" }
+Invoke-BuildCommand dotnet @('build', $project, '-c', 'Release', '--nologo', '-v', 'quiet')
+$assembly = Join-Path $PSScriptRoot 'src/bin/Release/netstandard2.0/BastionSession.dll'
+if (-not (Test-Path $assembly)) { throw "The module's assembly was not found at $assembly" }
 
 # 3. layout
 $source = Join-Path $PSScriptRoot 'BastionSession'
@@ -160,63 +146,16 @@ foreach ($item in 'BastionSession.psd1', 'BastionSession.format.ps1xml', 'en-US'
 # The cmdlets' MAML help, from powershell/help/*.md.
 & (Join-Path $PSScriptRoot 'build-help.ps1') -OutputFolder (Join-Path $dest 'en-US')
 
-function Get-FolderScript {
-    <#
-    The .ps1 files of one source folder as one script, sorted by ordinal name as the source
-    .psm1's loop takes them, each preceded by a comment naming it. With -ScriptScope, each
-    top-level function is defined as script:<name>: the file is dot-sourced from inside a
-    function (Import-BastionPrivate), and its functions must land in the module's scope.
-    #>
-    param([string] $Folder, [switch] $ScriptScope)
-    $script = New-Object System.Text.StringBuilder
-    $folderName = [IO.Path]::GetFileName($Folder)
-    $files = [IO.Directory]::GetFiles($Folder, '*.ps1')
-    [Array]::Sort($files, [StringComparer]::Ordinal)
-    foreach ($file in $files) {
-        $text = ([IO.File]::ReadAllText($file) -replace "`r`n", "`n").TrimEnd("`n")
-        if ($ScriptScope) {
-            $errors = $null
-            $ast = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref]$null, [ref]$errors)
-            if ($errors) { throw "$file does not parse: $($errors[0].Message)" }
-            $functions = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) |
-                    Where-Object { $_.Parent -eq $ast.EndBlock } | Sort-Object { $_.Extent.StartOffset } -Descending)
-            foreach ($function in $functions) {
-                $head = [regex]::Match($text.Substring($function.Extent.StartOffset), '^(function|filter)\s+')
-                if (-not $head.Success) { throw "Cannot find the keyword of function $($function.Name) in $file" }
-                $text = $text.Insert($function.Extent.StartOffset + $head.Length, 'script:')
-            }
-        }
-        [void]$script.Append("#region $folderName/$([IO.Path]::GetFileName($file))`n").Append($text).Append("`n#endregion`n`n")
-    }
-    $script.ToString()
-}
-
-function Get-BuiltRootModule {
-    <#
-    The source .psm1 with its "#region Private/ and Public/" (the loop that dot-sources those
-    folders) replaced by Public/'s files themselves. Private/'s go to
-    BastionSession.Private.ps1 (Get-FolderScript -ScriptScope), which Import-BastionPrivate
-    dot-sources on first need.
-    #>
-    param([string] $SourceFolder)
-    $psm1 = [IO.File]::ReadAllText((Join-Path $SourceFolder 'BastionSession.psm1')) -replace "`r`n", "`n"
-    $region = [regex]::Match($psm1, '(?ms)^#region Private/ and Public/\n.*?^#endregion\n')
-    if (-not $region.Success) { throw "BastionSession.psm1 has no '#region Private/ and Public/' ... '#endregion' to replace with the files." }
-    $psm1.Substring(0, $region.Index) + (Get-FolderScript (Join-Path $SourceFolder 'Public')) + $psm1.Substring($region.Index + $region.Length)
-}
-# UTF-8 with a byte order mark: Windows PowerShell 5.1 reads a file without one as ANSI.
-$utf8WithBom = New-Object System.Text.UTF8Encoding $true
-[IO.File]::WriteAllText((Join-Path $dest 'BastionSession.psm1'), (Get-BuiltRootModule $source), $utf8WithBom)
-$privateHeader = "<#`n    BastionSession's private functions, from powershell/BastionSession/Private/ (built by`n    powershell/build-module.ps1). Import-BastionPrivate, in BastionSession.psm1, dot-sources this`n    file on first need; each function is defined in the module's script scope.`n#>`n`n"
-[IO.File]::WriteAllText((Join-Path $dest 'BastionSession.Private.ps1'), $privateHeader + (Get-FolderScript (Join-Path $source 'Private') -ScriptScope), $utf8WithBom)
 $manifestPath = Join-Path $dest 'BastionSession.psd1'
 $manifestText = [IO.File]::ReadAllText($manifestPath)
 $stamped = [regex]::Replace($manifestText, "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$version'")
 if ($stamped -eq $manifestText -and $manifestText -notmatch "ModuleVersion\s*=\s*'$([regex]::Escape($version))'") { throw "Could not stamp ModuleVersion into $manifestPath" }
 [IO.File]::WriteAllText($manifestPath, $stamped, (New-Object System.Text.UTF8Encoding $false))
-Copy-Item $shimDll (Join-Path $dest 'bin')
-$shimXml = [IO.Path]::ChangeExtension($shimDll, '.xml')
-if (Test-Path $shimXml) { Copy-Item $shimXml (Join-Path $dest 'bin') }
+# The assembly alone: its XML doc comments are for the source, PowerShell reads MAML help.
+Copy-Item $assembly $dest
+# MAML help (en-US/BastionSession.dll-Help.xml), written from the repository's help sources.
+$helpScript = Join-Path $PSScriptRoot 'build-help.ps1'
+if (Test-Path $helpScript) { & $helpScript -OutputFolder (Join-Path $dest 'en-US') }
 foreach ($key in $libraries.Keys | Sort-Object) {
     $binDir = Join-Path $dest "bin/$key"
     New-Item -ItemType Directory -Force -Path $binDir | Out-Null

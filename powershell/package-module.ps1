@@ -9,7 +9,7 @@
       BastionSession.zip          for Azure Automation's module import (portal "Add a module",
                                   or New-AzAutomationModule -ContentLinkUri): the module folder
                                   BastionSession/ at the root of the zip, with the manifest, the
-                                  .psm1, the managed shim and one native library per platform
+                                  BastionSession.dll (the compiled cmdlets) and one native library per platform
                                   under bin/<rid>/. Entry names use '/' and every path is kept
                                   under Automation's 140-character limit.
       BastionSession.zip.sha256   its SHA-256, for whoever uploads it to a storage account.

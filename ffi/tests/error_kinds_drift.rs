@@ -2,7 +2,7 @@
 //! else that names a kind is generated from it or checked against it here, so a kind or a
 //! code that differs anywhere fails the build:
 //!
-//! - `powershell/shim/ErrorKinds.cs` is generated from the table (like the C header) and
+//! - `powershell/src/ErrorKinds.cs` is generated from the table (like the C header) and
 //!   must match what this test generates;
 //! - the kinds of the core (`bastion_session::ErrorKind`) map onto the table by name;
 //! - (one ErrorId and category per kind is the table's too, generated into the module's
@@ -41,7 +41,7 @@ fn pascal(name: &str) -> String {
     first.to_ascii_uppercase().to_string() + chars.as_str()
 }
 
-/// The C# view of the table, as committed in `powershell/shim/ErrorKinds.cs`.
+/// The C# view of the table, as committed in `powershell/src/ErrorKinds.cs`.
 fn generate_csharp() -> String {
     let mut out = String::new();
     out.push_str(
@@ -86,16 +86,16 @@ fn generate_csharp() -> String {
 
 #[test]
 fn csharp_table_is_generated_from_the_rust_table() {
-    let path = repo_file("powershell/shim/ErrorKinds.cs");
+    let path = repo_file("powershell/src/ErrorKinds.cs");
     let generated = generate_csharp();
     if std::env::var_os("BASTION_UPDATE_ERROR_KINDS").is_some() {
-        std::fs::write(&path, &generated).expect("write powershell/shim/ErrorKinds.cs");
+        std::fs::write(&path, &generated).expect("write powershell/src/ErrorKinds.cs");
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "powershell/shim/ErrorKinds.cs is stale (or missing): it differs from what the \
+        "powershell/src/ErrorKinds.cs is stale (or missing): it differs from what the \
          ErrorKind table in ffi/src/envelope.rs generates.\nRegenerate it with:\n  \
          BASTION_UPDATE_ERROR_KINDS=1 cargo test -p bastion_session_ffi --test error_kinds_drift\n\
          and commit the result."
@@ -105,13 +105,13 @@ fn csharp_table_is_generated_from_the_rust_table() {
 #[test]
 fn the_shim_types_no_code_and_no_kind_string_of_its_own() {
     // Codes and kind names come from ErrorKinds.cs only; a literal elsewhere is a second table.
-    let shim = repo_file("powershell/shim");
-    for entry in std::fs::read_dir(&shim).expect("read powershell/shim") {
+    let shim = repo_file("powershell/src");
+    for entry in std::fs::read_dir(&shim).expect("read powershell/src") {
         let path = entry.expect("dir entry").path();
         if path.extension().is_none_or(|e| e != "cs") || path.ends_with("ErrorKinds.cs") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).expect("read a shim source");
+        let text = std::fs::read_to_string(&path).expect("read a module source");
         for (name, code) in table() {
             assert!(
                 !text.contains(&format!("\"{name}\"")),

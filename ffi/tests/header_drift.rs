@@ -83,16 +83,16 @@ fn version_reports_crate_and_schema() {
     assert_eq!(c.to_str().unwrap(), v);
 }
 
-/// The version is typed once, in `Cargo.toml`: the shim's csproj reads it from there and
+/// The version is typed once, in `Cargo.toml`: the module's csproj reads it from there and
 /// `powershell/build-module.ps1` stamps it into the built manifest (checked against the built
 /// module by `tests/pester/Module.Tests.ps1`). A version typed back into either source file
 /// would be a second source that can drift, so it fails here.
 #[test]
 fn version_is_typed_only_in_cargo_toml() {
     let csproj = std::fs::read_to_string(
-        crate_dir().join("../powershell/shim/BastionSession.Native.csproj"),
+        crate_dir().join("../powershell/src/BastionSession.csproj"),
     )
-    .expect("read the shim csproj");
+    .expect("read the module csproj");
     let version_line = csproj
         .lines()
         .find(|l| l.trim_start().starts_with("<Version>"))

@@ -1,5 +1,5 @@
 @{
-    RootModule           = 'BastionSession.psm1'
+    RootModule           = 'BastionSession.dll'
     # Placeholder: powershell/build-module.ps1 stamps [workspace.package] version of Cargo.toml here.
     ModuleVersion        = '0.0.0'
     GUID                 = 'cc952e00-2086-4c63-bb8e-327dd98e5bfa'
@@ -10,19 +10,14 @@
     CompatiblePSEditions = @('Core', 'Desktop')
     PowerShellVersion    = '5.1'
     DotNetFrameworkVersion = '4.7.2'
-    FunctionsToExport    = @('Get-BastionSession', 'Disconnect-BastionSession')
-    CmdletsToExport      = @()
+    FunctionsToExport    = @()
+    CmdletsToExport      = @('Get-BastionSession', 'Disconnect-BastionSession')
     AliasesToExport      = @()
     VariablesToExport    = @()
-    # The interop shim is loaded by Import-Module itself, before the .psm1 is read: compiling
-    # the module's scripts while their [BastionSession.*] types do not resolve yet cost ~55 ms
-    # more. The shim finds the module from its own location (<module>/bin/). A missing shim
-    # fails the import here.
-    RequiredAssemblies   = @('bin/BastionSession.Native.dll')
     FormatsToProcess     = @('BastionSession.format.ps1xml')
+    # The native library for each platform is in bin/<rid>/ (loaded by the first cmdlet call, not at import).
     FileList             = @(
-        'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.Private.ps1', 'BastionSession.format.ps1xml',
-        'bin/BastionSession.Native.dll'
+        'BastionSession.psd1', 'BastionSession.dll', 'BastionSession.format.ps1xml', 'en-US/about_BastionSession.help.txt'
     )
     PrivateData          = @{
         PSData = @{

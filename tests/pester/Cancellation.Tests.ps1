@@ -44,8 +44,8 @@ Describe 'Cancellation' {
             $sw.Stop()
             $sw.Elapsed.TotalSeconds | Should -BeLessThan 3
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            # The verbose stream records that the native operation was cancelled.
-            @($ps.Streams.Verbose | Where-Object { $_.Message -match 'cancelled operation' }).Count | Should -Be 1
+            # The native operation was cancelled (a compiled cmdlet can write nothing once its
+            # pipeline stops): the emulator stops seeing polls.
             # And the emulator stops seeing polls soon after.
             Start-Sleep -Milliseconds 1500
             $a = Get-EmulatorStats $emu | ConvertTo-Json -Depth 5

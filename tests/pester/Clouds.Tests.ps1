@@ -140,10 +140,13 @@ Describe 'Sessions carry their cloud' {
         (Get-DisconnectCount $CloudA) | Should -Be 1
     }
 
-    It 'objects of another type bind ArmEndpoint by property name too' {
+    It 'objects of another type bind ArmEndpoint by property name too; an endpoint that is no known cloud must be confirmed' {
         $s = @(Get-BastionSession -SubscriptionId $Sub -ArmEndpoint $CloudB.BaseUrl -AccessToken $Token -ErrorAction Stop)[0]
         $plain = [pscustomobject]@{ SessionId = $s.SessionId; BastionResourceId = $s.BastionResourceId; ArmEndpoint = $CloudB.BaseUrl }
-        $r = @($plain | Disconnect-BastionSession -Force -AccessToken $Token -ErrorAction Stop)
+        # Issue 23: a hand-made object's endpoint is not trusted with the token (EndpointProvenance.Tests.ps1).
+        { $plain | Disconnect-BastionSession -Force -AccessToken $Token -ErrorAction Stop } | Should -Throw -ErrorId 'BastionUntrustedEndpoint,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
+        (Get-DisconnectCount $CloudB) | Should -Be 0
+        $r = @($plain | Disconnect-BastionSession -Force -AccessToken $Token -ArmEndpoint $CloudB.BaseUrl -ErrorAction Stop)
         $r[0].State | Should -Be 'Disconnected'
         (Get-DisconnectCount $CloudB) | Should -Be 1
         (Get-DisconnectCount $CloudA) | Should -Be 0
@@ -210,7 +213,7 @@ Describe 'The Az context chooses the cloud' {
         $err = $null
         try { Get-BastionSession -Environment AzureMars -ErrorAction Stop } catch { $err = $_ }
         $err | Should -Not -BeNullOrEmpty
-        $err.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,Get-BastionSession'
+        $err.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand'
         "$err" | Should -Match 'AzureMars'
         "$err" | Should -Match 'AzureStackLab'
         (Get-RequestTotal $CloudA) | Should -Be 0
@@ -218,7 +221,7 @@ Describe 'The Az context chooses the cloud' {
 
     It 'without Az.Accounts, -Environment takes only the built-in names, and says how to get more' {
         Remove-Module Az.Accounts -Force -ErrorAction SilentlyContinue
-        { Get-BastionSession -Environment AzureStackLab } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage '*Get-AzEnvironment*'
+        { Get-BastionSession -Environment AzureStackLab } | Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand' -ExpectedMessage '*Get-AzEnvironment*'
     }
 
     It 'tab completion of -Environment offers Get-AzEnvironment''s names' {
@@ -230,12 +233,10 @@ Describe 'The Az context chooses the cloud' {
 
     It '-AccessToken means the context does not choose the cloud (default AzureCloud, unit test of the resolver)' {
         Use-FakeAz -Shape '5.x' -ContextUrl $CloudA.BaseUrl
-        InModuleScope BastionSession {
-            Import-BastionPrivate
-            (Resolve-BastionCloud -AccessToken 'a-token').Url | Should -Be 'https://management.azure.com'
-            (Resolve-BastionCloud).Url | Should -Be $env:FAKE_AZ_CONTEXT_URL
-            (Resolve-BastionCloud -Environment 'azureusgovernment').Environment | Should -Be 'AzureUSGovernment'
-        }
+        $az = [BastionSession.AzAccounts]::new()
+        [BastionSession.Clouds]::Resolve($null, $null, $true, $az).Url | Should -Be 'https://management.azure.com'
+        [BastionSession.Clouds]::Resolve($null, $null, $false, $az).Url | Should -Be $env:FAKE_AZ_CONTEXT_URL
+        [BastionSession.Clouds]::Resolve($null, 'azureusgovernment', $false, $az).Environment | Should -Be 'AzureUSGovernment'
         @(Get-FakeAzCalls) | Should -BeNullOrEmpty
     }
 }
@@ -259,7 +260,7 @@ Describe 'Errors that say what to do' {
         try { $sessions | Disconnect-BastionSession -Force -ErrorAction Stop } catch { $err = $_ }
         $sw.Stop()
         $err | Should -Not -BeNullOrEmpty
-        $err.FullyQualifiedErrorId | Should -Be 'BastionAccessTokenRequired,Disconnect-BastionSession'
+        $err.FullyQualifiedErrorId | Should -Be 'BastionAccessTokenRequired,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
         "$err" | Should -Match 'pass -AccessToken to Disconnect-BastionSession'
         (Get-RequestTotal $CloudA) | Should -Be $before
         @(Get-FakeAzCalls) | Should -BeNullOrEmpty

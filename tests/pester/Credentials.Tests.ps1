@@ -63,7 +63,7 @@ Describe 'Credential order' {
         $errors = $null
         $null = Get-BastionSession -ResourceId $HostId -ArmEndpoint $Emulator.BaseUrl -TimeoutSec 20 -ErrorVariable errors -ErrorAction SilentlyContinue
         $sw.Elapsed.TotalSeconds | Should -BeLessThan 10
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,BastionSession.Cmdlets.GetBastionSessionCommand'
     }
 
     Context 'an Az.Accounts context' {
@@ -167,10 +167,18 @@ Describe 'The request fields every call shares' {
             @($request.Keys) | Should -Be @('schemaVersion', 'credential', 'armEndpoint') -Because 'the endpoint wins over the environment name; no limits were given'
             $request['armEndpoint'] | Should -BeExactly 'http://127.0.0.1:9'
             $request['credential'] | Should -Be $credential
-            $credential['environment']['AZURE_CLIENT_ID'] | Should -BeExactly 'client-from-this-session'
-            $credential['environment']['AZURE_TOKEN_CREDENTIALS'] | Should -BeExactly $env:AZURE_TOKEN_CREDENTIALS
+            # A token credential reads no credential variable: none is sent (issue 23, "send only what is read").
+            $credential['environment'].ContainsKey('AZURE_CLIENT_ID') | Should -BeFalse
+            $credential['environment'].ContainsKey('AZURE_TOKEN_CREDENTIALS') | Should -BeFalse
             $credential['environment'].ContainsKey('BASTION_TEST_UNRELATED') | Should -BeFalse
-            $named = [BastionSession.CommonRequest]::Create(@{ type = 'default' }, $null, 'AzureChinaCloud', 30, 4)
+            $chain = @{ type = 'default' }
+            $named = [BastionSession.CommonRequest]::Create($chain, $null, 'AzureChinaCloud', 30, 4)
+            $chain['environment']['AZURE_CLIENT_ID'] | Should -BeExactly 'client-from-this-session'
+            $chain['environment']['AZURE_TOKEN_CREDENTIALS'] | Should -BeExactly $env:AZURE_TOKEN_CREDENTIALS
+            $chain['environment'].ContainsKey('BASTION_TEST_UNRELATED') | Should -BeFalse
+            foreach ($name in $chain['environment'].Keys) {
+                $name | Should -BeIn @([BastionSession.LibraryEnvironmentVariables]::Transport + [BastionSession.LibraryEnvironmentVariables]::CredentialChain)
+            }
             @($named.Keys) | Should -Be @('schemaVersion', 'credential', 'environment', 'timeoutSec', 'concurrency')
             $named['environment'] | Should -BeExactly 'AzureChinaCloud'
             { [BastionSession.CommonRequest]::Create($null, $null, $null, 0, 0) } | Should -Throw -ExpectedMessage '*credential*'

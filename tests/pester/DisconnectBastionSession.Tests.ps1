@@ -202,7 +202,7 @@ Describe 'Disconnect-BastionSession by name and id' {
         $r[0].SessionId | Should -Be $s.SessionId
         $r[0].State | Should -Be 'Disconnected'
         @($errors).Count | Should -Be 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionHostNotFound,Disconnect-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionHostNotFound,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $errors[0].ToString() | Should -Match 'no-such-bastion'
     }
@@ -246,7 +246,7 @@ Describe 'A deadline mid-disconnect' {
         $errors = @($mixed | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
         $results = @($mixed | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
         $errors.Count | Should -Be 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,Disconnect-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
         $mixed[-1] | Should -BeOfType ([System.Management.Automation.ErrorRecord])
         $results.Count | Should -Be 6
         @($results.SessionId | Sort-Object -Unique).Count | Should -Be 6

@@ -1,14 +1,14 @@
 <#
-    The shim's envelope reader on its own (powershell/shim/EnvelopeReader.cs, Envelope.cs,
+    The module's envelope reader on its own (powershell/src/EnvelopeReader.cs, Envelope.cs,
     Models.cs): envelopes given as UTF-8 bytes, exactly as the native library hands them
     over, read into typed objects. Escapes and non-ASCII text, nulls, numbers where strings
     are expected and the reverse, unknown fields, field order, error envelopes, malformed
-    and truncated input. Uses the built module's shim assembly.
+    and truncated input. Uses the built module's assembly.
 #>
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $dll = Join-Path (Split-Path (Get-BuiltModulePath)) 'bin/BastionSession.Native.dll'
+    $dll = Join-Path (Split-Path (Get-BuiltModulePath)) 'BastionSession.dll'
     if (-not ('BastionSession.Envelope' -as [type])) { $null = [Reflection.Assembly]::LoadFrom($dll) }
 
     function Read-Envelope([string] $Json, [string] $Shape = 'Sessions') {

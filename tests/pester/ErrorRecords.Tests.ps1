@@ -30,7 +30,7 @@ Describe 'Error records' {
         $errors = $null
         $null = Get-BastionSession -ResourceId $HostId -AccessToken 'wrong-token' -ArmEndpoint $Emulator.BaseUrl -ErrorVariable errors -ErrorAction SilentlyContinue
         @($errors).Count | Should -BeGreaterOrEqual 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,BastionSession.Cmdlets.GetBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
         $errors[0].ToString() | Should -Match 'HTTP (status: )?401'
         $errors[0].Exception.Error.Code | Should -Be 2001
@@ -42,7 +42,7 @@ Describe 'Error records' {
         $errors = $null
         $null = Get-BastionSession -ResourceGroupName 'rg-does-not-exist' -SubscriptionId $Sub @Common -ErrorVariable errors -ErrorAction SilentlyContinue
         @($errors).Count | Should -BeGreaterOrEqual 1
-        $errors[0].FullyQualifiedErrorId | Should -Match '^Bastion(ResourceGroup|Host)NotFound,Get-BastionSession$'
+        $errors[0].FullyQualifiedErrorId | Should -Match '^Bastion(ResourceGroup|Host)NotFound,BastionSession.Cmdlets.GetBastionSessionCommand$'
         $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $errors[0].Exception.Error.ArmCode | Should -Not -BeNullOrEmpty
         $errors[0].ToString() | Should -Match ([regex]::Escape($errors[0].Exception.Error.ArmCode))
@@ -52,13 +52,13 @@ Describe 'Error records' {
 
     It '-ErrorAction Stop turns a host error into a terminating one with the same ErrorId' {
         $ghost = '/subscriptions/{0}/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/ghost' -f $Sub
-        { Get-BastionSession -ResourceId $ghost @Common -ErrorAction Stop } | Should -Throw -ErrorId 'BastionHostNotFound,Get-BastionSession'
+        { Get-BastionSession -ResourceId $ghost @Common -ErrorAction Stop } | Should -Throw -ErrorId 'BastionHostNotFound,BastionSession.Cmdlets.GetBastionSessionCommand'
     }
 
     It 'plain HTTP to a non-loopback host is refused without connecting: BastionInsecureEndpoint' {
         $errors = $null
         $null = Get-BastionSession -ResourceId $HostId -AccessToken $Token -ArmEndpoint 'http://arm.example.invalid' -TimeoutSec 5 -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionInsecureEndpoint,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionInsecureEndpoint,BastionSession.Cmdlets.GetBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'SecurityError'
     }
 
@@ -70,14 +70,14 @@ Describe 'Error records' {
         $null = Get-BastionSession -ResourceId $slowHost -AccessToken $Token -ArmEndpoint $SlowEmulator.BaseUrl -TimeoutSec 1 -ErrorVariable errors -ErrorAction SilentlyContinue
         $sw.Elapsed.TotalSeconds | Should -BeLessThan 4
         @($errors).Count | Should -BeGreaterOrEqual 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,BastionSession.Cmdlets.GetBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
     }
 
     It 'nothing listening: BastionConnectionFailed / ConnectionError (or the deadline first)' {
         $errors = $null
         $null = Get-BastionSession -ResourceId $HostId -AccessToken $Token -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 6 -ErrorVariable errors -ErrorAction SilentlyContinue
-        $errors[0].FullyQualifiedErrorId | Should -Match '^Bastion(ConnectionFailed|RequestTimeout),Get-BastionSession$'
+        $errors[0].FullyQualifiedErrorId | Should -Match '^Bastion(ConnectionFailed|RequestTimeout),BastionSession.Cmdlets.GetBastionSessionCommand$'
         $errors[0].CategoryInfo.Category | Should -BeIn @('ConnectionError', 'OperationTimeout')
     }
 }
@@ -108,7 +108,7 @@ Describe 'Service errors from the emulator' {
         $sessions = @(Get-BastionSession -ResourceGroupName 'rg-mixed' -SubscriptionId $Sub -AccessToken $Token -ArmEndpoint $Mixed.BaseUrl -ErrorVariable errors -ErrorAction SilentlyContinue)
         @($sessions.BastionName | Sort-Object -Unique) | Should -Be 'bh-ok'
         @($errors).Count | Should -Be 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthorizationFailed,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthorizationFailed,BastionSession.Cmdlets.GetBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
         $errors[0].ToString() | Should -Match 'bh-locked'
         $errors[0].ToString() | Should -Match '(?i)Microsoft\.Network/bastionHosts/.*action|bastionHosts/read'
@@ -132,7 +132,7 @@ Describe 'Service errors from the emulator' {
         $watch.Stop()
         Reset-TestEmulator $Mixed
         @($errors).Count | Should -Be 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,BastionSession.Cmdlets.GetBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
         $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 4.5
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 15

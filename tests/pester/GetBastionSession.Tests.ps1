@@ -190,7 +190,7 @@ Describe 'Get-BastionSession filters' {
         # non-terminating error naming it, and the other's hosts were still queried.
         @($errors).Count | Should -Be 1
         $errors[0].ErrorDetails.Message | Should -BeLike "Get-BastionSession for subscription ${second}:*"
-        $errors[0].FullyQualifiedErrorId | Should -BeLike 'Bastion*NotFound,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'Bastion*NotFound,BastionSession.Cmdlets.GetBastionSessionCommand'
     }
 
     It '-ResourceGroupName over two subscriptions: the one without the group is one error, the other still answers' {
@@ -212,7 +212,7 @@ Describe 'Get-BastionSession with a failing host among healthy ones' {
         $sessions = @(Get-BastionSession -ResourceGroupName $h.BastionResourceGroupName -Name $h.BastionName, 'no-such-bastion' -SubscriptionId $Sub @Common -ErrorVariable errors -ErrorAction SilentlyContinue)
         $sessions.Count | Should -Be @($Truth | Where-Object BastionResourceId -eq $h.BastionResourceId).Count
         @($errors).Count | Should -Be 1
-        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionHostNotFound,Get-BastionSession'
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionHostNotFound,BastionSession.Cmdlets.GetBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $errors[0].Exception | Should -BeOfType ([BastionSession.BastionNativeException])
         $errors[0].Exception.Error.HttpStatus | Should -Be 404

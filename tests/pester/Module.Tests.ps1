@@ -1,20 +1,12 @@
 <#
-    The built module as a package: manifest, exports, help, format views, Windows PowerShell
-    5.1-compatible syntax, parameter validation, and what Import-Module does when the native
-    library is missing or speaks another schema (each in a fresh pwsh, since a process loads
-    the native library once).
+    The built module as a package: manifest, exports, help, format views, an assembly that
+    Windows PowerShell 5.1 can load (read from its metadata), parameter validation, and what
+    Import-Module and the first call do when the native library is missing or speaks another
+    schema (each in a fresh pwsh, since a process loads the native library once).
 #>
 
 BeforeDiscovery {
     $script:Commands = @(@{ Command = 'Get-BastionSession' }, @{ Command = 'Disconnect-BastionSession' })
-    $moduleDir = if ($env:BASTION_MODULE_PATH) { Split-Path -Parent $env:BASTION_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/BastionSession' }
-    # The built module holds Public/ in its .psm1 and Private/ in BastionSession.Private.ps1;
-    # the sources are checked as well.
-    $sourceDir = Join-Path $PSScriptRoot '../../powershell/BastionSession'
-    $script:ScriptFiles = @(
-        Get-ChildItem -Path $moduleDir -Recurse -Include '*.ps1', '*.psm1' -ErrorAction SilentlyContinue | ForEach-Object { @{ File = $_.FullName; Name = "built $($_.Name)" } }
-        Get-ChildItem -Path $sourceDir -Recurse -Include '*.ps1', '*.psm1' -ErrorAction SilentlyContinue | ForEach-Object { @{ File = $_.FullName; Name = "source $($_.Directory.Name)/$($_.Name)" } }
-    )
 }
 
 BeforeAll {
@@ -45,9 +37,10 @@ Describe 'Manifest' {
         $m.Description | Should -Not -BeNullOrEmpty
         $m.CompatiblePSEditions | Should -Be @('Core', 'Desktop')
         $m.PowerShellVersion | Should -Be '5.1'
-        $m.FunctionsToExport | Should -Be @('Get-BastionSession', 'Disconnect-BastionSession')
-        , $m.CmdletsToExport | Should -BeOfType [array]
-        @($m.CmdletsToExport).Count | Should -Be 0
+        $m.RootModule | Should -Be 'BastionSession.dll'
+        $m.CmdletsToExport | Should -Be @('Get-BastionSession', 'Disconnect-BastionSession')
+        , $m.FunctionsToExport | Should -BeOfType [array]
+        @($m.FunctionsToExport).Count | Should -Be 0
         @($m.AliasesToExport).Count | Should -Be 0
         @($m.VariablesToExport).Count | Should -Be 0
         $m.FormatsToProcess | Should -Be 'BastionSession.format.ps1xml'
@@ -59,12 +52,16 @@ Describe 'Manifest' {
         $m.PrivateData.PSData.LicenseUri | Should -Match '^https://'
     }
 
-    It 'exports exactly the two functions' {
+    It 'exports exactly the two cmdlets, compiled' {
         @((Get-Module BastionSession).ExportedCommands.Keys | Sort-Object) | Should -Be @('Disconnect-BastionSession', 'Get-BastionSession')
+        @((Get-Module BastionSession).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Disconnect-BastionSession', 'Get-BastionSession')
+        (Get-Command Get-BastionSession).ImplementingType.FullName | Should -Be 'BastionSession.Cmdlets.GetBastionSessionCommand'
+        (Get-Command Disconnect-BastionSession).ImplementingType.FullName | Should -Be 'BastionSession.Cmdlets.DisconnectBastionSessionCommand'
     }
 
-    It 'ships the shim and the native library for this platform in bin/' {
-        Join-Path $ModuleDir 'bin/BastionSession.Native.dll' | Should -Exist
+    It 'ships BastionSession.dll at the module root and the native library for this platform in bin/<rid>/' {
+        Join-Path $ModuleDir 'BastionSession.dll' | Should -Exist
+        [BastionSession.Native].Assembly.Location | Should -Be (Join-Path $ModuleDir 'BastionSession.dll')
         $rid = [BastionSession.Native]::RuntimeIdentifier
         $lib = if ($IsWindows) { 'bastion_session_ffi.dll' } elseif ($IsMacOS) { 'libbastion_session_ffi.dylib' } else { 'libbastion_session_ffi.so' }
         Join-Path $ModuleDir "bin/$rid/$lib" | Should -Exist
@@ -72,7 +69,7 @@ Describe 'Manifest' {
         [BastionSession.Native]::Version | Should -Match '\(schema 1\)'
     }
 
-    It 'carries one version: Cargo.toml''s, in the built manifest, the shim assembly and the native library' {
+    It 'carries one version: Cargo.toml''s, in the built manifest, the module''s assembly and the native library' {
         # The one source: [workspace.package] version. A disagreement anywhere fails here.
         $cargo = Get-Content -Raw (Join-Path (Get-RepoRoot) 'Cargo.toml')
         $match = [regex]::Match($cargo, '\[workspace\.package\][^\[]*?\bversion\s*=\s*"(?<v>[0-9][^"]*)"')
@@ -83,27 +80,23 @@ Describe 'Manifest' {
         $assembly = [BastionSession.Native].Assembly
         $assemblyVersion = $assembly.GetName().Version
         ('{0}.{1}.{2}' -f $assemblyVersion.Major, $assemblyVersion.Minor, $assemblyVersion.Build) | Should -Be $version
-        & (Get-Module BastionSession) { Import-BastionPrivate; Initialize-BastionNative }
+        [BastionSession.Native]::EnsureLoaded()
         [BastionSession.Native]::Version | Should -BeLike "bastion_session_ffi $version (schema *)"
     }
 
-    It 'loads the native library and parses the private script in the background after import, without a cmdlet call' {
-        # In a fresh process: Import-Module starts the warm-up and returns (loading no other
-        # module's cmdlets); the library is then loaded from the module's bin/<rid>/ and
-        # BastionSession.Private.ps1 parsed (through PowerShell's parser, found by
-        # reflection) with no cmdlet called, and the first call finds the library loaded.
-        $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; 'PREFETCH=' + [BastionSession.Prefetch]::Started; " +
+    It 'does no work of its own at import: the first cmdlet call loads the native library' {
+        # In a fresh process: Import-Module loads the assembly and the format file, and runs
+        # nothing of the module's (no background thread, no other module's cmdlets); the first
+        # call loads the library from the module's bin/<rid>/.
+        $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; " +
             "'UTILITY=' + [bool](Get-Module Microsoft.PowerShell.Utility); " +
-            "`$deadline = [DateTime]::UtcNow.AddSeconds(30); while (-not [BastionSession.Native]::IsLoaded -and [DateTime]::UtcNow -lt `$deadline) { [System.Threading.Thread]::Sleep(20) }; " +
-            "'BEFORE-CALL=' + [BastionSession.Native]::IsLoaded; 'PARSED=' + [BastionSession.Prefetch]::ParsedPrivateScript; " +
+            "[System.Threading.Thread]::Sleep(500); 'BEFORE-CALL=' + [BastionSession.Native]::IsLoaded; " +
             "`$null = Get-BastionSession -ResourceId '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b' -AccessToken t -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 2 -ErrorAction SilentlyContinue; " +
             "'AFTER-CALL=' + [BastionSession.Native]::IsLoaded; 'PATH=' + [BastionSession.Native]::LibraryPath"
         $r = Invoke-ChildPwsh -Script $script -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
         $r.ExitCode | Should -Be 0 -Because $r.StdErr
-        $r.StdOut | Should -Match 'PREFETCH=True'
         $r.StdOut | Should -Match 'UTILITY=False'
-        $r.StdOut | Should -Match 'BEFORE-CALL=True'
-        $r.StdOut | Should -Match 'PARSED=True'
+        $r.StdOut | Should -Match 'BEFORE-CALL=False'
         $r.StdOut | Should -Match 'AFTER-CALL=True'
         $r.StdOut | Should -Match ('PATH=' + [regex]::Escape($ModuleDir))
     }
@@ -113,103 +106,78 @@ Describe 'Manifest' {
     }
 }
 
-Describe 'Windows PowerShell 5.1 syntax: <Name>' -ForEach $ScriptFiles {
-    It 'parses and uses no PowerShell 7-only syntax' {
-        $tokens = $null; $errors = $null
-        $ast = [System.Management.Automation.Language.Parser]::ParseFile($File, [ref] $tokens, [ref] $errors)
-        $errors | Should -BeNullOrEmpty
-        $ps7Only = $ast.FindAll({
-                param($node)
-                $node.GetType().Name -in 'TernaryExpressionAst', 'PipelineChainAst' -or
-                ($node -is [System.Management.Automation.Language.BinaryExpressionAst] -and $node.Operator -eq 'QuestionQuestion') -or
-                ($node -is [System.Management.Automation.Language.AssignmentStatementAst] -and $node.Operator -eq 'QuestionQuestionEquals') -or
-                ($node -is [System.Management.Automation.Language.MemberExpressionAst] -and $node.NullConditional) -or
-                ($node -is [System.Management.Automation.Language.CommandParameterAst] -and $node.ParameterName -eq 'Parallel')
-                # [type]::new(...) is allowed: PowerShell 5.0 introduced it.
-            }, $true)
-        @($ps7Only | ForEach-Object { "$($_.Extent.StartLineNumber): $($_.Extent.Text)" }) | Should -BeNullOrEmpty
-    }
-}
-
-Describe 'The built module: Public/ in the .psm1, Private/ read on first need' {
-    BeforeAll {
-        function Get-TopLevelFunctionName {
-            param([string] $Path)
-            $fileAst = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$null, [ref]$null)
-            $fileAst.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name }
-        }
-        function Get-DotSource {
-            param([string] $Path)
-            $fileAst = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$null, [ref]$null)
-            $fileAst.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] -and $node.InvocationOperator -eq 'Dot' }, $true)
-        }
+Describe 'A binary module' {
+    It 'holds no script: no .ps1 or .psm1 file in the built module or its sources' {
+        @(Get-ChildItem -Recurse -File -LiteralPath $ModuleDir -Include '*.ps1', '*.psm1') | Should -BeNullOrEmpty
+        @(Get-ChildItem -Recurse -File -LiteralPath $SourceDir -Include '*.ps1', '*.psm1') | Should -BeNullOrEmpty
     }
 
-    It 'the .psm1 defines the source .psm1''s and Public/''s functions; BastionSession.Private.ps1 every function of Private/, in script scope' {
-        $builtPublic = @(Get-TopLevelFunctionName (Join-Path $ModuleDir 'BastionSession.psm1') | Sort-Object)
-        $sourcePublic = @(@(Get-TopLevelFunctionName (Join-Path $SourceDir 'BastionSession.psm1')) + @(foreach ($file in Get-ChildItem -Path (Join-Path $SourceDir 'Public') -Filter '*.ps1') { Get-TopLevelFunctionName $file.FullName }) | Sort-Object)
-        $sourcePublic | Should -Contain 'Get-BastionSession'
-        $sourcePublic | Should -Contain 'Import-BastionPrivate'
-        $builtPublic | Should -Be $sourcePublic
-        $builtPrivate = @(Get-TopLevelFunctionName (Join-Path $ModuleDir 'BastionSession.Private.ps1') | Sort-Object)
-        $sourcePrivate = @(foreach ($file in Get-ChildItem -Path (Join-Path $SourceDir 'Private') -Filter '*.ps1') { Get-TopLevelFunctionName $file.FullName | ForEach-Object { "script:$_" } }) | Sort-Object
-        $sourcePrivate.Count | Should -BeGreaterThan 10
-        $builtPrivate | Should -Be $sourcePrivate
-        Join-Path $ModuleDir 'Private' | Should -Not -Exist
-        Join-Path $ModuleDir 'Public' | Should -Not -Exist
-        # The one dot-source: Import-BastionPrivate's, of BastionSession.Private.ps1.
-        @(Get-DotSource (Join-Path $ModuleDir 'BastionSession.psm1')).Count | Should -Be 1
-        @(Get-DotSource (Join-Path $ModuleDir 'BastionSession.Private.ps1')) | Should -BeNullOrEmpty
-    }
-
-    It 'Import-Module defines no private function; tab completion and the first call read them, and they stay private' {
-        # In a fresh process: this one's module may have read them already.
+    It 'completes in a fresh session, and the cmdlets stay the only commands' {
         $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; `$module = Get-Module BastionSession; " +
-            "'AFTER_IMPORT=' + [bool](& `$module { Get-Command Initialize-BastionNative -ErrorAction Ignore }); " +
             "`$line = 'Get-BastionSession -Environment AzureUSG'; 'COMPLETION=' + ((TabExpansion2 -inputScript `$line -cursorColumn `$line.Length).CompletionMatches.CompletionText -join ','); " +
-            "'AFTER_COMPLETION=' + [bool](& `$module { Get-Command Initialize-BastionNative -ErrorAction Ignore }); " +
             "try { Get-BastionSession -ResourceId 'not-an-id' -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 1 } catch { 'CALL_ERROR=' + `$_.FullyQualifiedErrorId }; " +
-            "'AFTER_CALL=' + [bool](& `$module { Get-Command Initialize-BastionNative -ErrorAction Ignore }); " +
-            "'EXPORTED=' + ((`$module.ExportedFunctions.Keys | Sort-Object) -join ','); " +
-            "'GLOBAL=' + [bool](Get-Command Initialize-BastionNative -ErrorAction Ignore)"
+            "try { Disconnect-BastionSession -BastionResourceId 'not-an-id' -SessionId 's' -Force -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 1 } catch { 'DISCONNECT_ERROR=' + `$_.FullyQualifiedErrorId }; " +
+            "'EXPORTED=' + ((`$module.ExportedCommands.Keys | Sort-Object) -join ','); 'FUNCTIONS=' + `$module.ExportedFunctions.Count"
         $r = Invoke-ChildPwsh -Script $script
         $r.ExitCode | Should -Be 0 -Because $r.StdErr
-        $r.StdOut | Should -Match 'AFTER_IMPORT=False'
         $r.StdOut | Should -Match 'COMPLETION=AzureUSGovernment'
-        $r.StdOut | Should -Match 'AFTER_COMPLETION=True'
-        $r.StdOut | Should -Match 'CALL_ERROR=ParameterArgumentValidationError,Get-BastionSession'
+        $r.StdOut | Should -Match 'CALL_ERROR=ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand'
+        $r.StdOut | Should -Match 'DISCONNECT_ERROR=ParameterArgumentValidationError,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
         $r.StdOut | Should -Match 'EXPORTED=Disconnect-BastionSession,Get-BastionSession\r?\n'
-        $r.StdOut | Should -Match 'GLOBAL=False'
+        $r.StdOut | Should -Match 'FUNCTIONS=0'
     }
 
-    It 'the first call reads them when nothing else has' {
-        $script = "`$ErrorActionPreference='Stop'; Import-Module '$Manifest'; `$module = Get-Module BastionSession; " +
-            "try { Disconnect-BastionSession -BastionResourceId 'not-an-id' -SessionId 's' -Force -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 1 } catch { 'CALL_ERROR=' + `$_.FullyQualifiedErrorId }; " +
-            "'AFTER_CALL=' + [bool](& `$module { Get-Command Invoke-BastionSessionDisconnect -ErrorAction Ignore })"
-        $r = Invoke-ChildPwsh -Script $script
-        $r.ExitCode | Should -Be 0 -Because $r.StdErr
-        $r.StdOut | Should -Match 'CALL_ERROR=ParameterArgumentValidationError,Disconnect-BastionSession'
-        $r.StdOut | Should -Match 'AFTER_CALL=True'
+    It 'loads in Windows PowerShell 5.1: netstandard2.0, referencing only netstandard and System.Management.Automation 3.0 (5.1''s)' {
+        # Windows PowerShell 5.1 cannot run here: read what the built assembly asks of its
+        # runtime. netstandard2.0 alone is what .NET Framework 4.7.2 implements; any other
+        # reference (a package, a newer framework facade) would fail to load there.
+        $stream = [IO.File]::OpenRead((Join-Path $ModuleDir 'BastionSession.dll'))
+        try {
+            $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
+            $md = [System.Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
+            $references = @(foreach ($handle in $md.AssemblyReferences) {
+                    $reference = $md.GetAssemblyReference($handle)
+                    '{0} {1}' -f $md.GetString($reference.Name), $reference.Version
+                }) | Sort-Object
+            $targetFramework = $null
+            foreach ($handle in $md.GetAssemblyDefinition().GetCustomAttributes()) {
+                $attribute = $md.GetCustomAttribute($handle)
+                if ($attribute.Constructor.Kind -ne [System.Reflection.Metadata.HandleKind]::MemberReference) { continue }
+                $ctor = $md.GetMemberReference([System.Reflection.Metadata.MemberReferenceHandle]$attribute.Constructor)
+                $type = $md.GetTypeReference([System.Reflection.Metadata.TypeReferenceHandle]$ctor.Parent)
+                if ($md.GetString($type.Name) -ne 'TargetFrameworkAttribute') { continue }
+                # The blob: prolog 0x0001, then the framework name as a length-prefixed UTF-8 string.
+                $blob = $md.GetBlobReader($attribute.Value)
+                [void]$blob.ReadUInt16()
+                $targetFramework = $blob.ReadSerializedString()
+            }
+            $pe.Dispose()
+        } finally { $stream.Dispose() }
+        $targetFramework | Should -Be '.NETStandard,Version=v2.0'
+        $references | Should -Be @('netstandard 2.0.0.0', 'System.Management.Automation 3.0.0.0')
     }
-}
 
-Describe 'Private/ files are named after what they hold' {
-    It 'a file named like a function (Verb-Noun.ps1) holds that function alone' {
-        $mismatches = foreach ($file in Get-ChildItem -Path (Join-Path $SourceDir 'Private') -Filter '*-*.ps1') {
-            $ast = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$null, [ref]$null)
-            $functions = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name })
-            if ($functions.Count -ne 1 -or $functions[0] -ne $file.BaseName) { '{0}: {1}' -f $file.Name, ($functions -join ', ') }
-        }
-        @($mismatches) | Should -BeNullOrEmpty
-        @(Get-ChildItem -Path (Join-Path $SourceDir 'Private') -Filter '*-*.ps1').Count | Should -BeGreaterThan 0
+    It 'build-module.ps1 without the .NET SDK stops before laying anything out and says what to install' {
+        # The same PATH without any folder that holds dotnet; the native library step is given
+        # a stand-in file (-NativeLibrary skips cargo), so the SDK check is what stops the build.
+        $separator = [IO.Path]::PathSeparator
+        $path = @($env:PATH -split [regex]::Escape($separator) | Where-Object { $_ -and -not (Test-Path -LiteralPath (Join-Path $_ 'dotnet')) -and -not (Test-Path -LiteralPath (Join-Path $_ 'dotnet.exe')) }) -join $separator
+        $rid = [BastionSession.Native]::RuntimeIdentifier
+        $stand = Join-Path $TestDrive 'stand-in-native-library'
+        Set-Content -LiteralPath $stand -Value 'not built'
+        $out = Join-Path $TestDrive 'no-sdk'
+        $buildModule = Join-Path (Get-RepoRoot) 'powershell/build-module.ps1'
+        $script = "try { & '$buildModule' -OutputRoot '$out' -NativeLibrary @{ '$rid' = '$stand' } 6>`$null; 'BUILT' } catch { 'MSG=' + `$_.Exception.Message; exit 3 }"
+        $r = Invoke-ChildPwsh -Script $script -Environment @{ PATH = $path; DOTNET_ROOT = $null }
+        $r.ExitCode | Should -Be 3 -Because $r.StdOut
+        $r.StdOut | Should -Match 'MSG=The \.NET SDK \(dotnet\) is not installed: install the \.NET SDK 8 or later'
+        Join-Path $out 'BastionSession' | Should -Not -Exist
     }
-}
 
-Describe 'Only Private/NativeLibrary.ps1 touches the native shim' {
-    It 'no other script calls [BastionSession.Native]' {
-        $offenders = Get-ChildItem -Recurse -Include '*.ps1', '*.psm1' $SourceDir |
-            Where-Object { $_.Name -ne 'NativeLibrary.ps1' } |
-            Select-String -Pattern '\[BastionSession\.Native\]' -SimpleMatch:$false
+    It 'only the native layer (Native.cs, NativeOperation.cs) and NativeCall.cs make native calls' {
+        $offenders = Get-ChildItem -Recurse -Filter '*.cs' (Join-Path (Get-RepoRoot) 'powershell/src') |
+            Where-Object { $_.Name -notin 'Native.cs', 'NativeOperation.cs', 'NativeCall.cs' } |
+            Select-String -Pattern 'Native\.(StartRequest|Start|Invoke|PollEvents|Cancel)\('
         @($offenders) | Should -BeNullOrEmpty
     }
 }
@@ -264,26 +232,26 @@ Describe 'Format views' {
 Describe 'Parameter validation' {
     It 'rejects a malformed subscription id, naming the parameter' {
         { Get-BastionSession -SubscriptionId 'not-a-guid' -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' } |
-            Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage "*parameter 'SubscriptionId'*"
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand' -ExpectedMessage "*parameter 'SubscriptionId'*"
     }
 
     It 'rejects a malformed resource id, naming the parameter' {
         { Get-BastionSession -ResourceId '/subscriptions/x/resourceGroups/rg' -AccessToken 't' } |
-            Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage "*parameter 'ResourceId'*"
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand' -ExpectedMessage "*parameter 'ResourceId'*"
         { Disconnect-BastionSession -BastionResourceId 'nope' -SessionId a -Force } |
-            Should -Throw -ErrorId 'ParameterArgumentValidationError,Disconnect-BastionSession' -ExpectedMessage "*parameter 'BastionResourceId'*"
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.DisconnectBastionSessionCommand' -ExpectedMessage "*parameter 'BastionResourceId'*"
     }
 
     It 'rejects empty names' {
-        { Get-BastionSession -ResourceGroupName '' -Name 'b' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage "*parameter 'ResourceGroupName'*"
-        { Get-BastionSession -ResourceGroupName 'rg' -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession' -ExpectedMessage "*parameter 'Name'*"
+        { Get-BastionSession -ResourceGroupName '' -Name 'b' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand' -ExpectedMessage "*parameter 'ResourceGroupName'*"
+        { Get-BastionSession -ResourceGroupName 'rg' -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand' -ExpectedMessage "*parameter 'Name'*"
     }
 
     It 'rejects -TimeoutSec outside 1..86400 and an unknown -Protocol or -Environment' {
-        { Get-BastionSession -TimeoutSec 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession'
-        { Get-BastionSession -TimeoutSec 86401 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession'
-        { Get-BastionSession -Protocol Telnet } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession'
-        { Get-BastionSession -Environment Mars } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-BastionSession'
+        { Get-BastionSession -TimeoutSec 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand'
+        { Get-BastionSession -TimeoutSec 86401 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand'
+        { Get-BastionSession -Protocol Telnet } | Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand'
+        { Get-BastionSession -Environment Mars } | Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand'
     }
 
     It 'accepts an empty -UserName as a value' {
@@ -293,12 +261,12 @@ Describe 'Parameter validation' {
 
     It 'says clearly when no subscription can be found' {
         { Get-BastionSession -AccessToken 't' -ArmEndpoint 'http://127.0.0.1:9' } |
-            Should -Throw -ErrorId 'BastionSubscriptionIdRequired,Get-BastionSession' -ExpectedMessage '*SubscriptionId*'
+            Should -Throw -ErrorId 'BastionSubscriptionIdRequired,BastionSession.Cmdlets.GetBastionSessionCommand' -ExpectedMessage '*SubscriptionId*'
     }
 
     It 'refuses Disconnect-BastionSession without -SessionId unless -All' {
         { Disconnect-BastionSession -ResourceGroupName rg -Name b -SubscriptionId 00000000-0000-0000-0000-000000000001 -Force -AccessToken t } |
-            Should -Throw -ErrorId 'BastionSessionIdRequired,Disconnect-BastionSession'
+            Should -Throw -ErrorId 'BastionSessionIdRequired,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
     }
 
     It 'resolves the parameter sets of Get-BastionSession' {
@@ -320,9 +288,8 @@ Describe 'Parameter validation' {
 
 Describe 'A missing or mismatched native library' {
     BeforeAll {
-        # The library is loaded in the background after import, whose failure nobody sees:
-        # the import succeeds, then the first call loads it again and stops at once (begin
-        # block, before any request) with the error.
+        # The library is loaded by the first cmdlet call, not at import: the import succeeds,
+        # then the first call stops at once (BeginProcessing, before any request) with the error.
         $script:FirstCall = "Get-BastionSession -ResourceId '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/bastionHosts/b' -AccessToken t -ArmEndpoint 'http://127.0.0.1:9' -TimeoutSec 2 -ErrorAction SilentlyContinue"
         $script:ImportScript = "`$ErrorActionPreference='Stop'; try { Import-Module '$Manifest' -ErrorAction Stop; 'IMPORTED'; $FirstCall; 'CALLED' } catch { 'FQID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message; exit 3 }"
     }
@@ -333,7 +300,7 @@ Describe 'A missing or mismatched native library' {
         $r.ExitCode | Should -Be 3
         $r.StdOut | Should -Match 'IMPORTED'
         $r.StdOut | Should -Not -Match 'CALLED'
-        $r.StdOut | Should -Match 'FQID=BastionNativeLibraryMissing,Get-BastionSession'
+        $r.StdOut | Should -Match 'FQID=BastionNativeLibraryMissing,BastionSession.Cmdlets.GetBastionSessionCommand'
     }
 
     It 'fails with BastionNativeLibraryMissing and names the path when the file is absent' {
@@ -403,17 +370,17 @@ Describe 'A missing or mismatched native library' {
         $r.StdOut | Should -Match "carries the native library for $([regex]::Escape($other)) only"
     }
 
-    It 'stops Import-Module, naming the interop assembly, when bin/BastionSession.Native.dll is missing' {
-        # The manifest loads the shim (RequiredAssemblies): without it nothing of the module runs.
-        $copy = Join-Path $TestDrive 'no-shim/BastionSession'
+    It 'stops Import-Module, naming the assembly, when BastionSession.dll is missing' {
+        # The manifest's RootModule is the assembly: without it nothing of the module runs.
+        $copy = Join-Path $TestDrive 'no-assembly/BastionSession'
         New-Item -ItemType Directory -Force -Path (Split-Path $copy) | Out-Null
         Copy-Item -Recurse -LiteralPath $ModuleDir -Destination $copy
-        Remove-Item -LiteralPath (Join-Path $copy 'bin/BastionSession.Native.dll')
+        Remove-Item -LiteralPath (Join-Path $copy 'BastionSession.dll')
         $script = "`$ErrorActionPreference='Stop'; try { Import-Module '$(Join-Path $copy 'BastionSession.psd1')' -ErrorAction Stop; 'IMPORTED' } catch { 'MSG=' + `$_.Exception.Message; 'COMMAND=' + [bool](Get-Command Get-BastionSession -ErrorAction SilentlyContinue); exit 3 }"
         $r = Invoke-ChildPwsh -Script $script -Environment @{ BASTION_SESSION_NATIVE_PATH = $null }
         $r.ExitCode | Should -Be 3
         $r.StdOut | Should -Not -Match 'IMPORTED'
-        $r.StdOut | Should -Match "MSG=.*'BastionSession\.Native"
+        $r.StdOut | Should -Match "MSG=.*'BastionSession\.dll'"
         $r.StdOut | Should -Match 'COMMAND=False'
     }
 

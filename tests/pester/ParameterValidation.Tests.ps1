@@ -177,9 +177,11 @@ Describe 'Disconnect-BastionSession refuses bad input naming the parameter' {
 
 Describe 'Names and ids have one authority, the core' {
     It 'the module carries no pattern or check of its own for names and ids' {
-        $moduleDir = Split-Path -Parent (Get-BuiltModulePath)
-        $offenders = Get-ChildItem -Path $moduleDir -Recurse -Include '*.ps1', '*.psm1' |
-            Select-String -Pattern '\[0-9a-fA-F\]\{8\}', 'bastionHosts/\(\?<', 'ValidateScript\(\{ *Assert-Bastion(HostName|ResourceGroupName|SubscriptionId|ResourceId)', 'function (Test|Assert)-Bastion(Guid|HostName|ResourceGroupName|SubscriptionId|ResourceId)\b', 'ConvertFrom-BastionResourceId'
+        # The module is C# (powershell/src): no GUID or resource id pattern, no Guid parsing, no validator of a name.
+        $sources = @(Get-ChildItem -Path (Join-Path (Get-RepoRoot) 'powershell/src') -Recurse -Filter '*.cs')
+        $sources.Count | Should -BeGreaterThan 10
+        $offenders = $sources |
+            Select-String -Pattern '\[0-9a-fA-F\]\{8\}', 'bastionHosts/\(\?<', 'Guid\.(Try)?Parse', 'class Validate(HostName|ResourceGroupName|SubscriptionId|ResourceId)', '(Test|Assert|Check)(Guid|HostName|ResourceGroupName|SubscriptionId|ResourceId)\('
         @($offenders | ForEach-Object { '{0}:{1}: {2}' -f $_.Filename, $_.LineNumber, $_.Line.Trim() }) | Should -BeNullOrEmpty
     }
 

@@ -1,15 +1,15 @@
 <#
-    The shim's session filter on its own (powershell/shim/SessionFilter.cs): what
+    The module's session filter on its own (powershell/src/SessionFilter.cs): what
     Get-BastionSession's -UserName, -TargetHostName, -Protocol and -OlderThan keep, with
     PowerShell's own WildcardPattern objects, as the cmdlet builds them. Sessions are read
-    from an envelope by the shim's reader (Session has no public constructor). Uses the
-    built module's shim assembly. GetBastionSession.Tests.ps1 covers the same parameters
+    from an envelope by the module's reader (Session has no public constructor). Uses the
+    built module's assembly. GetBastionSession.Tests.ps1 covers the same parameters
     end to end against the emulator.
 #>
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $dll = Join-Path (Split-Path (Get-BuiltModulePath)) 'bin/BastionSession.Native.dll'
+    $dll = Join-Path (Split-Path (Get-BuiltModulePath)) 'BastionSession.dll'
     if (-not ('BastionSession.SessionFilter' -as [type])) { $null = [Reflection.Assembly]::LoadFrom($dll) }
 
     $sessionsJson = @(
@@ -83,9 +83,13 @@ Describe 'SessionFilter' {
         Select-Id -UserName $wrapped | Should -Be @('s2')
     }
 
-    It 'refuses a pattern that is not a wildcard pattern, naming the parameter' {
-        { [BastionSession.SessionFilter]::new([object[]]@('alice*'), $null, $null, $null) } | Should -Throw '*userNamePatterns*'
-        { [BastionSession.SessionFilter]::new([object[]]@($null), $null, $null, $null) } | Should -Throw '*WildcardPattern*'
+    It 'refuses a null pattern, naming the parameter' {
+        { [BastionSession.SessionFilter]::new([System.Management.Automation.WildcardPattern[]]@($null), $null, $null, $null) } | Should -Throw '*userNamePatterns*'
+    }
+
+    It 'builds case-insensitive patterns from the parameter''s strings (Patterns), as the cmdlet does' {
+        $filter = [BastionSession.SessionFilter]::new([BastionSession.SessionFilter]::Patterns([string[]]@('CAROL*', '')), $null, $null, $null)
+        @($filter.Select($script:Sessions) | ForEach-Object { $_.SessionId }) | Should -Be @('s3', 's4', 's5')
     }
 
     It 'reads a null array as no sessions and never matches a null session' {

@@ -102,9 +102,8 @@ Describe 'Line endings and the environment' {
             [IO.File]::WriteAllText($file.FullName, $crlf, (New-Object System.Text.UTF8Encoding $true))
             $converted += $file.Name
         }
-        # The built module holds its scripts in two files (build-module.ps1): with the
-        # manifest, the formats and the help, they are every text file it has.
-        foreach ($name in 'BastionSession.psd1', 'BastionSession.psm1', 'BastionSession.Private.ps1', 'BastionSession.format.ps1xml', 'about_BastionSession.help.txt') {
+        # A binary module: the manifest, the formats and the help are every text file it has.
+        foreach ($name in 'BastionSession.psd1', 'BastionSession.format.ps1xml', 'about_BastionSession.help.txt') {
             $converted | Should -Contain $name
         }
         $psd1 = Join-Path $copy 'BastionSession.psd1'

@@ -17,6 +17,8 @@ namespace BastionSession
     internal sealed class SessionOrigin
     {
         public string BastionName, BastionResourceGroupName, BastionSubscriptionId, BastionResourceId, ArmEndpoint, CredentialSource;
+        /// <summary>The endpoint the module itself recorded (SetOrigin); a piped ArmEndpoint is trusted only while it is still this one.</summary>
+        public string ModuleArmEndpoint;
 
         public void SetHost(BastionHostInfo host)
         {
@@ -152,6 +154,12 @@ namespace BastionSession
 
         private Session() { }
 
+        /// <summary>True while ArmEndpoint is the one the module recorded when it listed this session (not set by hand since).</summary>
+        internal bool ArmEndpointIsModules
+        {
+            get { return _origin != null && _origin.ModuleArmEndpoint != null && string.Equals(_origin.ArmEndpoint, _origin.ModuleArmEndpoint, StringComparison.Ordinal); }
+        }
+
         /// <summary>This session's own origin, copied from the shared one before the first change.</summary>
         private SessionOrigin Own()
         {
@@ -236,6 +244,18 @@ namespace BastionSession
         public string BastionResourceId { get; set; }
         /// <summary>The Resource Manager endpoint the disconnect was sent to.</summary>
         public string ArmEndpoint { get; set; }
+
+        /// <summary>The endpoint the module itself recorded (see <see cref="ArmEndpointIsModules"/>).</summary>
+        private string _moduleArmEndpoint;
+
+        /// <summary>True while ArmEndpoint is the one the module recorded when it sent the disconnect (not set by hand since).</summary>
+        internal bool ArmEndpointIsModules
+        {
+            get { return _moduleArmEndpoint != null && string.Equals(ArmEndpoint, _moduleArmEndpoint, StringComparison.Ordinal); }
+        }
+
+        /// <summary>Records the endpoint the disconnect was sent to, as the module's own.</summary>
+        internal void SetModuleArmEndpoint(string armEndpoint) { ArmEndpoint = armEndpoint; _moduleArmEndpoint = armEndpoint; }
 
         /// <summary>Creates a result (used when a whole host failed).</summary>
         public DisconnectResult(string sessionId, string state, string message, string bastionName, string bastionResourceId)
@@ -345,6 +365,7 @@ namespace BastionSession
             // One object shared by the host's sessions (read from one envelope): set once.
             // A session given its own values since keeps them apart (see Session.Own).
             _origin.ArmEndpoint = armEndpoint;
+            _origin.ModuleArmEndpoint = armEndpoint;
             _origin.CredentialSource = credentialSource;
         }
 
@@ -414,7 +435,7 @@ namespace BastionSession
         /// <param name="armEndpoint">The Resource Manager endpoint of the call.</param>
         public void SetOrigin(string armEndpoint)
         {
-            foreach (DisconnectResult r in Results) r.ArmEndpoint = armEndpoint;
+            foreach (DisconnectResult r in Results) r.SetModuleArmEndpoint(armEndpoint);
         }
     }
 

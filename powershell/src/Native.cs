@@ -3,7 +3,7 @@
 // a token); answers come back as IntPtr and are freed with bastion_string_free in a finally.
 // .NET never frees a Rust string. The cmdlets' calls read the answer in place
 // (CallAndParse: the envelope reader walks the library's UTF-8 bytes before they are freed);
-// Invoke and PollProgress copy it into a string for scripts that want the text.
+// Invoke and PollProgress copy it into a string for tests that want the text.
 using System;
 using System.Globalization;
 using System.IO;
@@ -52,29 +52,23 @@ namespace BastionSession
 
         /// <summary>
         /// The module folder the library is loaded from on first use: the one given to
-        /// <see cref="SetModuleBase"/>, else the folder above this assembly's bin/ (see
-        /// <see cref="AssemblyModuleBase"/>), else null.
+        /// <see cref="SetModuleBase"/>, else the folder of this assembly (BastionSession.dll
+        /// sits at the module's root, beside the manifest), else null.
         /// </summary>
         public static string ModuleBase { get { return _moduleBase ?? AssemblyModuleBase(); } }
 
-        /// <summary>
-        /// The module folder this assembly was loaded from: the parent of the bin/ folder that
-        /// holds it (the module's manifest loads it from &lt;module&gt;/bin/ with
-        /// RequiredAssemblies, so Import-Module runs no script to say where the module is);
-        /// null when the assembly has no file or is not in a folder named bin.
-        /// </summary>
+        /// <summary>The folder this assembly was loaded from (the module's root); null when the assembly has no file.</summary>
         public static string AssemblyModuleBase()
         {
             string location = typeof(Native).Assembly.Location;
             if (string.IsNullOrEmpty(location)) return null;
-            string bin = Path.GetDirectoryName(location);
-            if (string.IsNullOrEmpty(bin) || !string.Equals(Path.GetFileName(bin), "bin", StringComparison.OrdinalIgnoreCase)) return null;
-            return Path.GetDirectoryName(bin);
+            string folder = Path.GetDirectoryName(location);
+            return string.IsNullOrEmpty(folder) ? null : folder;
         }
 
         /// <summary>
         /// Records the module's folder, without touching the library, for an assembly loaded
-        /// from somewhere other than &lt;module&gt;/bin/ (the library is loaded, and its version
+        /// from somewhere other than the module's root (the library is loaded, and its version
         /// checked, by the first call that needs it).
         /// </summary>
         /// <param name="moduleBase">The module's folder (the one holding the .psd1).</param>
@@ -311,7 +305,7 @@ namespace BastionSession
         {
             if (IsLoaded) return;
             string moduleBase = ModuleBase;
-            if (moduleBase == null) throw new InvalidOperationException("The BastionSession native library is not loaded; import the module first.");
+            if (moduleBase == null) throw new InvalidOperationException("The BastionSession native library is not loaded, and this assembly has no folder to find it in.");
             Initialize(moduleBase);
         }
 

@@ -7,13 +7,12 @@
 //   string -> string, number -> double (or long when integral and in range),
 //   true/false -> bool, null -> null.
 // The writer accepts those plus IDictionary (Hashtable, OrderedDictionary), IEnumerable,
-// every primitive number type, and PowerShell's PSObject (unwrapped through BaseObject by
-// reflection, so the shim needs no reference to System.Management.Automation).
+// every primitive number type, and PowerShell's PSObject (what it wraps is written).
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Reflection;
+using System.Management.Automation;
 using System.Text;
 
 namespace BastionSession
@@ -306,12 +305,13 @@ namespace BastionSession
         /// <summary>PSObject wraps values that crossed a pipeline; write what it wraps.</summary>
         private static object Unwrap(object value)
         {
-            while (value != null && value.GetType().FullName == "System.Management.Automation.PSObject")
+            var wrapped = value as PSObject;
+            while (wrapped != null)
             {
-                PropertyInfo baseObject = value.GetType().GetProperty("BaseObject");
-                object inner = baseObject == null ? null : baseObject.GetValue(value, null);
-                if (inner == null || ReferenceEquals(inner, value)) break;
+                object inner = wrapped.BaseObject;
+                if (inner == null || ReferenceEquals(inner, wrapped)) break;
                 value = inner;
+                wrapped = value as PSObject;
             }
             return value;
         }

@@ -1,47 +1,47 @@
-// The request fields every native call shares (ffi/CONTRACT.md, "Common request fields"),
-// built here rather than in script: a fresh session's first cmdlet call compiles every
-// script statement it runs, and the environment scan alone took about 70 ms as script.
+// The request fields every native call shares (ffi/CONTRACT.md, "Common request fields").
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Collections.Specialized;
+using System.Globalization;
 
 namespace BastionSession
 {
     /// <summary>Builds the common part of a request: schemaVersion, credential (with its environment), armEndpoint or environment, timeoutSec, concurrency.</summary>
     public static class CommonRequest
     {
-        // Variables the library reads besides the AZURE_*, IDENTITY_*, MSI_* and IMDS_* ones.
-        private static readonly string[] OtherLibraryVariables =
-        {
-            "AZURE_TOKEN_CREDENTIALS", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
-            "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "PATH",
-        };
-
-        private static readonly string[] LibraryVariablePrefixes = { "AZURE_", "IDENTITY_", "MSI_", "IMDS_" };
-
         /// <summary>
-        /// The session's values of the environment variables the native library reads
-        /// (credential chain, managed identity, proxy, CA file), for credential.environment.
+        /// The session's values of the environment variables the native library reads for a
+        /// credential of this type (Generated/Contracts.cs, from the library's sources): the
+        /// transport's (proxy, CA file) always; the credential chain's only for type "default".
+        /// A token credential carries no credential variable: only what is read is sent.
         /// </summary>
         /// <remarks>
         /// On Linux and macOS, $env: changes live in .NET's copy of the environment and never
         /// reach the C runtime's. Rather than copying them over with setenv (which races with
         /// the library's own threads reading the environment, undefined behaviour in glibc),
         /// the module sends them with each request, and the library reads nothing else.
-        /// Windows names ignore case ('Path'): they are sent in the library's spelling.
+        /// Windows names ignore case ('Path'): they are read and sent in the library's spelling.
         /// </remarks>
-        public static Dictionary<string, string> LibraryEnvironment()
+        /// <param name="credentialType">The credential's type: "default" for the native chain, else a token type.</param>
+        public static Dictionary<string, string> LibraryEnvironment(string credentialType)
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            bool onWindows = System.IO.Path.DirectorySeparatorChar == '\\';
-            foreach (DictionaryEntry item in Environment.GetEnvironmentVariables())
-            {
-                string name = Convert.ToString(item.Key, System.Globalization.CultureInfo.InvariantCulture);
-                if (onWindows) name = name.ToUpperInvariant();
-                if (IsLibraryVariable(name)) values[name] = Convert.ToString(item.Value, System.Globalization.CultureInfo.InvariantCulture);
-            }
+            Add(values, LibraryEnvironmentVariables.Transport);
+            if (string.Equals(credentialType, "default", StringComparison.Ordinal)) Add(values, LibraryEnvironmentVariables.CredentialChain);
             return values;
+        }
+
+        private static void Add(Dictionary<string, string> values, string[] names)
+        {
+            foreach (string name in names)
+            {
+                // On Windows, GetEnvironmentVariable ignores case: https_proxy and HTTPS_PROXY are one variable, sent once.
+                string value = Environment.GetEnvironmentVariable(name);
+                if (value == null) continue;
+                if (System.IO.Path.DirectorySeparatorChar == '\\' && values.ContainsKey(name.ToUpperInvariant())) continue;
+                values[name] = value;
+            }
         }
 
         /// <summary>
@@ -58,7 +58,7 @@ namespace BastionSession
         public static OrderedDictionary Create(IDictionary credential, Uri armEndpoint, string environment, int timeoutSec, int throttleLimit)
         {
             if (credential == null) throw new ArgumentNullException(nameof(credential));
-            credential["environment"] = LibraryEnvironment();
+            credential["environment"] = LibraryEnvironment(Convert.ToString(credential["type"], CultureInfo.InvariantCulture));
             var request = new OrderedDictionary(StringComparer.OrdinalIgnoreCase) { { "schemaVersion", 1 }, { "credential", credential } };
             if (armEndpoint != null) request["armEndpoint"] = armEndpoint.OriginalString.TrimEnd('/');
             else if (!string.IsNullOrEmpty(environment)) request["environment"] = environment;
@@ -67,13 +67,14 @@ namespace BastionSession
             return request;
         }
 
-        private static bool IsLibraryVariable(string name)
+        /// <summary>The common request for a resolved cloud and credential (see the overload that takes the credential object).</summary>
+        /// <param name="credential">The call's credential.</param>
+        /// <param name="cloud">The call's cloud.</param>
+        /// <param name="timeoutSec">The call's deadline in seconds; 0 for the default.</param>
+        /// <param name="throttleLimit">Hosts at once; 0 for the default.</param>
+        public static OrderedDictionary Create(ResolvedCredential credential, Cloud cloud, int timeoutSec, int throttleLimit)
         {
-            foreach (string prefix in LibraryVariablePrefixes)
-            {
-                if (name.StartsWith(prefix, StringComparison.Ordinal)) return true;
-            }
-            return Array.IndexOf(OtherLibraryVariables, name) >= 0;
+            return Create(credential.ToRequest(), cloud.ArmEndpoint, cloud.Environment, timeoutSec, throttleLimit);
         }
     }
 }
