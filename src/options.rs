@@ -105,7 +105,7 @@ pub const TRANSPORT_VARIABLES: &[&str] = &[
 
 /// The environment variables the credentials read: the default chain (service principal,
 /// workload identity, managed identity, Azure CLI on `PATH`, narrowed by
-/// `AZURE_TOKEN_CREDENTIALS`), and the workload and managed identity credentials, which
+/// `AZURE_TOKEN_CREDENTIALS`; `AZURE_CONFIG_DIR` says where the CLI keeps its profile), and the workload and managed identity credentials, which
 /// read their own ones and key their cached provider by the whole list. An access token, a
 /// client secret, a client certificate or the Azure CLI credential read none of them.
 pub const CREDENTIAL_CHAIN_VARIABLES: &[&str] = &[
@@ -121,6 +121,7 @@ pub const CREDENTIAL_CHAIN_VARIABLES: &[&str] = &[
     "IDENTITY_HEADER",
     "MSI_ENDPOINT",
     "MSI_SECRET",
+    "AZURE_CONFIG_DIR",
     "PATH",
 ];
 

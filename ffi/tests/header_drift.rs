@@ -89,10 +89,9 @@ fn version_reports_crate_and_schema() {
 /// would be a second source that can drift, so it fails here.
 #[test]
 fn version_is_typed_only_in_cargo_toml() {
-    let csproj = std::fs::read_to_string(
-        crate_dir().join("../powershell/src/BastionSession.csproj"),
-    )
-    .expect("read the module csproj");
+    let csproj =
+        std::fs::read_to_string(crate_dir().join("../powershell/src/BastionSession.csproj"))
+            .expect("read the module csproj");
     let version_line = csproj
         .lines()
         .find(|l| l.trim_start().starts_with("<Version>"))

@@ -165,13 +165,14 @@ pub(crate) fn hash_secret(s: &str) -> String {
 
 /// The Azure CLI's profile file (`azureProfile.json` in `AZURE_CONFIG_DIR`, else in
 /// `~/.azure`), whose size and time change when someone else signs in with `az login`.
+/// The home folder is the process's own: `az`, a child process, finds its profile there too,
+/// and the C ABI accepts no `HOME` in a request.
 fn cli_profile_stamp(vars: &Vars) -> String {
     let dir = env(vars, "AZURE_CONFIG_DIR")
         .map(std::path::PathBuf::from)
         .or_else(|| {
-            env(vars, "HOME")
-                .or_else(|| env(vars, "USERPROFILE"))
-                .or_else(|| std::env::var("HOME").ok())
+            std::env::var("HOME")
+                .ok()
                 .or_else(|| std::env::var("USERPROFILE").ok())
                 .map(|h| std::path::Path::new(&h).join(".azure"))
         });
