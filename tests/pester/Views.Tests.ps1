@@ -66,9 +66,14 @@ BeforeAll {
     }
 
     function script:Assert-Fits {
-        param([string[]] $Lines)
+        <#
+        No line is wider than 120 columns, and (for a table) no column was squeezed so narrow
+        that its header wraps: the header is one line, followed at once by the dashes.
+        #>
+        param([string[]] $Lines, [switch] $Table)
         $long = @($Lines | Where-Object { $_.Length -gt 120 })
         $long | Should -BeNullOrEmpty -Because 'every line should fit 120 columns'
+        if ($Table) { $Lines[1] | Should -Match '^-+( +-+)* *$' -Because "the header should be one line:`n$($Lines -join "`n")" }
     }
 
     function script:Assert-ShowsStartTime {
@@ -106,7 +111,7 @@ Describe 'The default session table at 120 columns' {
     It 'prints a guest user principal name whole, with its target and host on the same line, in 120 columns' {
         $line = Get-LineWith $Lines $Guest
         $line | Should -Match ([regex]::Escape($Guest) + '\s+vm-web-01\s+bas-hub-weu\s')
-        Assert-Fits $Lines
+        Assert-Fits $Lines -Table
     }
 
     It 'reads who, then where: UserName, TargetHostName, BastionName first' {
@@ -141,7 +146,7 @@ Describe 'The SessionId view (Format-Table -View SessionId) for the by-id workfl
         $lines[0] | Should -Match '^SessionId\s+UserName\s+TargetHostName\s+BastionName$'
         (Get-LineWith $lines $GuestId) | Should -Match ('^' + [regex]::Escape($GuestId) + '\s+' + [regex]::Escape($Guest) + '\s+vm-web-01\s+bas-hub-weu$')
         (Get-LineWith $lines $NoUserId) | Should -Match '\(none\)\s+vm-jump'
-        Assert-Fits $lines
+        Assert-Fits $lines -Table
     }
 }
 
@@ -174,10 +179,10 @@ Describe 'The DisconnectResult table' {
 
     It 'says who was disconnected from what: state, user, target and the whole session id, in 120 columns' {
         $Results.Count | Should -Be 3
-        $Lines[0] | Should -Match '^State\s+UserName\s+TargetHostName\s+SessionId'
+        $Lines[0] | Should -Match '^State\s+UserName\s+TargetHostName\s+SessionId\s*$'
         (Get-LineWith $Lines $Guest) | Should -Match ('^Disconnected\s+' + [regex]::Escape($Guest) + '\s+vm-web-01\s+' + [regex]::Escape($GuestId))
         (Get-LineWith $Lines $NoUserId) | Should -Match ('^Disconnected\s+\(none\)\s+vm-jump\s+' + [regex]::Escape($NoUserId))
-        Assert-Fits $Lines
+        Assert-Fits $Lines -Table
     }
 
     It 'leaves user and target empty for a result that does not know them (a disconnect by id)' {
@@ -189,5 +194,6 @@ Describe 'The DisconnectResult table' {
         $line = Get-LineWith $lines $unknown
         $line | Should -Match ('^\S+\s+' + [regex]::Escape($unknown))
         $line | Should -Not -Match '\(none\)'
+        Assert-Fits $lines -Table
     }
 }
