@@ -34,7 +34,10 @@
 
 .PARAMETER MaxAge
     Sessions that started longer ago than this are disconnected. A TimeSpan string
-    ('08:00:00', '1.00:00:00') or a number of minutes ('480'). Default: 8 hours.
+    ('08:00:00', '1.00:00:00'), a TimeSpan ((New-TimeSpan -Hours 8)) or a number of minutes
+    ('480'). Default: 8 hours. An age under one second is refused before anything is listed:
+    it would select every session, and it is what a number cast to [TimeSpan] gives
+    ([TimeSpan]8 is 8 ticks, not 8 hours).
 
 .PARAMETER ExcludeUserName
     User names (wildcards allowed) whose sessions are never disconnected, for instance a
@@ -95,17 +98,42 @@ Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 
 function ConvertTo-MaxAge {
-    <# Accepts '08:00:00', '1.00:00:00' or a plain number of minutes. #>
+    <#
+    Accepts '08:00:00', '1.00:00:00' or a plain number of minutes; returns $null for text
+    that is none of them (NaN and out-of-range numbers included).
+    #>
     param([string] $Text)
     $minutes = 0.0
     if ([double]::TryParse($Text, [Globalization.NumberStyles]::Float, [Globalization.CultureInfo]::InvariantCulture, [ref] $minutes)) {
-        return [TimeSpan]::FromMinutes($minutes)
+        try { return [TimeSpan]::FromMinutes($minutes) } catch { return $null }
     }
     $span = [TimeSpan]::Zero
     if ([TimeSpan]::TryParse($Text, [Globalization.CultureInfo]::InvariantCulture, [ref] $span)) {
         return $span
     }
-    throw "MaxAge '$Text' is neither a TimeSpan ('08:00:00') nor a number of minutes."
+    return $null
+}
+
+function Get-UnderOneSecondProblem {
+    <# Why an age under one second was refused, naming the likely slip: a number cast to [TimeSpan]. #>
+    param([string] $Text, [TimeSpan] $Age)
+    $shown = if ($Age.ToString() -eq $Text) { '' } else { " ($Age)" }
+    "is under one second${shown}: it would select every session; a number cast to [TimeSpan] counts ticks, not hours"
+}
+
+function New-MaxAgeError {
+    <#
+    The terminating error for a MaxAge that cannot be meant. It shows the forms that work,
+    since the likely cause is a form that did not (a bare number cast to [TimeSpan]).
+    #>
+    param([string] $Text, [string] $Problem)
+    $message = "MaxAge '$Text' $Problem. Give an age of one second or more: '8:00:00' (8 hours), " +
+        "'1.00:00:00' (1 day), (New-TimeSpan -Hours 8), or a number of minutes such as '480'. Nothing was listed or disconnected."
+    New-Object System.Management.Automation.ErrorRecord (
+        (New-Object System.ArgumentException $message),
+        'MaxAgeNotUsable',
+        [System.Management.Automation.ErrorCategory]::InvalidArgument,
+        $Text)
 }
 
 function Test-AnyLike {
@@ -134,8 +162,15 @@ function Get-ErrorHost {
 }
 
 if ($ReportOnly) { $WhatIfPreference = $true }
+# Checked before anything is listed: an age under one second selects every session, so a
+# mistyped MaxAge must stop the runbook, not disconnect everyone.
 $age = ConvertTo-MaxAge $MaxAge
-if ($age -le [TimeSpan]::Zero) { throw "MaxAge must be positive (got '$MaxAge')." }
+if ($null -eq $age) {
+    $PSCmdlet.ThrowTerminatingError((New-MaxAgeError $MaxAge 'is neither a TimeSpan nor a number of minutes'))
+}
+if ($age -lt [TimeSpan]::FromSeconds(1)) {
+    $PSCmdlet.ThrowTerminatingError((New-MaxAgeError $MaxAge (Get-UnderOneSecondProblem $MaxAge $age)))
+}
 $started = [DateTime]::UtcNow
 
 # Parameters shared by both cmdlets; only the ones the caller gave are passed on, so the

@@ -26,7 +26,9 @@
     Only the Bastion hosts in this resource group.
 
 .PARAMETER MinAge
-    Only sessions older than this (TimeSpan string or number of minutes). Default: all.
+    Only sessions older than this (TimeSpan string such as '02:00:00', a TimeSpan, or a
+    number of minutes). Default: all. An age under one second is refused before anything
+    is listed: it is what a number cast to [TimeSpan] gives ([TimeSpan]2 is 2 ticks).
 
 .PARAMETER Path
     Also write the CSV to this file (UTF-8). The folder must exist.
@@ -80,14 +82,37 @@ Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 
 function ConvertTo-Age {
+    <#
+    Accepts '02:00:00', '1.00:00:00' or a plain number of minutes; returns $null for text
+    that is none of them (NaN and out-of-range numbers included).
+    #>
     param([string] $Text)
     $minutes = 0.0
     if ([double]::TryParse($Text, [Globalization.NumberStyles]::Float, [Globalization.CultureInfo]::InvariantCulture, [ref] $minutes)) {
-        return [TimeSpan]::FromMinutes($minutes)
+        try { return [TimeSpan]::FromMinutes($minutes) } catch { return $null }
     }
     $span = [TimeSpan]::Zero
     if ([TimeSpan]::TryParse($Text, [Globalization.CultureInfo]::InvariantCulture, [ref] $span)) { return $span }
-    throw "MinAge '$Text' is neither a TimeSpan ('02:00:00') nor a number of minutes."
+    return $null
+}
+
+function Get-UnderOneSecondProblem {
+    <# Why an age under one second was refused, naming the likely slip: a number cast to [TimeSpan]. #>
+    param([string] $Text, [TimeSpan] $Age)
+    $shown = if ($Age.ToString() -eq $Text) { '' } else { " ($Age)" }
+    "is under one second$shown; a number cast to [TimeSpan] counts ticks, not hours"
+}
+
+function New-MinAgeError {
+    <# The terminating error for a MinAge that cannot be meant, showing the forms that work. #>
+    param([string] $Text, [string] $Problem)
+    $message = "MinAge '$Text' $Problem. Give an age of one second or more: '2:00:00' (2 hours), " +
+        "'1.00:00:00' (1 day), (New-TimeSpan -Hours 2), or a number of minutes such as '120'. Nothing was listed."
+    New-Object System.Management.Automation.ErrorRecord (
+        (New-Object System.ArgumentException $message),
+        'MinAgeNotUsable',
+        [System.Management.Automation.ErrorCategory]::InvalidArgument,
+        $Text)
 }
 
 function Format-Utc {
@@ -106,7 +131,18 @@ $parameters = @{}
 foreach ($name in 'SubscriptionId', 'ResourceGroupName', 'Environment', 'ArmEndpoint', 'ThrottleLimit', 'TimeoutSec') {
     if ($PSBoundParameters.ContainsKey($name)) { $parameters[$name] = $PSBoundParameters[$name] }
 }
-if ($MinAge) { $parameters['OlderThan'] = ConvertTo-Age $MinAge }
+if ($MinAge) {
+    # Checked before anything is listed, like the disconnect runbook's MaxAge: an age under
+    # one second is a mistyped one (it would report every session as old).
+    $age = ConvertTo-Age $MinAge
+    if ($null -eq $age) {
+        $PSCmdlet.ThrowTerminatingError((New-MinAgeError $MinAge 'is neither a TimeSpan nor a number of minutes'))
+    }
+    if ($age -lt [TimeSpan]::FromSeconds(1)) {
+        $PSCmdlet.ThrowTerminatingError((New-MinAgeError $MinAge (Get-UnderOneSecondProblem $MinAge $age)))
+    }
+    $parameters['OlderThan'] = $age
+}
 
 # Host failures are non-terminating in the module: they reach the error stream and the
 # report covers the hosts that answered.

@@ -366,3 +366,100 @@ Describe 'Disconnect-StaleBastionSessions.ps1 under a managed identity' {
         }
     }
 }
+
+Describe 'The runbooks refuse an age under one second before anything is sent (issue 22 item 1)' {
+    BeforeAll {
+        # An emulator of its own: if a guard ever let a run through, the sessions it would
+        # disconnect are not the ones the other blocks count on.
+        $script:Guarded = Start-RunbookEmulator
+
+        function script:Get-RequestCount {
+            <#
+            Every request the emulator has answered, managed identity tokens included; not
+            the test's own /_emulator/ calls (counted under 'emulator', if at all).
+            #>
+            param($Target)
+            $stats = Get-EmulatorStats $Target
+            $sum = 0
+            foreach ($operation in @($stats.byOperation.PSObject.Properties)) {
+                if ($operation.Name -ne 'emulator') { $sum += [int] $operation.Value.total }
+            }
+            $sum
+        }
+
+        function script:Invoke-RunbookCommand {
+            <#
+            Runs one runbook in a fresh pwsh as Invoke-Runbook does (built module, managed
+            identity), but with its arguments as PowerShell text ('-MaxAge ([TimeSpan]8)'), so
+            they bind the way a person's typing binds, and with its terminating error caught.
+            Returns @{ Output; ErrorId; Category; Message }.
+            #>
+            param([string] $Name, [string] $Arguments, $Target)
+            $environment = @{
+                IDENTITY_ENDPOINT       = "$($Target.BaseUrl)/_emulator/msi/token"
+                IDENTITY_HEADER         = 'emulator-identity-header'
+                AZURE_TOKEN_CREDENTIALS = 'ManagedIdentityCredential'
+                NO_PROXY                = '127.0.0.1,localhost'
+            }
+            foreach ($variable in 'MSI_ENDPOINT', 'MSI_SECRET', 'IMDS_ENDPOINT', 'IDENTITY_SERVER_THUMBPRINT', 'AZURE_CLIENT_ID',
+                'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE',
+                'AZURE_SUBSCRIPTION_ID', 'HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy', 'BASTION_SESSION_NATIVE_PATH') {
+                $environment[$variable] = $null
+            }
+            $resultPath = Join-Path $TestDrive ('guard-{0}.json' -f [guid]::NewGuid())
+            $quote = { param($text) "'" + ($text -replace "'", "''") + "'" }
+            $script = @"
+Import-Module $(& $quote $ModulePath)
+`$result = @{ Output = @(); ErrorId = `$null; Category = `$null; Message = `$null }
+try {
+    `$result.Output = @(& $(& $quote (Join-Path $RunbookDir $Name)) -SubscriptionId $(& $quote $Subscription) -ArmEndpoint $(& $quote $Target.BaseUrl) $Arguments)
+} catch {
+    `$result.ErrorId = `$_.FullyQualifiedErrorId
+    `$result.Category = [string] `$_.CategoryInfo.Category
+    `$result.Message = `$_.ToString()
+}
+`$result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $(& $quote $resultPath) -Encoding UTF8
+"@
+            $child = Invoke-ChildPwsh -Script $script -Environment $environment -TimeoutSec 120
+            if (-not (Test-Path -LiteralPath $resultPath)) { throw "runbook $Name did not finish in the child pwsh (exit $($child.ExitCode)): $($child.StdErr)" }
+            Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json
+        }
+    }
+
+    AfterAll {
+        if ($script:Guarded) { Stop-TestEmulator $script:Guarded }
+    }
+
+    It '<Name> <Arguments>: stops with <ErrorId>, showing the forms that work, and sends no request' -ForEach @(
+        # [TimeSpan]8 is 8 ticks: the runbook receives '00:00:00.0000008'.
+        @{ Name = 'Disconnect-StaleBastionSessions.ps1'; Arguments = '-MaxAge ([TimeSpan]8)'; ErrorId = 'MaxAgeNotUsable'; Forms = @("'8:00:00'", '(New-TimeSpan -Hours 8)') }
+        # 0.001 minutes: 60 ms.
+        @{ Name = 'Disconnect-StaleBastionSessions.ps1'; Arguments = "-MaxAge '0.001'"; ErrorId = 'MaxAgeNotUsable'; Forms = @("'8:00:00'", '(New-TimeSpan -Hours 8)') }
+        @{ Name = 'Disconnect-StaleBastionSessions.ps1'; Arguments = "-MaxAge '-00:05:00'"; ErrorId = 'MaxAgeNotUsable'; Forms = @("'8:00:00'", '(New-TimeSpan -Hours 8)') }
+        @{ Name = 'Disconnect-StaleBastionSessions.ps1'; Arguments = "-MaxAge 'eight hours'"; ErrorId = 'MaxAgeNotUsable'; Forms = @("'8:00:00'", '(New-TimeSpan -Hours 8)') }
+        @{ Name = 'Export-BastionSessionReport.ps1'; Arguments = '-MinAge ([TimeSpan]2)'; ErrorId = 'MinAgeNotUsable'; Forms = @("'2:00:00'", '(New-TimeSpan -Hours 2)') }
+    ) {
+        $before = Get-RequestCount $Guarded
+        $sessions = @(Get-EmulatorSession $Guarded).Count
+        $run = Invoke-RunbookCommand -Name $Name -Arguments $Arguments -Target $Guarded
+        $run.ErrorId | Should -BeLike "$ErrorId,*"
+        $run.Category | Should -Be 'InvalidArgument'
+        $run.Message | Should -Match 'one second'
+        foreach ($form in $Forms) { $run.Message | Should -Match ([regex]::Escape($form)) }
+        @($run.Output) | Should -BeNullOrEmpty
+        (Get-RequestCount $Guarded) | Should -Be $before -Because 'nothing may be listed, disconnected or even authenticated'
+        @(Get-EmulatorSession $Guarded).Count | Should -Be $sessions
+    }
+
+    It 'Disconnect-StaleBastionSessions.ps1 <Arguments>: a form the error names is accepted as 8 hours' -ForEach @(
+        @{ Arguments = '-MaxAge 8:00:00 -WhatIf' }
+        @{ Arguments = '-MaxAge (New-TimeSpan -Hours 8) -WhatIf' }
+    ) {
+        $run = Invoke-RunbookCommand -Name 'Disconnect-StaleBastionSessions.ps1' -Arguments $Arguments -Target $Guarded
+        $run.Message | Should -BeNullOrEmpty
+        $summary = @($run.Output)[-1]
+        # The summary comes back through JSON: MaxAge is an object with the TimeSpan's fields.
+        [long] $summary.MaxAge.Ticks | Should -Be ([TimeSpan]::FromHours(8).Ticks)
+        $summary.WhatIf | Should -BeTrue
+    }
+}
