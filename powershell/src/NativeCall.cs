@@ -60,6 +60,14 @@ namespace BastionSession
             _cmdlet = cmdlet; _verbose = verbose && cmdlet != null; _debug = debug && cmdlet != null;
         }
 
+        /// <summary>
+        /// The credential of this runner's calls. When set, a listing that ARM answers with a
+        /// refusal of the credential itself (<see cref="ErrorRecords.AppliesToCredential"/>) stops
+        /// with one terminating error naming it, instead of one error per host. A disconnect's
+        /// results are the caller's to write first, so its calls are not stopped here.
+        /// </summary>
+        public ResolvedCredential Credential { get; set; }
+
         /// <summary>Cancels the call in flight, if any, and every later one (from StopProcessing, on another thread).</summary>
         public void Stop()
         {
@@ -109,6 +117,7 @@ namespace BastionSession
                         {
                             if (e.Type == EventTypes.HostSessionsPage || e.Type == EventTypes.HostResult)
                             {
+                                if (e.HostSessionsOutcome != null && !e.HostSessionsOutcome.Ok) StopIfCredentialRefused(e.HostSessionsOutcome.Error, secrets);
                                 if (e.HostSessionsOutcome != null && onOutcome != null) onOutcome(e.HostSessionsOutcome);
                             }
                             else if (Report(e, activity, secrets)) progressShown = true;
@@ -129,6 +138,14 @@ namespace BastionSession
                 catch (BastionNativeException e)
                 {
                     completion.Error = e.Error;
+                }
+                if (function != "bastion_disconnect_sessions")
+                {
+                    foreach (HostSessionsOutcome outcome in completion.HostSessionsOutcomes)
+                        if (outcome != null && !outcome.Ok) StopIfCredentialRefused(outcome.Error, secrets);
+                    foreach (SubscriptionHostsOutcome subscription in completion.Subscriptions)
+                        if (subscription != null && !subscription.Ok) StopIfCredentialRefused(subscription.Error, secrets);
+                    StopIfCredentialRefused(completion.Error, secrets);
                 }
                 if (_verbose && completion.Stats != null && completion.Stats.Count > 0)
                 {
@@ -159,6 +176,13 @@ namespace BastionSession
                     try { _cmdlet.WriteProgress(done); } catch (PipelineStoppedException) { }
                 }
             }
+        }
+
+        /// <summary>One terminating error for a credential ARM refused (every other host would refuse it too); the native work is cancelled on the way out.</summary>
+        private void StopIfCredentialRefused(BastionError error, string[] secrets)
+        {
+            if (_cmdlet == null || Credential == null || !ErrorRecords.AppliesToCredential(error)) return;
+            _cmdlet.ThrowTerminatingError(ErrorRecords.CredentialRejected(error, Credential, secrets));
         }
 
         /// <summary>Writes one progress event to its stream; true when it showed a progress bar.</summary>
