@@ -42,6 +42,17 @@ namespace BastionSession
         }
     }
 
+    /// <summary>A pipeline stopped (Ctrl+C) during a disconnect, with the per-host outcomes the cancelled call still answered.</summary>
+    public sealed class NativeCallStoppedException : PipelineStoppedException
+    {
+        /// <summary>Each host's results as known when the call was stopped.</summary>
+        public HostDisconnectOutcome[] Outcomes { get; private set; }
+
+        /// <summary>Wraps the outcomes.</summary>
+        /// <param name="outcomes">The cancelled call's per-host results.</param>
+        public NativeCallStoppedException(HostDisconnectOutcome[] outcomes) { Outcomes = outcomes ?? new HostDisconnectOutcome[0]; }
+    }
+
     /// <summary>Runs native calls for one cmdlet invocation (or a completer) and stops them on request.</summary>
     public sealed class NativeCall
     {
@@ -107,7 +118,7 @@ namespace BastionSession
                     // while this thread writes the previous ones); otherwise wait in short
                     // slices, so the first events and a stop are both seen within 25 ms.
                     bool finished = op.Wait(busy ? 0 : 25);
-                    if (_stopped) throw new PipelineStoppedException();
+                    if (_stopped) throw Stopped(op, function);
                     ProgressEvent[] events;
                     do
                     {
@@ -176,6 +187,26 @@ namespace BastionSession
                     try { _cmdlet.WriteProgress(done); } catch (PipelineStoppedException) { }
                 }
             }
+        }
+
+        /// <summary>
+        /// The exception for a call stopped by Ctrl+C. A disconnect's outcomes known at that
+        /// moment (ids ARM answered, the chunk in flight Unknown, the rest NotAttempted) are
+        /// what the user most needs: the cancelled call is given up to 2 s to answer them
+        /// (the library answers a cancel at once; Stop() must stay prompt), and they travel
+        /// on the exception for the cmdlet to keep. Any other call just stops.
+        /// </summary>
+        private static PipelineStoppedException Stopped(NativeOperation op, string function)
+        {
+            if (function != "bastion_disconnect_sessions") return new PipelineStoppedException();
+            op.Cancel();
+            if (!op.Wait(2000)) return new PipelineStoppedException();
+            try
+            {
+                HostDisconnectOutcome[] outcomes = op.GetHostDisconnectOutcomes();
+                return new NativeCallStoppedException(outcomes);
+            }
+            catch (BastionNativeException) { return new PipelineStoppedException(); }
         }
 
         /// <summary>One terminating error for a credential ARM refused (every other host would refuse it too); the native work is cancelled on the way out.</summary>

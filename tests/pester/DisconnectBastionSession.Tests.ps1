@@ -261,6 +261,52 @@ Describe 'A deadline mid-disconnect' {
     }
 }
 
+Describe 'Ctrl+C mid-disconnect keeps what is known (issue 23 point 6)' {
+    BeforeAll {
+        # As above: every answer takes 700 ms, one host at a time, so a stop after about
+        # 1 s finds the first host answered, the second in flight and the third not sent.
+        $script:Slower = Start-TestEmulator -ArgumentList @('--hosts', '3', '--sessions-per-host', '2', '--hosts-per-group', '3', '--polls', '0', '--latency-ms', '700')
+    }
+    AfterAll { if ($script:Slower) { Stop-TestEmulator $script:Slower } }
+
+    It 'the outcomes known when the pipeline stopped are in $Error as a BastionDisconnectStopped record''s TargetObject, every id once and truthful' {
+        $all = @(Get-EmulatorSession $Slower | ForEach-Object { [pscustomobject]@{ SessionId = $_.SessionId; BastionResourceId = $_.BastionResourceId } })
+        $rs = [runspacefactory]::CreateRunspace()
+        $rs.Open()
+        try {
+            $ps = [powershell]::Create()
+            $ps.Runspace = $rs
+            $null = $ps.AddScript({
+                    param($m, $items, $token, $url)
+                    Import-Module $m
+                    $items | Disconnect-BastionSession -Force -ThrottleLimit 1 -AccessToken $token -ArmEndpoint $url -Verbose
+                }).AddArgument((Get-BuiltModulePath)).AddArgument($all).AddArgument($Slower.Token).AddArgument($Slower.BaseUrl)
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ([DateTime]::UtcNow -lt $deadline -and -not @($ps.Streams.Verbose | Where-Object { $_.Message -match 'started operation' -and $_.Message -match 'disconnect' }).Count) { Start-Sleep -Milliseconds 20 }
+            Start-Sleep -Milliseconds 1000
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 4
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Dispose()
+            $ask = [powershell]::Create()
+            $ask.Runspace = $rs
+            $kept = @($ask.AddScript({ ($Error | Where-Object FullyQualifiedErrorId -like 'BastionDisconnectStopped*')[0].TargetObject }).Invoke())
+            $ask.Dispose()
+        } finally { $rs.Dispose() }
+        $kept.Count | Should -Be 6
+        @($kept.SessionId | Sort-Object -Unique).Count | Should -Be 6
+        @($kept | Where-Object State -eq 'Disconnected').Count | Should -BeGreaterThan 0
+        @($kept | Where-Object State -eq 'NotAttempted').Count | Should -BeGreaterThan 0
+        $left = @(Get-EmulatorSession $Slower | ForEach-Object { $_.SessionId })
+        foreach ($r in $kept) {
+            if ($r.State -eq 'Disconnected') { $left | Should -Not -Contain $r.SessionId }
+            if ($r.State -eq 'NotAttempted') { $left | Should -Contain $r.SessionId }
+        }
+    }
+}
+
 Describe '-All with a listed session that has no sessionId' {
     BeforeAll {
         $script:ScenarioFile = Join-Path ([System.IO.Path]::GetTempPath()) ('bastion-noid-{0}.json' -f [guid]::NewGuid().ToString('N'))

@@ -289,21 +289,22 @@ namespace BastionSession.Cmdlets
             Verbose(() => string.Format(CultureInfo.InvariantCulture,
                 "Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2} (from {3}), with credentials from {4}",
                 sessionCount, approved.Count, endpoint, group.Cloud.Source, credential.Source));
-            NativeCompletion completion = Calls.Run("bastion_disconnect_sessions", request, "Disconnect-BastionSession", secrets, null);
+            NativeCompletion completion;
+            try
+            {
+                completion = Calls.Run("bastion_disconnect_sessions", request, "Disconnect-BastionSession", secrets, null);
+            }
+            catch (NativeCallStoppedException stopped)
+            {
+                KeepWhatIsKnown(stopped.Outcomes, approved, endpoint);
+                throw;
+            }
             string interruptedKind = completion.Error != null ? completion.Error.Kind : null;
-            var byHost = new Dictionary<string, DisconnectTarget>(StringComparer.OrdinalIgnoreCase);
-            foreach (DisconnectTarget target in approved) byHost[target.ResourceId ?? "byname|" + target.Name] = target;
             BastionError refusedCredential = null;
             foreach (HostDisconnectOutcome outcome in completion.HostDisconnectOutcomes)
             {
                 outcome.SetOrigin(endpoint);
-                DisconnectTarget target;
-                if ((outcome.HostResourceId != null && byHost.TryGetValue(outcome.HostResourceId, out target)) || byHost.TryGetValue("byname|" + outcome.HostName, out target))
-                    foreach (DisconnectResult result in outcome.Results)
-                    {
-                        Session listed;
-                        if (result.SessionId != null && target.Sessions.TryGetValue(result.SessionId, out listed)) result.SetSession(listed);
-                    }
+                AttachSessions(outcome, approved);
                 // Every id's result, always (Disconnected, NotFound, Failed, Unknown,
                 // NotAttempted): a host whose ids all failed still says which ids those were.
                 WriteObject(outcome.Results, true);
@@ -322,6 +323,68 @@ namespace BastionSession.Cmdlets
                 if (argumentError != null) ThrowTerminatingError(argumentError);
                 WriteError(ErrorRecords.FromNative(completion.Error, "Disconnect-BastionSession" + where, secrets));
             }
+        }
+
+        /// <summary>Copies who and where from the listed sessions onto a host's results.</summary>
+        private static void AttachSessions(HostDisconnectOutcome outcome, List<DisconnectTarget> approved)
+        {
+            foreach (DisconnectTarget target in approved)
+            {
+                bool same = outcome.HostResourceId != null && target.ResourceId != null
+                    ? string.Equals(outcome.HostResourceId, target.ResourceId, StringComparison.OrdinalIgnoreCase)
+                    : target.ResourceId == null && string.Equals(outcome.HostName, target.Name, StringComparison.OrdinalIgnoreCase);
+                if (!same) continue;
+                foreach (DisconnectResult result in outcome.Results)
+                {
+                    Session listed;
+                    if (result.SessionId != null && target.Sessions.TryGetValue(result.SessionId, out listed)) result.SetSession(listed);
+                }
+                return;
+            }
+        }
+
+        /// <summary>
+        /// Ctrl+C during the disconnect: the outcomes known at that moment are written while
+        /// the pipeline still takes them; once it no longer does (PowerShell refuses every
+        /// write of a stopping pipeline), they go into $Error as the TargetObject of a
+        /// BastionDisconnectStopped record, and a warning straight to the host says so.
+        /// </summary>
+        private void KeepWhatIsKnown(HostDisconnectOutcome[] outcomes, List<DisconnectTarget> approved, string endpoint)
+        {
+            var results = new List<DisconnectResult>();
+            foreach (HostDisconnectOutcome outcome in outcomes)
+            {
+                outcome.SetOrigin(endpoint);
+                AttachSessions(outcome, approved);
+                results.AddRange(outcome.Results);
+            }
+            if (results.Count == 0) return;
+            int written = 0;
+            try
+            {
+                foreach (DisconnectResult result in results) { WriteObject(result); written++; }
+                return;
+            }
+            catch (PipelineStoppedException) { }
+            catch (InvalidOperationException) { }
+            var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            foreach (DisconnectResult result in results) { string state = result.State ?? "NotReported"; int n; counts.TryGetValue(state, out n); counts[state] = n + 1; }
+            var parts = new List<string>();
+            foreach (KeyValuePair<string, int> pair in counts) parts.Add(pair.Value.ToString(CultureInfo.InvariantCulture) + " " + pair.Key);
+            string message = string.Format(CultureInfo.InvariantCulture,
+                "Disconnect-BastionSession was stopped: the outcomes of {0} session id(s) were known ({1}) and could not be written to the stopped pipeline. " +
+                "They are in $Error: ($Error | Where-Object FullyQualifiedErrorId -like 'BastionDisconnectStopped*')[0].TargetObject",
+                results.Count, string.Join(", ", parts.ToArray()));
+            var record = new ErrorRecord(new OperationCanceledException(message), "BastionDisconnectStopped", ErrorCategory.OperationStopped, results.ToArray());
+            record.CategoryInfo.TargetName = results.Count.ToString(CultureInfo.InvariantCulture) + " results";
+            try
+            {
+                var errors = SessionState.PSVariable.GetValue("Error") as System.Collections.ArrayList;
+                if (errors != null) errors.Insert(0, record);
+            }
+            catch (Exception) { }
+            try { if (Host != null && Host.UI != null) Host.UI.WriteWarningLine(message); }
+            catch (Exception) { }
         }
 
         /// <summary>-Force: ShouldProcess still honours -WhatIf, but never prompts.</summary>
