@@ -348,3 +348,50 @@ Describe 'Tab completion' {
         @($names | Sort-Object) | Should -Be @($Hosts | Where-Object BastionResourceGroupName -eq $rg | ForEach-Object BastionName | Sort-Object)
     }
 }
+
+Describe 'Issue 22, point 1: -OlderThan cannot mean ticks' {
+    BeforeAll {
+        $script:Forms = @('8:00:00', '(New-TimeSpan -Hours 8)', "'8h'", "'90m'", "'1d'")
+        function script:Get-Refusal([hashtable] $Arguments) {
+            # Before any request: the emulator sees no getActiveSessions for a refused call.
+            $before = Get-StatCount (Get-EmulatorStats $Emulator) 'getActiveSessions'
+            $record = $null
+            try { $null = Get-BastionSession -SubscriptionId $Sub @Common @Arguments -ErrorAction Stop } catch { $record = $_ }
+            (Get-StatCount (Get-EmulatorStats $Emulator) 'getActiveSessions') | Should -Be $before -Because 'a refused -OlderThan must list nothing'
+            $record
+        }
+    }
+
+    It '-OlderThan 8 (a bare number, which PowerShell reads as 8 ticks) is refused, showing the forms that work' {
+        $record = Get-Refusal @{ OlderThan = 8 }
+        $record | Should -Not -BeNullOrEmpty -Because '-OlderThan 8 must not select every session'
+        $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentTransformationError,BastionSession.Cmdlets.GetBastionSessionCommand'
+        $record.Exception.Message | Should -BeLike "*parameter 'OlderThan'*ticks*"
+        foreach ($form in $Forms) { $record.Exception.Message | Should -BeLike "*$form*" }
+    }
+
+    It 'a number as text (''8'', which [TimeSpan] reads as 8 days) and 2.5 are refused too' {
+        foreach ($value in '8', 2.5) {
+            $record = Get-Refusal @{ OlderThan = $value }
+            $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentTransformationError,BastionSession.Cmdlets.GetBastionSessionCommand' -Because "-OlderThan $value"
+        }
+    }
+
+    It 'a TimeSpan under one second, however it was made, is refused as the parameter''s validation error' {
+        foreach ($value in ([timespan]8), [timespan]::FromMilliseconds(999), [timespan]::Zero, '00:00:00.5') {
+            $record = Get-Refusal @{ OlderThan = $value }
+            $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand' -Because "-OlderThan $value"
+            $record.Exception.Message | Should -BeLike "*parameter 'OlderThan'*under one second*"
+            foreach ($form in $Forms) { $record.Exception.Message | Should -BeLike "*$form*" }
+        }
+    }
+
+    It 'duration strings with units (''1h'', ''90m'', ''1h30m'', ''1d'', ''3600s'') mean what they say' {
+        $all = @(Get-BastionSession -SubscriptionId $Sub @Common -ErrorAction Stop)
+        foreach ($case in @(@('1h', '01:00:00'), @('90m', '01:30:00'), @('1h30m', '01:30:00'), @('1d', '1.00:00:00'), @('3600s', '01:00:00'), @('1:00:00', '01:00:00'))) {
+            $expected = @($all | Where-Object { $_.Duration -gt [timespan]$case[1] } | ForEach-Object SessionId | Sort-Object)
+            $got = @(Get-BastionSession -SubscriptionId $Sub @Common -OlderThan $case[0] -ErrorAction Stop | ForEach-Object SessionId | Sort-Object)
+            $got | Should -Be $expected -Because "-OlderThan '$($case[0])' is $($case[1])"
+        }
+    }
+}

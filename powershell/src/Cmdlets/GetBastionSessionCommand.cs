@@ -65,9 +65,10 @@ namespace BastionSession.Cmdlets
         [ValidateSet("SSH", "RDP")]
         public string Protocol { get; set; }
 
-        /// <summary>Only sessions that have lasted longer than this.</summary>
+        /// <summary>Only sessions that have lasted longer than this: 8:00:00, (New-TimeSpan -Hours 8) or '8h'; a bare number or anything under one second is refused.</summary>
         [Parameter]
-        [ValidateNonNegativeTimeSpan]
+        [DurationTransformation]
+        [ValidateDuration]
         public TimeSpan OlderThan { get; set; }
 
         /// <summary>The Azure Resource Manager endpoint; beats -Environment. Plain HTTP only for loopback addresses.</summary>
