@@ -121,10 +121,12 @@ Describe 'Get-BastionSession output objects' {
         }
     }
 
-    It 'have a UTC [datetime] StartTime and a [timespan] Duration' {
+    It 'have a [DateTimeOffset] StartTime in UTC (the emulator''s instant) and a [timespan] Duration' {
         foreach ($s in $Sessions | Where-Object { $null -ne $_.StartTime }) {
-            $s.StartTime | Should -BeOfType [datetime]
-            $s.StartTime.Kind | Should -Be ([DateTimeKind]::Utc)
+            $s.StartTime | Should -BeOfType [DateTimeOffset]
+            $s.StartTime.Offset | Should -Be ([TimeSpan]::Zero)
+            $t = $Truth | Where-Object SessionId -eq $s.SessionId
+            $s.StartTime.UtcDateTime | Should -Be $t.StartTime
             $s.Duration | Should -BeOfType [timespan]
         }
         @($Sessions | Where-Object { $null -ne $_.StartTime }).Count | Should -BeGreaterThan 0
@@ -393,5 +395,60 @@ Describe 'Issue 22, point 1: -OlderThan cannot mean ticks' {
             $got = @(Get-BastionSession -SubscriptionId $Sub @Common -OlderThan $case[0] -ErrorAction Stop | ForEach-Object SessionId | Sort-Object)
             $got | Should -Be $expected -Because "-OlderThan '$($case[0])' is $($case[1])"
         }
+    }
+}
+
+Describe 'Issue 22, point 2: StartTime compares correctly with Get-Date in any time zone' {
+    BeforeAll {
+        # Ages far from the two-hour line, so the run's own seconds cannot move a session across it.
+        $subZ = '00000000-0000-0000-0000-0000000000a2'
+        $ages = 20, 70, 150, 400, 1500
+        $i = 0
+        $sessions = foreach ($age in $ages) {
+            $i++
+            [ordered]@{ sessionId = ('0000a2a2-0000-4000-8000-{0:d12}' -f $i); userName = "user$i@contoso.com"; targetHostName = "vm-$i"; targetIpAddress = "10.2.0.$i"; protocol = 'SSH'; resourceType = 'VM'
+                targetResourceId = "/subscriptions/$subZ/resourceGroups/rg-vms/providers/Microsoft.Compute/virtualMachines/vm-$i"; startedMinutesAgo = $age }
+        }
+        $scenario = [ordered]@{ settings = @{ polls = 0 }; subscriptions = @([ordered]@{ subscriptionId = $subZ; resourceGroups = @([ordered]@{ name = 'rg-tz'; hosts = @([ordered]@{ name = 'bas-tz'; sessions = @($sessions) }) }) }) }
+        $path = Join-Path $TestDrive 'tz-scenario.json'
+        $scenario | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $path -Encoding UTF8
+        $script:Zoned = Start-TestEmulator -ArgumentList @('--scenario', $path)
+        $script:ZonedSub = $subZ
+        $script:Older = @('0000a2a2-0000-4000-8000-000000000003', '0000a2a2-0000-4000-8000-000000000004', '0000a2a2-0000-4000-8000-000000000005')
+    }
+
+    AfterAll {
+        if ($script:Zoned) { Stop-TestEmulator $script:Zoned }
+    }
+
+    It 'under TZ=<Zone>: Where-Object StartTime -lt (Get-Date).AddHours(-2) selects exactly the sessions Duration -gt 02:00:00 and -OlderThan 2:00:00 select' -ForEach @(
+        @{ Zone = 'America/Los_Angeles'; West = $true }
+        @{ Zone = 'Asia/Tokyo'; West = $false }
+    ) {
+        $script = "`$ErrorActionPreference = 'Stop'; Import-Module '$(Get-BuiltModulePath)'; " +
+            "'OFFSET=' + [TimeZoneInfo]::Local.GetUtcOffset([DateTime]::UtcNow).TotalHours; " +
+            "`$all = @(Get-BastionSession -SubscriptionId $ZonedSub -AccessToken '$($Zoned.Token)' -ArmEndpoint '$($Zoned.BaseUrl)'); " +
+            "'COUNT=' + `$all.Count; " +
+            "'BYSTART=' + ((`$all | Where-Object StartTime -lt (Get-Date).AddHours(-2) | ForEach-Object SessionId | Sort-Object) -join ','); " +
+            "'BYDURATION=' + ((`$all | Where-Object Duration -gt '02:00:00' | ForEach-Object SessionId | Sort-Object) -join ','); " +
+            "'BYFILTER=' + ((Get-BastionSession -SubscriptionId $ZonedSub -AccessToken '$($Zoned.Token)' -ArmEndpoint '$($Zoned.BaseUrl)' -OlderThan 2:00:00 | ForEach-Object SessionId | Sort-Object) -join ','); " +
+            "'NEWER=' + ((`$all | Where-Object { `$_.StartTime -gt (Get-Date).AddMinutes(-30) } | ForEach-Object SessionId) -join ','); " +
+            "'CSV=' + ((`$all | Select-Object -First 1 | ConvertTo-Csv -NoTypeInformation | Select-Object -Last 1)); " +
+            "'TABLE=' + ((`$all | Select-Object -First 1 | Format-Table | Out-String -Width 200) -replace '\r?\n', ' ')"
+        $r = Invoke-ChildPwsh -Script $script -Environment @{ TZ = $Zone }
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $value = { param($key) [regex]::Match($r.StdOut, "(?m)^$key=(.*?)\r?$").Groups[1].Value }
+        # The child really ran in that zone (west of UTC is negative).
+        $offset = [double](& $value 'OFFSET')
+        if ($West) { $offset | Should -BeLessThan 0 } else { $offset | Should -BeGreaterThan 0 }
+        (& $value 'COUNT') | Should -Be '5'
+        $expected = $Older -join ','
+        (& $value 'BYDURATION') | Should -Be $expected
+        (& $value 'BYSTART') | Should -Be $expected -Because "StartTime must compare as an instant under TZ=$Zone"
+        (& $value 'BYFILTER') | Should -Be $expected
+        (& $value 'NEWER') | Should -Be '0000a2a2-0000-4000-8000-000000000001'
+        # Exported with its offset; the table's StartTime column with its zone.
+        (& $value 'CSV') | Should -Match '\+00:00"'
+        (& $value 'TABLE') | Should -Match '\d{4}-\d{2}-\d{2} \d{2}:\d{2}Z'
     }
 }
