@@ -452,3 +452,44 @@ Describe 'Issue 22, point 2: StartTime compares correctly with Get-Date in any t
         (& $value 'TABLE') | Should -Match '\d{4}-\d{2}-\d{2} \d{2}:\d{2}Z'
     }
 }
+
+Describe 'Issue 22, point 6: every parameter is completable, and -Name alone does not prompt' {
+    It 'Get-BastionSession -Resource<Tab> offers -ResourceGroupName and -ResourceId' {
+        $line = 'Get-BastionSession -Resource'
+        $offered = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText)
+        $offered | Should -Contain '-ResourceGroupName'
+        $offered | Should -Contain '-ResourceId'
+    }
+
+    It 'Get-BastionSession -<Tab> lists every parameter, the common ones included' {
+        $line = 'Get-BastionSession -'
+        $offered = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText)
+        foreach ($name in (Get-Command Get-BastionSession).Parameters.Keys) { $offered | Should -Contain "-$name" }
+        foreach ($name in 'ResourceGroupName', 'Name', 'Verbose', 'ErrorAction') { $offered | Should -Contain "-$name" }
+    }
+
+    It 'Get-AzBastion-shaped objects (Id, Name, ResourceGroupName) still resolve to ByResourceId' {
+        $objects = @([pscustomobject]@{ Id = $Hosts[0].BastionResourceId; Name = 'not-used'; ResourceGroupName = 'not-used-either' })
+        $sessions = @($objects | Get-BastionSession @Common -ErrorAction Stop)
+        @($sessions.SessionId | Sort-Object) | Should -Be @($Truth | Where-Object BastionResourceId -eq $Hosts[0].BastionResourceId | ForEach-Object SessionId | Sort-Object)
+    }
+
+    It '-Name alone is one clear error naming -ResourceGroupName, not a prompt' {
+        # A [powershell] without a host UI: a prompt for a mandatory parameter would fail as MissingMandatoryParameter.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($m, $common)
+                    Import-Module $m
+                    Get-BastionSession -Name bh-0 @common
+                }).AddArgument((Get-BuiltModulePath)).AddArgument($Common)
+            $record = $null
+            try { $null = $ps.Invoke() } catch { $record = $_.Exception.InnerException.ErrorRecord }
+            if ($null -eq $record -and $ps.Streams.Error.Count) { $record = $ps.Streams.Error[0] }
+            $record | Should -Not -BeNullOrEmpty
+            $record.FullyQualifiedErrorId | Should -Be 'BastionResourceGroupNameRequired,BastionSession.Cmdlets.GetBastionSessionCommand'
+            $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $record.Exception.Message | Should -BeLike '*-ResourceGroupName*-ResourceId*'
+        } finally { $ps.Dispose() }
+    }
+}

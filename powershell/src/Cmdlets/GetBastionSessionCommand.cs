@@ -18,20 +18,23 @@ namespace BastionSession.Cmdlets
         private const string ByName = "ByName", ByResourceGroup = "ByResourceGroup", BySubscription = "BySubscription", ByResourceId = "ByResourceId";
 
         /// <summary>
-        /// The resource group of the Bastion host(s). Also in ByResourceId (not mandatory,
-        /// ignored there): objects such as Get-AzBastion's carry Id, Name and
-        /// ResourceGroupName at once, and must resolve to ByResourceId.
+        /// The resource group of the Bastion host(s). Also in ByResourceId (optional, ignored
+        /// there): objects such as Get-AzBastion's carry Id, Name and ResourceGroupName at
+        /// once, and bind more parameters there than in ByName, so they resolve to
+        /// ByResourceId. Not DontShow: that would hide it from tab completion in every set.
+        /// Not mandatory in ByName, so -Name alone resolves to ByName and gets a clear error
+        /// (ProcessRecord) instead of a prompt.
         /// </summary>
-        [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         [Parameter(Mandatory = true, ParameterSetName = ByResourceGroup, ValueFromPipelineByPropertyName = true)]
-        [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true, DontShow = true)]
+        [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ResourceNameCompleter))]
         public string ResourceGroupName { get; set; }
 
-        /// <summary>The Bastion host name(s) in -ResourceGroupName.</summary>
+        /// <summary>The Bastion host name(s) in -ResourceGroupName (also in ByResourceId, ignored there: see ResourceGroupName).</summary>
         [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
-        [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true, DontShow = true)]
+        [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
         [Alias("BastionName", "BastionHostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ResourceNameCompleter))]
@@ -100,6 +103,14 @@ namespace BastionSession.Cmdlets
                         if (_seenHosts.Add(id)) _hostRefs.Add(new Dictionary<string, object> { { "resourceId", id } });
                     break;
                 case ByName:
+                    // A host name is unique only within its group: a clear error, not a guess.
+                    if (string.IsNullOrEmpty(ResourceGroupName))
+                        ThrowTerminatingError(new ErrorRecord(
+                            new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                                "-Name {0} needs -ResourceGroupName: a Bastion host's name is unique only within its resource group. " +
+                                "Add -ResourceGroupName (Tab completes it), pass -ResourceId, or list every host's sessions with Get-BastionSession alone.",
+                                string.Join(", ", Name))),
+                            "BastionResourceGroupNameRequired", ErrorCategory.InvalidArgument, "ResourceGroupName"));
                     _pendingNames.Add(new PendingNames { ResourceGroupName = ResourceGroupName, Names = Name, SubscriptionIds = SubscriptionId });
                     break;
                 case ByResourceGroup:
