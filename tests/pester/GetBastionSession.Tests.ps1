@@ -87,8 +87,11 @@ Describe 'Get-BastionSession pipeline input' {
 
     It 'gathers piped hosts and makes one native call for all of them' {
         $objects = $Hosts | ForEach-Object { [pscustomobject]@{ Id = $_.BastionResourceId } }
-        $verbose = @($objects | Get-BastionSession @Common -Verbose -ErrorAction Stop 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
-        @($verbose | Where-Object { $_.Message -match 'bastion_get_sessions: started operation' }).Count | Should -Be 1
+        # Operation ids are -Debug's (issue 22, point 9); -Verbose names the hosts.
+        $records = @($objects | Get-BastionSession @Common -Verbose -Debug -ErrorAction Stop 4>&1 5>&1)
+        $debug = @($records | Where-Object { $_ -is [System.Management.Automation.DebugRecord] })
+        $verbose = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        @($debug | Where-Object { $_.Message -match 'bastion_get_sessions: started operation' }).Count | Should -Be 1
         ($verbose.Message -join "`n") | Should -Match ("for {0} Bastion host" -f $Hosts.Count)
     }
 
@@ -280,12 +283,12 @@ Describe 'Get-BastionSession over many pages of one host' {
 }
 
 Describe 'Get-BastionSession -Verbose, -Debug and progress' {
-    It '-Verbose says what is called and why it waits (202 polling)' {
+    It '-Verbose says what is called, and per host its sessions, time and the 202 polls it waited through' {
         $h = $Hosts[0]
         $verbose = @(Get-BastionSession -ResourceId $h.BastionResourceId @Common -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
         $verbose | Should -Match 'calling bastion_get_sessions \(getActiveSessions\)'
         $verbose | Should -Match 'with credentials from the -AccessToken parameter'
-        $verbose | Should -Match '(?i)polling again'
+        $verbose | Should -Match ("Bastion host '{0}' \({1}\): \d+ session\(s\) listed in [\d.]+ s, \d+ polls?\b" -f $h.BastionName, $h.BastionResourceGroupName)
     }
 
     It '-Debug shows the HTTP requests, never the Authorization value' {
@@ -491,5 +494,45 @@ Describe 'Issue 22, point 6: every parameter is completable, and -Name alone doe
             $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
             $record.Exception.Message | Should -BeLike '*-ResourceGroupName*-ResourceId*'
         } finally { $ps.Dispose() }
+    }
+}
+
+Describe 'Issue 22, point 9: -Verbose for people' {
+    BeforeAll {
+        $script:Many = Start-TestEmulator -ArgumentList @('--hosts', '200', '--sessions-per-host', '1', '--hosts-per-group', '20', '--polls', '1', '--retry-after', '1')
+        $script:ManyCommon = @{ AccessToken = $Many.Token; ArmEndpoint = $Many.BaseUrl }
+    }
+
+    AfterAll {
+        if ($script:Many) { Stop-TestEmulator $script:Many }
+    }
+
+    It 'over 200 hosts: one line per host (name, sessions, time, polls), a summary, a bounded rest, no operation id' {
+        $records = @(Get-BastionSession -SubscriptionId $Sub @ManyCommon -Verbose -ErrorAction Stop 4>&1)
+        $sessions = @($records | Where-Object { $_ -is [BastionSession.Session] })
+        $lines = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $sessions.Count | Should -Be 200
+        $hostLines = @($lines | Where-Object { $_ -match "^Bastion host '(bh-\d+)' \((rg-\d+)\): 1 session\(s\) listed in \d+\.\d s, \d+ polls?$" })
+        $hostLines.Count | Should -Be 200 -Because ($lines | Select-Object -First 12 | Out-String)
+        @($hostLines | Sort-Object -Unique).Count | Should -Be 200
+        $summary = @($lines | Where-Object { $_ -match '^Get-BastionSession: 200 Bastion host\(s\), 200 session\(s\), 0 error\(s\), in \d+\.\d s$' })
+        $summary.Count | Should -Be 1
+        ($lines.Count - $hostLines.Count) | Should -BeLessOrEqual 5 -Because ($lines | Where-Object { $hostLines -notcontains $_ } | Out-String)
+        $lines | Should -Not -Match 'operation [0-9a-f-]{8,}|/subscriptions/'
+    }
+
+    It 'after a refused connection: no "0 Bastion host(s)" found, and the summary counts the error' {
+        $records = @(Get-BastionSession -SubscriptionId $Sub -AccessToken $Many.Token -ArmEndpoint 'http://127.0.0.1:1' -TimeoutSec 20 -Verbose -ErrorAction SilentlyContinue 4>&1)
+        $lines = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $lines | Should -Not -Match '(Discovered|Found) 0 Bastion host'
+        @($lines | Where-Object { $_ -match '^Get-BastionSession: 0 Bastion host\(s\), 0 session\(s\), [1-9]\d* error\(s\)' }).Count | Should -Be 1
+    }
+
+    It 'Disconnect-BastionSession''s verbose speaks of disconnecting, not of listing' {
+        $one = @(Get-BastionSession -ResourceGroupName rg-0 -Name bh-0 -SubscriptionId $Sub @ManyCommon -ErrorAction Stop)
+        $one.Count | Should -Be 1
+        $lines = @($one | Disconnect-BastionSession -Force @ManyCommon -Verbose -ErrorAction Stop 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $lines | Should -Not -Match '(?i)querying|listed|listing'
+        @($lines | Where-Object { $_ -match "^Bastion host 'bh-0' \(rg-0\): 1 session\(s\) answered for by the disconnect in " }).Count | Should -Be 1
     }
 }

@@ -84,6 +84,10 @@ namespace BastionSession.Cmdlets
         private readonly List<PendingNames> _pendingNames = new List<PendingNames>();
         private readonly List<string> _groupScopes = new List<string>();
         private bool _subscriptionScope;
+        // For the closing verbose line.
+        private int _hostCount, _sessionCount, _errorCount;
+
+        private void WriteCountedError(ErrorRecord record) { _errorCount++; WriteError(record); }
 
         private sealed class PendingNames
         {
@@ -125,6 +129,7 @@ namespace BastionSession.Cmdlets
         /// <summary>Resolves cloud, credential and subscriptions, and lists the sessions.</summary>
         protected override void EndProcessing()
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             Cloud cloud;
             ResolvedCredential credential;
             string[] subscriptions = new string[0];
@@ -177,6 +182,8 @@ namespace BastionSession.Cmdlets
 
             for (int i = 0; i < calls.Count; i++)
                 List(calls[i], texts[i], cloud, credential, secrets, filter, fields);
+            Verbose(() => string.Format(CultureInfo.InvariantCulture, "Get-BastionSession: {0} Bastion host(s), {1} session(s), {2} error(s), in {3:0.0} s",
+                _hostCount, _sessionCount, _errorCount, clock.Elapsed.TotalSeconds));
         }
 
         private void List(KeyValuePair<string, object> call, string text, Cloud cloud, ResolvedCredential credential, string[] secrets, SessionFilter filter, Dictionary<string, string> fields)
@@ -192,19 +199,22 @@ namespace BastionSession.Cmdlets
                 if (outcome.Host != null && !string.IsNullOrEmpty(outcome.Host.Id)) reported.Add(outcome.Host.Id);
                 if (!outcome.Ok)
                 {
-                    WriteError(ErrorRecords.FromNative(outcome.Error, HostLabel(outcome.Host), secrets));
+                    WriteCountedError(ErrorRecords.FromNative(outcome.Error, HostLabel(outcome.Host), secrets));
                     return;
                 }
                 // A page of a host's sessions as soon as the library read it, or the host's
                 // final status (no sessions): out before the host's next page is read.
-                WriteObject(filter.Select(outcome.Sessions), true);
+                Session[] selected = filter.Select(outcome.Sessions);
+                _sessionCount += selected.Length;
+                WriteObject(selected, true);
             });
+            _hostCount += completion.HostSessionsOutcomes.Length;
             foreach (HostSessionsOutcome outcome in completion.HostSessionsOutcomes)
             {
                 if (outcome.Host != null && !string.IsNullOrEmpty(outcome.Host.Id) && reported.Contains(outcome.Host.Id)) continue;
                 // Hosts the timeout or Ctrl+C cut short are covered by the call's own error below.
                 if (completion.Error != null && outcome.Error != null && outcome.Error.Kind == completion.Error.Kind) continue;
-                if (!outcome.Ok && outcome.Error != null) WriteError(ErrorRecords.FromNative(outcome.Error, HostLabel(outcome.Host), secrets));
+                if (!outcome.Ok && outcome.Error != null) WriteCountedError(ErrorRecords.FromNative(outcome.Error, HostLabel(outcome.Host), secrets));
             }
             if (completion.Error != null)
             {
@@ -218,11 +228,11 @@ namespace BastionSession.Cmdlets
             {
                 if (subscription == null || subscription.Ok || subscription.Error == null) continue;
                 messages.Add(subscription.Error.Message ?? string.Empty);
-                WriteError(ErrorRecords.FromNative(subscription.Error, "Get-BastionSession for " + subscription.Label, secrets));
+                WriteCountedError(ErrorRecords.FromNative(subscription.Error, "Get-BastionSession for " + subscription.Label, secrets));
             }
             // When no subscription answered, the call's error is the first of theirs: said once.
             if (completion.Error != null && !messages.Contains(completion.Error.Message ?? string.Empty))
-                WriteError(ErrorRecords.FromNative(completion.Error, "Get-BastionSession for " + text, secrets));
+                WriteCountedError(ErrorRecords.FromNative(completion.Error, "Get-BastionSession for " + text, secrets));
         }
 
         private static string HostLabel(BastionHostInfo host)
