@@ -424,7 +424,9 @@ Describe 'Issue 22, point 2: StartTime compares correctly with Get-Date in any t
         if ($script:Zoned) { Stop-TestEmulator $script:Zoned }
     }
 
-    It 'under TZ=<Zone>: Where-Object StartTime -lt (Get-Date).AddHours(-2) selects exactly the sessions Duration -gt 02:00:00 and -OlderThan 2:00:00 select' -ForEach @(
+    # TZ sets the zone of .NET on Linux and macOS only; Windows (the wine lane) reads the
+    # registry, so there the test would run in one zone and prove nothing: skipped, visibly.
+    It 'under TZ=<Zone>: Where-Object StartTime -lt (Get-Date).AddHours(-2) selects exactly the sessions Duration -gt 02:00:00 and -OlderThan 2:00:00 select' -Skip:$IsWindows -ForEach @(
         @{ Zone = 'America/Los_Angeles'; West = $true }
         @{ Zone = 'Asia/Tokyo'; West = $false }
     ) {
