@@ -118,7 +118,8 @@ function New-MinAgeError {
 function Format-Utc {
     param($Value)
     if ($null -eq $Value) { return '' }
-    return ([datetime] $Value).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
+    # StartTime is a DateTimeOffset; [DateTimeOffset] also takes a DateTime, honouring its Kind.
+    return ([DateTimeOffset] $Value).UtcDateTime.ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
 }
 
 function Format-Minutes {
@@ -180,7 +181,7 @@ if ($Detail) {
                 $total += $d
                 if ($null -eq $longest -or $d -gt $longest) { $longest = $d }
             }
-            $starts = @($items | Where-Object { $null -ne $_.StartTime } | ForEach-Object { [datetime] $_.StartTime } | Sort-Object)
+            $starts = @($items | Where-Object { $null -ne $_.StartTime } | ForEach-Object { [DateTimeOffset] $_.StartTime } | Sort-Object)
             [pscustomobject]@{
                 BastionSubscriptionId    = $first.BastionSubscriptionId
                 BastionResourceGroupName = $first.BastionResourceGroupName

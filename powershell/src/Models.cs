@@ -95,17 +95,25 @@ namespace BastionSession
         public string Protocol { get; set; }
         /// <summary>The target's resource type (e.g. VM).</summary>
         public string ResourceType { get; set; }
-        /// <summary>When the session started, in UTC; null when ARM sent none.</summary>
-        public DateTime? StartTime
+        /// <summary>
+        /// When the session started, as a UTC DateTimeOffset (offset +00:00); null when ARM sent
+        /// none. An offset, not a DateTime, so it compares correctly with Get-Date in any time
+        /// zone (PowerShell converts the DateTime operand honouring its Kind) and prints and
+        /// exports with its zone.
+        /// </summary>
+        public DateTimeOffset? StartTime
         {
-            get { return _hasStartTime ? _startTime : (DateTime?)null; }
-            set
-            {
-                _startTimeRaw = StartTimeRaw;
-                _startTimeRawIsCanonical = false;
-                _hasStartTime = value.HasValue;
-                _startTime = value.GetValueOrDefault();
-            }
+            get { return _hasStartTime ? new DateTimeOffset(_startTime, TimeSpan.Zero) : (DateTimeOffset?)null; }
+            set { SetStartUtc(value.HasValue ? value.Value.UtcDateTime : (DateTime?)null); }
+        }
+
+        /// <summary>Sets the start time (UTC), keeping StartTimeRaw as the text ARM sent.</summary>
+        private void SetStartUtc(DateTime? utc)
+        {
+            _startTimeRaw = StartTimeRaw;
+            _startTimeRawIsCanonical = false;
+            _hasStartTime = utc.HasValue;
+            _startTime = utc.GetValueOrDefault();
         }
         /// <summary>How long the session has lasted (from sessionDurationInMins, else from StartTime).</summary>
         public TimeSpan Duration { get; set; }
@@ -187,7 +195,7 @@ namespace BastionSession
                     s._hasSessionGuid = r.TryReadLowercaseGuid(out s._sessionGuid);
                     if (!s._hasSessionGuid) s._sessionId = r.ReadString(false);
                 }
-                else if (r.KeyIs("startTime")) s.StartTime = r.ReadUtc();
+                else if (r.KeyIs("startTime")) s.SetStartUtc(r.ReadUtc());
                 else if (r.KeyIs("startTimeRaw"))
                 {
                     // Most often the text startTime was read from: checked byte for byte

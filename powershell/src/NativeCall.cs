@@ -2,11 +2,14 @@
 // thread (NativeOperation), and the pipeline thread polls at once while events come and
 // otherwise waits in 25 ms slices, turning progress events into Write-Progress, -Verbose
 // and -Debug text (scrubbed of the call's secrets), and handing each streamed host outcome
-// to the caller as it arrives. The cmdlet's StopProcessing (Ctrl+C, PowerShell.Stop()) calls
+// to the caller as it arrives. -Verbose is for people: one line per host when it answers
+// (its name, sessions, time and polls) and why a host waits; operation ids, pages and
+// requests are -Debug's. The cmdlet's StopProcessing (Ctrl+C, PowerShell.Stop()) calls
 // Stop, which cancels the native work at once; the loop then ends with PipelineStoppedException.
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
 
@@ -61,6 +64,23 @@ namespace BastionSession
         private readonly object _gate = new object();
         private NativeOperation _running;
         private volatile bool _stopped;
+        // Per host of the running call: when it started and how often it was polled, for its verbose line.
+        private readonly Dictionary<string, HostTrack> _hosts = new Dictionary<string, HostTrack>(StringComparer.OrdinalIgnoreCase);
+        private Stopwatch _callClock;
+
+        private sealed class HostTrack
+        {
+            public TimeSpan Started;
+            public int Polls;
+        }
+
+        /// <summary>
+        /// What the per-host verbose line says a host that answered did, as a format whose {0}
+        /// is the count of sessions: by default "{0} session(s) listed" for a listing and
+        /// "{0} session(s) answered for by the disconnect" for a disconnect. Set by the caller
+        /// before Run, so each cmdlet speaks of its own work.
+        /// </summary>
+        public string HostDoneFormat { get; set; }
 
         /// <summary>Creates the runner of a cmdlet's calls.</summary>
         /// <param name="cmdlet">The cmdlet that writes progress, verbose and debug; null writes nothing (a completer).</param>
@@ -108,9 +128,12 @@ namespace BastionSession
             lock (_gate) _running = op;
             var completion = new NativeCompletion(function, op.OperationId);
             bool progressShown = false;
+            _hosts.Clear();
+            _callClock = Stopwatch.StartNew();
+            string hostDoneFormat = HostDoneFormat ?? (function == "bastion_disconnect_sessions" ? "{0} session(s) answered for by the disconnect" : "{0} session(s) listed");
             try
             {
-                Verbose(string.Format(CultureInfo.InvariantCulture, "{0}: started operation {1}", function, op.OperationId), secrets);
+                Debug(string.Format(CultureInfo.InvariantCulture, "{0}: started operation {1}", function, op.OperationId), secrets);
                 bool busy = false;
                 while (true)
                 {
@@ -131,7 +154,7 @@ namespace BastionSession
                                 if (e.HostSessionsOutcome != null && !e.HostSessionsOutcome.Ok) StopIfCredentialRefused(e.HostSessionsOutcome.Error, secrets);
                                 if (e.HostSessionsOutcome != null && onOutcome != null) onOutcome(e.HostSessionsOutcome);
                             }
-                            else if (Report(e, activity, secrets)) progressShown = true;
+                            else if (Report(e, activity, hostDoneFormat, secrets)) progressShown = true;
                         }
                     } while (finished && events.Length > 0);
                     if (finished) break;
@@ -158,13 +181,13 @@ namespace BastionSession
                         if (subscription != null && !subscription.Ok) StopIfCredentialRefused(subscription.Error, secrets);
                     StopIfCredentialRefused(completion.Error, secrets);
                 }
-                if (_verbose && completion.Stats != null && completion.Stats.Count > 0)
+                if (_debug && completion.Stats != null && completion.Stats.Count > 0)
                 {
                     var keys = new List<string>(completion.Stats.Keys);
                     keys.Sort(StringComparer.OrdinalIgnoreCase);
                     var parts = new List<string>();
                     foreach (string key in keys) parts.Add(key + "=" + Convert.ToString(completion.Stats[key], CultureInfo.InvariantCulture));
-                    Verbose(function + " finished: " + string.Join(", ", parts.ToArray()), secrets);
+                    Debug(function + " finished: " + string.Join(", ", parts.ToArray()), secrets);
                 }
                 return completion;
             }
@@ -175,11 +198,11 @@ namespace BastionSession
                 {
                     // Stopped (Ctrl+C) or an exception: stop the native work now.
                     op.Cancel();
-                    TryVerbose(string.Format(CultureInfo.InvariantCulture, "{0}: cancelled operation {1}", function, op.OperationId));
+                    TryDebug(string.Format(CultureInfo.InvariantCulture, "{0}: cancelled operation {1}", function, op.OperationId));
                 }
                 else if (_stopped)
                 {
-                    TryVerbose(string.Format(CultureInfo.InvariantCulture, "{0}: cancelled operation {1}", function, op.OperationId));
+                    TryDebug(string.Format(CultureInfo.InvariantCulture, "{0}: cancelled operation {1}", function, op.OperationId));
                 }
                 if (progressShown && !_stopped)
                 {
@@ -217,7 +240,7 @@ namespace BastionSession
         }
 
         /// <summary>Writes one progress event to its stream; true when it showed a progress bar.</summary>
-        private bool Report(ProgressEvent e, string activity, string[] secrets)
+        private bool Report(ProgressEvent e, string activity, string hostDoneFormat, string[] secrets)
         {
             if (_cmdlet == null) return false;
             switch (e.Type)
@@ -237,29 +260,44 @@ namespace BastionSession
                         shown = true;
                     }
                     if (_verbose)
-                        Verbose(string.Format(CultureInfo.InvariantCulture, "{0} {1} ({2} sessions, {3} of {4} hosts done)",
-                            e.Host, e.Get("ok") == "True" || e.Get("ok") == "true" ? "answered" : "failed", e.Get("sessions"), done, total), secrets);
+                    {
+                        HostTrack track = Track(e.Host, false);
+                        double seconds = (_callClock.Elapsed - (track == null ? TimeSpan.Zero : track.Started)).TotalSeconds;
+                        int polls = track == null ? 0 : track.Polls;
+                        bool ok = e.Get("ok") == "True" || e.Get("ok") == "true";
+                        string what = ok
+                            ? string.Format(CultureInfo.InvariantCulture, hostDoneFormat, e.Get("sessions"))
+                            : "failed (its error follows)";
+                        Verbose(string.Format(CultureInfo.InvariantCulture, "{0}: {1} in {2:0.0} s, {3} poll{4}",
+                            HostLabel(e.Host), what, seconds, polls, polls == 1 ? string.Empty : "s"), secrets);
+                    }
                     return shown;
                 }
                 case EventTypes.HostsDiscovered:
-                    Verbose(string.Format(CultureInfo.InvariantCulture, "Discovered {0} Bastion host(s) in scope", e.Get("count")), secrets);
+                    // Discovery that failed also reports 0 hosts: only a count that found some is news.
+                    if (ToInt(e.Get("count")) > 0)
+                        Verbose(string.Format(CultureInfo.InvariantCulture, "Found {0} Bastion host(s) in scope", e.Get("count")), secrets);
                     return false;
                 case EventTypes.HostStarted:
-                    if (_verbose) Verbose("Querying " + e.Host, secrets);
+                    Track(e.Host, true);
                     return false;
                 case EventTypes.Polling:
-                    if (_verbose)
-                        Verbose(string.Format(CultureInfo.InvariantCulture,
+                {
+                    HostTrack track = Track(e.Host, false);
+                    if (track != null) track.Polls++;
+                    if (_debug)
+                        Debug(string.Format(CultureInfo.InvariantCulture,
                             "Waiting for {0}: ARM accepted the request (202) and the operation is still running; polling again in {1} ms (attempt {2})",
                             e.Host ?? "the request", e.Get("delayMs"), e.Get("attempt")), secrets);
                     return false;
+                }
                 case EventTypes.Retrying:
                     if (_verbose)
                     {
                         string status = e.Get("status");
                         string why = string.IsNullOrEmpty(status) ? "the request failed (connection)" : "ARM answered HTTP " + status;
                         Verbose(string.Format(CultureInfo.InvariantCulture, "Waiting for {0}: {1}; retrying in {2} ms (Retry-After or backoff, attempt {3})",
-                            e.Host ?? "the request", why, e.Get("delayMs"), e.Get("attempt")), secrets);
+                            e.Host == null ? "the request" : HostLabel(e.Host), why, e.Get("delayMs"), e.Get("attempt")), secrets);
                     }
                     return false;
                 case EventTypes.PageRead:
@@ -279,6 +317,36 @@ namespace BastionSession
             }
         }
 
+        /// <summary>The host's record in this call (made when <paramref name="start"/>, or first met); null without a host.</summary>
+        private HostTrack Track(string host, bool start)
+        {
+            if (string.IsNullOrEmpty(host)) return null;
+            HostTrack track;
+            if (!_hosts.TryGetValue(host, out track))
+            {
+                track = new HostTrack { Started = start ? _callClock.Elapsed : TimeSpan.Zero };
+                _hosts[host] = track;
+            }
+            else if (start) track.Started = _callClock.Elapsed;
+            return track;
+        }
+
+        /// <summary>
+        /// "Bastion host 'NAME' (GROUP)" for a host resource id, for people; the id itself when it
+        /// is not one (the library has checked the ids it reports, this only picks two segments).
+        /// </summary>
+        internal static string HostLabel(string resourceId)
+        {
+            if (string.IsNullOrEmpty(resourceId)) return "a Bastion host";
+            string[] parts = resourceId.Split('/');
+            string group = null;
+            for (int i = 0; i + 1 < parts.Length; i++)
+                if (string.Equals(parts[i], "resourceGroups", StringComparison.OrdinalIgnoreCase)) { group = parts[i + 1]; break; }
+            string name = parts[parts.Length - 1];
+            if (group == null || name.Length == 0) return resourceId;
+            return string.Format(CultureInfo.InvariantCulture, "Bastion host '{0}' ({1})", name, group);
+        }
+
         private static int ToInt(string text)
         {
             int value;
@@ -295,11 +363,11 @@ namespace BastionSession
             if (_debug) _cmdlet.WriteDebug(Redaction.Protect(message, secrets));
         }
 
-        /// <summary>A verbose line that may come after the pipeline stopped (then it is dropped).</summary>
-        private void TryVerbose(string message)
+        /// <summary>A debug line that may come after the pipeline stopped (then it is dropped).</summary>
+        private void TryDebug(string message)
         {
-            if (!_verbose) return;
-            try { _cmdlet.WriteVerbose(message); }
+            if (!_debug) return;
+            try { _cmdlet.WriteDebug(message); }
             catch (PipelineStoppedException) { }
             catch (InvalidOperationException) { }
         }

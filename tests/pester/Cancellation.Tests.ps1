@@ -31,13 +31,14 @@ Describe 'Cancellation' {
             $null = $ps.AddScript({
                     param($m, $sub, $token, $url)
                     Import-Module $m
-                    Get-BastionSession -SubscriptionId $sub -AccessToken $token -ArmEndpoint $url -Verbose
+                    Get-BastionSession -SubscriptionId $sub -AccessToken $token -ArmEndpoint $url -Debug
                 }).AddArgument((Get-BuiltModulePath)).AddArgument($Sub).AddArgument($Token).AddArgument($emu.BaseUrl)
             $handle = $ps.BeginInvoke()
-            # Wait until it is really polling (the emulator answers 202 a hundred times).
+            # Wait until it is really polling (the emulator answers 202 a hundred times); each
+            # wait for a poll is a -Debug line (-Verbose has one line per host when it answers).
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ([DateTime]::UtcNow -lt $deadline -and -not @($ps.Streams.Verbose | Where-Object { $_.Message -match 'polling again' }).Count) { Start-Sleep -Milliseconds 100 }
-            @($ps.Streams.Verbose | Where-Object { $_.Message -match 'polling again' }).Count | Should -BeGreaterThan 0
+            while ([DateTime]::UtcNow -lt $deadline -and -not @($ps.Streams.Debug | Where-Object { $_.Message -match 'polling again' }).Count) { Start-Sleep -Milliseconds 100 }
+            @($ps.Streams.Debug | Where-Object { $_.Message -match 'polling again' }).Count | Should -BeGreaterThan 0
             $handle.IsCompleted | Should -BeFalse
             $sw = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()

@@ -279,11 +279,13 @@ Describe 'Ctrl+C mid-disconnect keeps what is known (issue 23 point 6)' {
             $null = $ps.AddScript({
                     param($m, $items, $token, $url)
                     Import-Module $m
-                    $items | Disconnect-BastionSession -Force -ThrottleLimit 1 -AccessToken $token -ArmEndpoint $url -Verbose
+                    $items | Disconnect-BastionSession -Force -ThrottleLimit 1 -AccessToken $token -ArmEndpoint $url -Debug
                 }).AddArgument((Get-BuiltModulePath)).AddArgument($all).AddArgument($Slower.Token).AddArgument($Slower.BaseUrl)
             $handle = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ([DateTime]::UtcNow -lt $deadline -and -not @($ps.Streams.Verbose | Where-Object { $_.Message -match 'started operation' -and $_.Message -match 'disconnect' }).Count) { Start-Sleep -Milliseconds 20 }
+            # The operation's start is a -Debug line (operation ids are -Debug's).
+            while ([DateTime]::UtcNow -lt $deadline -and -not @($ps.Streams.Debug | Where-Object { $_.Message -match 'started operation' -and $_.Message -match 'disconnect' }).Count) { Start-Sleep -Milliseconds 20 }
+            $handle.IsCompleted | Should -BeFalse
             Start-Sleep -Milliseconds 1000
             $sw = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()

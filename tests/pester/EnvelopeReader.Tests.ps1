@@ -31,8 +31,10 @@ Describe 'Envelope reader: sessions' {
         $json = New-SessionsEnvelope '{"sessionId":"s1","startTime":"2026-11-28T09:15:00.1234567Z","startTimeRaw":"2026-11-28T09:15:00.1234567Z","targetSubscriptionId":"sub","resourceType":"VM","targetHostName":"vm1","targetResourceGroup":"rg-app","userName":"alice","targetIpAddress":"10.0.0.4","protocol":"SSH","targetResourceId":"/x/vm1","sessionDurationInMins":42.5}'
         $s = (Read-Envelope $json).HostSessionsOutcomes[0].Sessions[0]
         $s.SessionId | Should -Be 's1'
-        $s.StartTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc).AddTicks(1234567))
-        $s.StartTime.Kind | Should -Be 'Utc'
+        # A DateTimeOffset in UTC (issue 22, point 2): the instant, offset +00:00.
+        $s.StartTime | Should -BeOfType [DateTimeOffset]
+        $s.StartTime.UtcDateTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc).AddTicks(1234567))
+        $s.StartTime.Offset | Should -Be ([TimeSpan]::Zero)
         $s.StartTimeRaw | Should -Be '2026-11-28T09:15:00.1234567Z'
         $s.TargetSubscriptionId | Should -Be 'sub'
         $s.ResourceType | Should -Be 'VM'
@@ -72,7 +74,7 @@ Describe 'Envelope reader: sessions' {
         $kept = [BastionSession.Session].GetField('_startTimeRaw', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($s)
         if ($Canonical) { $kept | Should -BeNullOrEmpty -Because 'a canonical raw text is made when read' } else { $kept | Should -BeExactly $Raw }
         $s.StartTimeRaw | Should -BeExactly $Raw
-        $s.StartTime | Should -Be $time
+        $s.StartTime.UtcDateTime | Should -Be $time
     }
 
     It 'keeps startTimeRaw when startTime is absent, null, after it, repeated or changed later' {
@@ -84,7 +86,7 @@ Describe 'Envelope reader: sessions' {
                     '{"sessionId":"f","startTime":"2026-11-28T09:15:00Z","startTimeRaw":"2026-11-28T09:15:00Z","startTime":"2020-01-01T00:00:00Z"}'))).HostSessionsOutcomes[0].Sessions
         foreach ($s in $sessions[0..3] + $sessions[5]) { $s.StartTimeRaw | Should -BeExactly '2026-11-28T09:15:00Z' -Because "session $($s.SessionId)" }
         $sessions[4].StartTimeRaw | Should -BeNullOrEmpty
-        $sessions[5].StartTime | Should -Be ([DateTime]::new(2020, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)) -Because 'a repeated key wins, as elsewhere in the reader'
+        $sessions[5].StartTime.UtcDateTime | Should -Be ([DateTime]::new(2020, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)) -Because 'a repeated key wins, as elsewhere in the reader'
         $sessions[3].StartTime = [DateTime]::new(2020, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)
         $sessions[3].StartTimeRaw | Should -BeExactly '2026-11-28T09:15:00Z' -Because 'the raw text is what ARM sent, not the time set later'
         $sessions[3].StartTimeRaw = 'x'
@@ -93,7 +95,7 @@ Describe 'Envelope reader: sessions' {
 
     It 'reads a timestamp with an offset through the slow path' {
         $s = (Read-Envelope (New-SessionsEnvelope '{"sessionId":"s1","startTime":"2026-11-28T11:15:00+02:00"}')).HostSessionsOutcomes[0].Sessions[0]
-        $s.StartTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc))
+        $s.StartTime.UtcDateTime | Should -Be ([DateTime]::new(2026, 11, 28, 9, 15, 0, [DateTimeKind]::Utc))
     }
 
     It 'treats null as absent and gives an empty user name' {

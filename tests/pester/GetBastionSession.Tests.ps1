@@ -87,8 +87,11 @@ Describe 'Get-BastionSession pipeline input' {
 
     It 'gathers piped hosts and makes one native call for all of them' {
         $objects = $Hosts | ForEach-Object { [pscustomobject]@{ Id = $_.BastionResourceId } }
-        $verbose = @($objects | Get-BastionSession @Common -Verbose -ErrorAction Stop 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
-        @($verbose | Where-Object { $_.Message -match 'bastion_get_sessions: started operation' }).Count | Should -Be 1
+        # Operation ids are -Debug's (issue 22, point 9); -Verbose names the hosts.
+        $records = @($objects | Get-BastionSession @Common -Verbose -Debug -ErrorAction Stop 4>&1 5>&1)
+        $debug = @($records | Where-Object { $_ -is [System.Management.Automation.DebugRecord] })
+        $verbose = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        @($debug | Where-Object { $_.Message -match 'bastion_get_sessions: started operation' }).Count | Should -Be 1
         ($verbose.Message -join "`n") | Should -Match ("for {0} Bastion host" -f $Hosts.Count)
     }
 
@@ -121,10 +124,12 @@ Describe 'Get-BastionSession output objects' {
         }
     }
 
-    It 'have a UTC [datetime] StartTime and a [timespan] Duration' {
+    It 'have a [DateTimeOffset] StartTime in UTC (the emulator''s instant) and a [timespan] Duration' {
         foreach ($s in $Sessions | Where-Object { $null -ne $_.StartTime }) {
-            $s.StartTime | Should -BeOfType [datetime]
-            $s.StartTime.Kind | Should -Be ([DateTimeKind]::Utc)
+            $s.StartTime | Should -BeOfType [DateTimeOffset]
+            $s.StartTime.Offset | Should -Be ([TimeSpan]::Zero)
+            $t = $Truth | Where-Object SessionId -eq $s.SessionId
+            $s.StartTime.UtcDateTime | Should -Be $t.StartTime
             $s.Duration | Should -BeOfType [timespan]
         }
         @($Sessions | Where-Object { $null -ne $_.StartTime }).Count | Should -BeGreaterThan 0
@@ -280,12 +285,12 @@ Describe 'Get-BastionSession over many pages of one host' {
 }
 
 Describe 'Get-BastionSession -Verbose, -Debug and progress' {
-    It '-Verbose says what is called and why it waits (202 polling)' {
+    It '-Verbose says what is called, and per host its sessions, time and the 202 polls it waited through' {
         $h = $Hosts[0]
         $verbose = @(Get-BastionSession -ResourceId $h.BastionResourceId @Common -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
         $verbose | Should -Match 'calling bastion_get_sessions \(getActiveSessions\)'
         $verbose | Should -Match 'with credentials from the -AccessToken parameter'
-        $verbose | Should -Match '(?i)polling again'
+        $verbose | Should -Match ("Bastion host '{0}' \({1}\): \d+ session\(s\) listed in [\d.]+ s, \d+ polls?\b" -f $h.BastionName, $h.BastionResourceGroupName)
     }
 
     It '-Debug shows the HTTP requests, never the Authorization value' {
@@ -348,5 +353,190 @@ Describe 'Tab completion' {
         $line = $prefix + "-ResourceGroupName $rg -Name "
         $names = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
         @($names | Sort-Object) | Should -Be @($Hosts | Where-Object BastionResourceGroupName -eq $rg | ForEach-Object BastionName | Sort-Object)
+    }
+}
+
+Describe 'Issue 22, point 1: -OlderThan cannot mean ticks' {
+    BeforeAll {
+        $script:Forms = @('8:00:00', '(New-TimeSpan -Hours 8)', "'8h'", "'90m'", "'1d'")
+        function script:Get-Refusal([hashtable] $Arguments) {
+            # Before any request: the emulator sees no getActiveSessions for a refused call.
+            $before = Get-StatCount (Get-EmulatorStats $Emulator) 'getActiveSessions'
+            $record = $null
+            try { $null = Get-BastionSession -SubscriptionId $Sub @Common @Arguments -ErrorAction Stop } catch { $record = $_ }
+            (Get-StatCount (Get-EmulatorStats $Emulator) 'getActiveSessions') | Should -Be $before -Because 'a refused -OlderThan must list nothing'
+            $record
+        }
+    }
+
+    It '-OlderThan 8 (a bare number, which PowerShell reads as 8 ticks) is refused, showing the forms that work' {
+        $record = Get-Refusal @{ OlderThan = 8 }
+        $record | Should -Not -BeNullOrEmpty -Because '-OlderThan 8 must not select every session'
+        $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentTransformationError,BastionSession.Cmdlets.GetBastionSessionCommand'
+        $record.Exception.Message | Should -BeLike "*parameter 'OlderThan'*ticks*"
+        foreach ($form in $Forms) { $record.Exception.Message | Should -BeLike "*$form*" }
+    }
+
+    It 'a number as text (''8'', which [TimeSpan] reads as 8 days) and 2.5 are refused too' {
+        foreach ($value in '8', 2.5) {
+            $record = Get-Refusal @{ OlderThan = $value }
+            $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentTransformationError,BastionSession.Cmdlets.GetBastionSessionCommand' -Because "-OlderThan $value"
+        }
+    }
+
+    It 'a TimeSpan under one second, however it was made, is refused as the parameter''s validation error' {
+        foreach ($value in ([timespan]8), [timespan]::FromMilliseconds(999), [timespan]::Zero, '00:00:00.5') {
+            $record = Get-Refusal @{ OlderThan = $value }
+            $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,BastionSession.Cmdlets.GetBastionSessionCommand' -Because "-OlderThan $value"
+            $record.Exception.Message | Should -BeLike "*parameter 'OlderThan'*under one second*"
+            foreach ($form in $Forms) { $record.Exception.Message | Should -BeLike "*$form*" }
+        }
+    }
+
+    It 'duration strings with units (''1h'', ''90m'', ''1h30m'', ''1d'', ''3600s'') mean what they say' {
+        $all = @(Get-BastionSession -SubscriptionId $Sub @Common -ErrorAction Stop)
+        foreach ($case in @(@('1h', '01:00:00'), @('90m', '01:30:00'), @('1h30m', '01:30:00'), @('1d', '1.00:00:00'), @('3600s', '01:00:00'), @('1:00:00', '01:00:00'))) {
+            $expected = @($all | Where-Object { $_.Duration -gt [timespan]$case[1] } | ForEach-Object SessionId | Sort-Object)
+            $got = @(Get-BastionSession -SubscriptionId $Sub @Common -OlderThan $case[0] -ErrorAction Stop | ForEach-Object SessionId | Sort-Object)
+            $got | Should -Be $expected -Because "-OlderThan '$($case[0])' is $($case[1])"
+        }
+    }
+}
+
+Describe 'Issue 22, point 2: StartTime compares correctly with Get-Date in any time zone' {
+    BeforeAll {
+        # Ages far from the two-hour line, so the run's own seconds cannot move a session across it.
+        $subZ = '00000000-0000-0000-0000-0000000000a2'
+        $ages = 20, 70, 150, 400, 1500
+        $i = 0
+        $sessions = foreach ($age in $ages) {
+            $i++
+            [ordered]@{ sessionId = ('0000a2a2-0000-4000-8000-{0:d12}' -f $i); userName = "user$i@contoso.com"; targetHostName = "vm-$i"; targetIpAddress = "10.2.0.$i"; protocol = 'SSH'; resourceType = 'VM'
+                targetResourceId = "/subscriptions/$subZ/resourceGroups/rg-vms/providers/Microsoft.Compute/virtualMachines/vm-$i"; startedMinutesAgo = $age }
+        }
+        $scenario = [ordered]@{ settings = @{ polls = 0 }; subscriptions = @([ordered]@{ subscriptionId = $subZ; resourceGroups = @([ordered]@{ name = 'rg-tz'; hosts = @([ordered]@{ name = 'bas-tz'; sessions = @($sessions) }) }) }) }
+        $path = Join-Path $TestDrive 'tz-scenario.json'
+        $scenario | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $path -Encoding UTF8
+        $script:Zoned = Start-TestEmulator -ArgumentList @('--scenario', $path)
+        $script:ZonedSub = $subZ
+        $script:Older = @('0000a2a2-0000-4000-8000-000000000003', '0000a2a2-0000-4000-8000-000000000004', '0000a2a2-0000-4000-8000-000000000005')
+    }
+
+    AfterAll {
+        if ($script:Zoned) { Stop-TestEmulator $script:Zoned }
+    }
+
+    # TZ sets the zone of .NET on Linux and macOS only; Windows (the wine lane) reads the
+    # registry, so there the test would run in one zone and prove nothing: skipped, visibly.
+    It 'under TZ=<Zone>: Where-Object StartTime -lt (Get-Date).AddHours(-2) selects exactly the sessions Duration -gt 02:00:00 and -OlderThan 2:00:00 select' -Skip:$IsWindows -ForEach @(
+        @{ Zone = 'America/Los_Angeles'; West = $true }
+        @{ Zone = 'Asia/Tokyo'; West = $false }
+    ) {
+        $script = "`$ErrorActionPreference = 'Stop'; Import-Module '$(Get-BuiltModulePath)'; " +
+            "'OFFSET=' + [TimeZoneInfo]::Local.GetUtcOffset([DateTime]::UtcNow).TotalHours; " +
+            "`$all = @(Get-BastionSession -SubscriptionId $ZonedSub -AccessToken '$($Zoned.Token)' -ArmEndpoint '$($Zoned.BaseUrl)'); " +
+            "'COUNT=' + `$all.Count; " +
+            "'BYSTART=' + ((`$all | Where-Object StartTime -lt (Get-Date).AddHours(-2) | ForEach-Object SessionId | Sort-Object) -join ','); " +
+            "'BYDURATION=' + ((`$all | Where-Object Duration -gt '02:00:00' | ForEach-Object SessionId | Sort-Object) -join ','); " +
+            "'BYFILTER=' + ((Get-BastionSession -SubscriptionId $ZonedSub -AccessToken '$($Zoned.Token)' -ArmEndpoint '$($Zoned.BaseUrl)' -OlderThan 2:00:00 | ForEach-Object SessionId | Sort-Object) -join ','); " +
+            "'NEWER=' + ((`$all | Where-Object { `$_.StartTime -gt (Get-Date).AddMinutes(-30) } | ForEach-Object SessionId) -join ','); " +
+            "'CSV=' + ((`$all | Select-Object -First 1 | ConvertTo-Csv -NoTypeInformation | Select-Object -Last 1)); " +
+            "'TABLE=' + ((`$all | Select-Object -First 1 | Format-Table | Out-String -Width 200) -replace '\r?\n', ' ')"
+        $r = Invoke-ChildPwsh -Script $script -Environment @{ TZ = $Zone }
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $value = { param($key) [regex]::Match($r.StdOut, "(?m)^$key=(.*?)\r?$").Groups[1].Value }
+        # The child really ran in that zone (west of UTC is negative).
+        $offset = [double](& $value 'OFFSET')
+        if ($West) { $offset | Should -BeLessThan 0 } else { $offset | Should -BeGreaterThan 0 }
+        (& $value 'COUNT') | Should -Be '5'
+        $expected = $Older -join ','
+        (& $value 'BYDURATION') | Should -Be $expected
+        (& $value 'BYSTART') | Should -Be $expected -Because "StartTime must compare as an instant under TZ=$Zone"
+        (& $value 'BYFILTER') | Should -Be $expected
+        (& $value 'NEWER') | Should -Be '0000a2a2-0000-4000-8000-000000000001'
+        # Exported with its offset; the table's StartTime column with its zone.
+        (& $value 'CSV') | Should -Match '\+00:00"'
+        (& $value 'TABLE') | Should -Match '\d{4}-\d{2}-\d{2} \d{2}:\d{2}Z'
+    }
+}
+
+Describe 'Issue 22, point 6: every parameter is completable, and -Name alone does not prompt' {
+    It 'Get-BastionSession -Resource<Tab> offers -ResourceGroupName and -ResourceId' {
+        $line = 'Get-BastionSession -Resource'
+        $offered = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText)
+        $offered | Should -Contain '-ResourceGroupName'
+        $offered | Should -Contain '-ResourceId'
+    }
+
+    It 'Get-BastionSession -<Tab> lists every parameter, the common ones included' {
+        $line = 'Get-BastionSession -'
+        $offered = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText)
+        foreach ($name in (Get-Command Get-BastionSession).Parameters.Keys) { $offered | Should -Contain "-$name" }
+        foreach ($name in 'ResourceGroupName', 'Name', 'Verbose', 'ErrorAction') { $offered | Should -Contain "-$name" }
+    }
+
+    It 'Get-AzBastion-shaped objects (Id, Name, ResourceGroupName) still resolve to ByResourceId' {
+        $objects = @([pscustomobject]@{ Id = $Hosts[0].BastionResourceId; Name = 'not-used'; ResourceGroupName = 'not-used-either' })
+        $sessions = @($objects | Get-BastionSession @Common -ErrorAction Stop)
+        @($sessions.SessionId | Sort-Object) | Should -Be @($Truth | Where-Object BastionResourceId -eq $Hosts[0].BastionResourceId | ForEach-Object SessionId | Sort-Object)
+    }
+
+    It '-Name alone is one clear error naming -ResourceGroupName, not a prompt' {
+        # A [powershell] without a host UI: a prompt for a mandatory parameter would fail as MissingMandatoryParameter.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($m, $common)
+                    Import-Module $m
+                    Get-BastionSession -Name bh-0 @common
+                }).AddArgument((Get-BuiltModulePath)).AddArgument($Common)
+            $record = $null
+            try { $null = $ps.Invoke() } catch { $record = $_.Exception.InnerException.ErrorRecord }
+            if ($null -eq $record -and $ps.Streams.Error.Count) { $record = $ps.Streams.Error[0] }
+            $record | Should -Not -BeNullOrEmpty
+            $record.FullyQualifiedErrorId | Should -Be 'BastionResourceGroupNameRequired,BastionSession.Cmdlets.GetBastionSessionCommand'
+            $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $record.Exception.Message | Should -BeLike '*-ResourceGroupName*-ResourceId*'
+        } finally { $ps.Dispose() }
+    }
+}
+
+Describe 'Issue 22, point 9: -Verbose for people' {
+    BeforeAll {
+        $script:Many = Start-TestEmulator -ArgumentList @('--hosts', '200', '--sessions-per-host', '1', '--hosts-per-group', '20', '--polls', '1', '--retry-after', '1')
+        $script:ManyCommon = @{ AccessToken = $Many.Token; ArmEndpoint = $Many.BaseUrl }
+    }
+
+    AfterAll {
+        if ($script:Many) { Stop-TestEmulator $script:Many }
+    }
+
+    It 'over 200 hosts: one line per host (name, sessions, time, polls), a summary, a bounded rest, no operation id' {
+        $records = @(Get-BastionSession -SubscriptionId $Sub @ManyCommon -Verbose -ErrorAction Stop 4>&1)
+        $sessions = @($records | Where-Object { $_ -is [BastionSession.Session] })
+        $lines = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $sessions.Count | Should -Be 200
+        $hostLines = @($lines | Where-Object { $_ -match "^Bastion host '(bh-\d+)' \((rg-\d+)\): 1 session\(s\) listed in \d+\.\d s, \d+ polls?$" })
+        $hostLines.Count | Should -Be 200 -Because ($lines | Select-Object -First 12 | Out-String)
+        @($hostLines | Sort-Object -Unique).Count | Should -Be 200
+        $summary = @($lines | Where-Object { $_ -match '^Get-BastionSession: 200 Bastion host\(s\), 200 session\(s\), 0 error\(s\), in \d+\.\d s$' })
+        $summary.Count | Should -Be 1
+        ($lines.Count - $hostLines.Count) | Should -BeLessOrEqual 5 -Because ($lines | Where-Object { $hostLines -notcontains $_ } | Out-String)
+        $lines | Should -Not -Match 'operation [0-9a-f-]{8,}|/subscriptions/'
+    }
+
+    It 'after a refused connection: no "0 Bastion host(s)" found, and the summary counts the error' {
+        $records = @(Get-BastionSession -SubscriptionId $Sub -AccessToken $Many.Token -ArmEndpoint 'http://127.0.0.1:1' -TimeoutSec 20 -Verbose -ErrorAction SilentlyContinue 4>&1)
+        $lines = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $lines | Should -Not -Match '(Discovered|Found) 0 Bastion host'
+        @($lines | Where-Object { $_ -match '^Get-BastionSession: 0 Bastion host\(s\), 0 session\(s\), [1-9]\d* error\(s\)' }).Count | Should -Be 1
+    }
+
+    It 'Disconnect-BastionSession''s verbose speaks of disconnecting, not of listing' {
+        $one = @(Get-BastionSession -ResourceGroupName rg-0 -Name bh-0 -SubscriptionId $Sub @ManyCommon -ErrorAction Stop)
+        $one.Count | Should -Be 1
+        $lines = @($one | Disconnect-BastionSession -Force @ManyCommon -Verbose -ErrorAction Stop 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $lines | Should -Not -Match '(?i)querying|listed|listing'
+        @($lines | Where-Object { $_ -match "^Bastion host 'bh-0' \(rg-0\): 1 session\(s\) answered for by the disconnect in " }).Count | Should -Be 1
     }
 }

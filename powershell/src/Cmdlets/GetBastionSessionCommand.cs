@@ -18,20 +18,23 @@ namespace BastionSession.Cmdlets
         private const string ByName = "ByName", ByResourceGroup = "ByResourceGroup", BySubscription = "BySubscription", ByResourceId = "ByResourceId";
 
         /// <summary>
-        /// The resource group of the Bastion host(s). Also in ByResourceId (not mandatory,
-        /// ignored there): objects such as Get-AzBastion's carry Id, Name and
-        /// ResourceGroupName at once, and must resolve to ByResourceId.
+        /// The resource group of the Bastion host(s). Also in ByResourceId (optional, ignored
+        /// there): objects such as Get-AzBastion's carry Id, Name and ResourceGroupName at
+        /// once, and bind more parameters there than in ByName, so they resolve to
+        /// ByResourceId. Not DontShow: that would hide it from tab completion in every set.
+        /// Not mandatory in ByName, so -Name alone resolves to ByName and gets a clear error
+        /// (ProcessRecord) instead of a prompt.
         /// </summary>
-        [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         [Parameter(Mandatory = true, ParameterSetName = ByResourceGroup, ValueFromPipelineByPropertyName = true)]
-        [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true, DontShow = true)]
+        [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ResourceNameCompleter))]
         public string ResourceGroupName { get; set; }
 
-        /// <summary>The Bastion host name(s) in -ResourceGroupName.</summary>
+        /// <summary>The Bastion host name(s) in -ResourceGroupName (also in ByResourceId, ignored there: see ResourceGroupName).</summary>
         [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
-        [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true, DontShow = true)]
+        [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
         [Alias("BastionName", "BastionHostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ResourceNameCompleter))]
@@ -65,9 +68,10 @@ namespace BastionSession.Cmdlets
         [ValidateSet("SSH", "RDP")]
         public string Protocol { get; set; }
 
-        /// <summary>Only sessions that have lasted longer than this.</summary>
+        /// <summary>Only sessions that have lasted longer than this: 8:00:00, (New-TimeSpan -Hours 8) or '8h'; a bare number or anything under one second is refused.</summary>
         [Parameter]
-        [ValidateNonNegativeTimeSpan]
+        [DurationTransformation]
+        [ValidateDuration]
         public TimeSpan OlderThan { get; set; }
 
         /// <summary>The Azure Resource Manager endpoint; beats -Environment. Plain HTTP only for loopback addresses.</summary>
@@ -80,6 +84,10 @@ namespace BastionSession.Cmdlets
         private readonly List<PendingNames> _pendingNames = new List<PendingNames>();
         private readonly List<string> _groupScopes = new List<string>();
         private bool _subscriptionScope;
+        // For the closing verbose line.
+        private int _hostCount, _sessionCount, _errorCount;
+
+        private void WriteCountedError(ErrorRecord record) { _errorCount++; WriteError(record); }
 
         private sealed class PendingNames
         {
@@ -99,6 +107,14 @@ namespace BastionSession.Cmdlets
                         if (_seenHosts.Add(id)) _hostRefs.Add(new Dictionary<string, object> { { "resourceId", id } });
                     break;
                 case ByName:
+                    // A host name is unique only within its group: a clear error, not a guess.
+                    if (string.IsNullOrEmpty(ResourceGroupName))
+                        ThrowTerminatingError(new ErrorRecord(
+                            new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                                "-Name {0} needs -ResourceGroupName: a Bastion host's name is unique only within its resource group. " +
+                                "Add -ResourceGroupName (Tab completes it), pass -ResourceId, or list every host's sessions with Get-BastionSession alone.",
+                                string.Join(", ", Name))),
+                            "BastionResourceGroupNameRequired", ErrorCategory.InvalidArgument, "ResourceGroupName"));
                     _pendingNames.Add(new PendingNames { ResourceGroupName = ResourceGroupName, Names = Name, SubscriptionIds = SubscriptionId });
                     break;
                 case ByResourceGroup:
@@ -113,6 +129,7 @@ namespace BastionSession.Cmdlets
         /// <summary>Resolves cloud, credential and subscriptions, and lists the sessions.</summary>
         protected override void EndProcessing()
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             Cloud cloud;
             ResolvedCredential credential;
             string[] subscriptions = new string[0];
@@ -165,6 +182,8 @@ namespace BastionSession.Cmdlets
 
             for (int i = 0; i < calls.Count; i++)
                 List(calls[i], texts[i], cloud, credential, secrets, filter, fields);
+            Verbose(() => string.Format(CultureInfo.InvariantCulture, "Get-BastionSession: {0} Bastion host(s), {1} session(s), {2} error(s), in {3:0.0} s",
+                _hostCount, _sessionCount, _errorCount, clock.Elapsed.TotalSeconds));
         }
 
         private void List(KeyValuePair<string, object> call, string text, Cloud cloud, ResolvedCredential credential, string[] secrets, SessionFilter filter, Dictionary<string, string> fields)
@@ -180,19 +199,22 @@ namespace BastionSession.Cmdlets
                 if (outcome.Host != null && !string.IsNullOrEmpty(outcome.Host.Id)) reported.Add(outcome.Host.Id);
                 if (!outcome.Ok)
                 {
-                    WriteError(ErrorRecords.FromNative(outcome.Error, HostLabel(outcome.Host), secrets));
+                    WriteCountedError(ErrorRecords.FromNative(outcome.Error, HostLabel(outcome.Host), secrets));
                     return;
                 }
                 // A page of a host's sessions as soon as the library read it, or the host's
                 // final status (no sessions): out before the host's next page is read.
-                WriteObject(filter.Select(outcome.Sessions), true);
+                Session[] selected = filter.Select(outcome.Sessions);
+                _sessionCount += selected.Length;
+                WriteObject(selected, true);
             });
+            _hostCount += completion.HostSessionsOutcomes.Length;
             foreach (HostSessionsOutcome outcome in completion.HostSessionsOutcomes)
             {
                 if (outcome.Host != null && !string.IsNullOrEmpty(outcome.Host.Id) && reported.Contains(outcome.Host.Id)) continue;
                 // Hosts the timeout or Ctrl+C cut short are covered by the call's own error below.
                 if (completion.Error != null && outcome.Error != null && outcome.Error.Kind == completion.Error.Kind) continue;
-                if (!outcome.Ok && outcome.Error != null) WriteError(ErrorRecords.FromNative(outcome.Error, HostLabel(outcome.Host), secrets));
+                if (!outcome.Ok && outcome.Error != null) WriteCountedError(ErrorRecords.FromNative(outcome.Error, HostLabel(outcome.Host), secrets));
             }
             if (completion.Error != null)
             {
@@ -206,11 +228,11 @@ namespace BastionSession.Cmdlets
             {
                 if (subscription == null || subscription.Ok || subscription.Error == null) continue;
                 messages.Add(subscription.Error.Message ?? string.Empty);
-                WriteError(ErrorRecords.FromNative(subscription.Error, "Get-BastionSession for " + subscription.Label, secrets));
+                WriteCountedError(ErrorRecords.FromNative(subscription.Error, "Get-BastionSession for " + subscription.Label, secrets));
             }
             // When no subscription answered, the call's error is the first of theirs: said once.
             if (completion.Error != null && !messages.Contains(completion.Error.Message ?? string.Empty))
-                WriteError(ErrorRecords.FromNative(completion.Error, "Get-BastionSession for " + text, secrets));
+                WriteCountedError(ErrorRecords.FromNative(completion.Error, "Get-BastionSession for " + text, secrets));
         }
 
         private static string HostLabel(BastionHostInfo host)
