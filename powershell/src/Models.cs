@@ -252,6 +252,23 @@ namespace BastionSession
         public string BastionResourceId { get; set; }
         /// <summary>The Resource Manager endpoint the disconnect was sent to.</summary>
         public string ArmEndpoint { get; set; }
+        /// <summary>The session's user, when the session came from a listing (piped sessions, or -All); else null.</summary>
+        public string UserName { get; set; }
+        /// <summary>The session's target host name, when the session came from a listing; else null.</summary>
+        public string TargetHostName { get; set; }
+        /// <summary>The session's target IP address, when the session came from a listing; else null.</summary>
+        public string TargetIpAddress { get; set; }
+        /// <summary>When the session started (the listing's Session.StartTime), when it came from a listing; else null.</summary>
+        public DateTimeOffset? StartTime { get; set; }
+
+        /// <summary>Copies who and where from the listed session this id came from.</summary>
+        internal void SetSession(Session session)
+        {
+            if (session == null) return;
+            UserName = session.UserName; TargetHostName = session.TargetHostName; TargetIpAddress = session.TargetIpAddress;
+            // Lifted implicit conversion: a UTC DateTime keeps its instant with offset zero.
+            StartTime = session.StartTime;
+        }
 
         /// <summary>The endpoint the module itself recorded (see <see cref="ArmEndpointIsModules"/>).</summary>
         private string _moduleArmEndpoint;

@@ -45,6 +45,17 @@ namespace BastionSession
         }
     }
 
+    /// <summary>A pipeline stopped (Ctrl+C) during a disconnect, with the per-host outcomes the cancelled call still answered.</summary>
+    public sealed class NativeCallStoppedException : PipelineStoppedException
+    {
+        /// <summary>Each host's results as known when the call was stopped.</summary>
+        public HostDisconnectOutcome[] Outcomes { get; private set; }
+
+        /// <summary>Wraps the outcomes.</summary>
+        /// <param name="outcomes">The cancelled call's per-host results.</param>
+        public NativeCallStoppedException(HostDisconnectOutcome[] outcomes) { Outcomes = outcomes ?? new HostDisconnectOutcome[0]; }
+    }
+
     /// <summary>Runs native calls for one cmdlet invocation (or a completer) and stops them on request.</summary>
     public sealed class NativeCall
     {
@@ -79,6 +90,14 @@ namespace BastionSession
         {
             _cmdlet = cmdlet; _verbose = verbose && cmdlet != null; _debug = debug && cmdlet != null;
         }
+
+        /// <summary>
+        /// The credential of this runner's calls. When set, a listing that ARM answers with a
+        /// refusal of the credential itself (<see cref="ErrorRecords.AppliesToCredential"/>) stops
+        /// with one terminating error naming it, instead of one error per host. A disconnect's
+        /// results are the caller's to write first, so its calls are not stopped here.
+        /// </summary>
+        public ResolvedCredential Credential { get; set; }
 
         /// <summary>Cancels the call in flight, if any, and every later one (from StopProcessing, on another thread).</summary>
         public void Stop()
@@ -122,7 +141,7 @@ namespace BastionSession
                     // while this thread writes the previous ones); otherwise wait in short
                     // slices, so the first events and a stop are both seen within 25 ms.
                     bool finished = op.Wait(busy ? 0 : 25);
-                    if (_stopped) throw new PipelineStoppedException();
+                    if (_stopped) throw Stopped(op, function);
                     ProgressEvent[] events;
                     do
                     {
@@ -132,6 +151,7 @@ namespace BastionSession
                         {
                             if (e.Type == EventTypes.HostSessionsPage || e.Type == EventTypes.HostResult)
                             {
+                                if (e.HostSessionsOutcome != null && !e.HostSessionsOutcome.Ok) StopIfCredentialRefused(e.HostSessionsOutcome.Error, secrets);
                                 if (e.HostSessionsOutcome != null && onOutcome != null) onOutcome(e.HostSessionsOutcome);
                             }
                             else if (Report(e, activity, hostDoneFormat, secrets)) progressShown = true;
@@ -152,6 +172,14 @@ namespace BastionSession
                 catch (BastionNativeException e)
                 {
                     completion.Error = e.Error;
+                }
+                if (function != "bastion_disconnect_sessions")
+                {
+                    foreach (HostSessionsOutcome outcome in completion.HostSessionsOutcomes)
+                        if (outcome != null && !outcome.Ok) StopIfCredentialRefused(outcome.Error, secrets);
+                    foreach (SubscriptionHostsOutcome subscription in completion.Subscriptions)
+                        if (subscription != null && !subscription.Ok) StopIfCredentialRefused(subscription.Error, secrets);
+                    StopIfCredentialRefused(completion.Error, secrets);
                 }
                 if (_debug && completion.Stats != null && completion.Stats.Count > 0)
                 {
@@ -182,6 +210,33 @@ namespace BastionSession
                     try { _cmdlet.WriteProgress(done); } catch (PipelineStoppedException) { }
                 }
             }
+        }
+
+        /// <summary>
+        /// The exception for a call stopped by Ctrl+C. A disconnect's outcomes known at that
+        /// moment (ids ARM answered, the chunk in flight Unknown, the rest NotAttempted) are
+        /// what the user most needs: the cancelled call is given up to 2 s to answer them
+        /// (the library answers a cancel at once; Stop() must stay prompt), and they travel
+        /// on the exception for the cmdlet to keep. Any other call just stops.
+        /// </summary>
+        private static PipelineStoppedException Stopped(NativeOperation op, string function)
+        {
+            if (function != "bastion_disconnect_sessions") return new PipelineStoppedException();
+            op.Cancel();
+            if (!op.Wait(2000)) return new PipelineStoppedException();
+            try
+            {
+                HostDisconnectOutcome[] outcomes = op.GetHostDisconnectOutcomes();
+                return new NativeCallStoppedException(outcomes);
+            }
+            catch (BastionNativeException) { return new PipelineStoppedException(); }
+        }
+
+        /// <summary>One terminating error for a credential ARM refused (every other host would refuse it too); the native work is cancelled on the way out.</summary>
+        private void StopIfCredentialRefused(BastionError error, string[] secrets)
+        {
+            if (_cmdlet == null || Credential == null || !ErrorRecords.AppliesToCredential(error)) return;
+            _cmdlet.ThrowTerminatingError(ErrorRecords.CredentialRejected(error, Credential, secrets));
         }
 
         /// <summary>Writes one progress event to its stream; true when it showed a progress bar.</summary>

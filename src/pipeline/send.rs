@@ -166,8 +166,9 @@ impl ArmPipeline {
                     Ok(tf) => Error::new(
                         ErrorKind::Transport,
                         format!(
-                            "{} on '{target}' failed after {} attempt{}: {}",
+                            "{} on {} failed after {} attempt{}: {}",
                             op.describe(),
+                            arm_error::on_target(target),
                             retries + 1,
                             if retries == 0 { "" } else { "s" },
                             tf.message
@@ -218,8 +219,9 @@ impl Attempts {
             Some(cause) if e.kind() == ErrorKind::Timeout => {
                 let reached = e.may_have_reached_service();
                 let e = Error::timeout(format!(
-                    "the operation's deadline passed while {} on '{target}' was being retried ({} attempt{} sent); the last failure: {cause}",
+                    "the operation's deadline passed while {} on {} was being retried ({} attempt{} sent); the last failure: {cause}",
                     op.describe(),
+                    arm_error::on_target(target),
                     self.count,
                     if self.count == 1 { "" } else { "s" },
                 ))

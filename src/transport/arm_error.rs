@@ -64,6 +64,16 @@ pub(crate) fn parse_body(body: &[u8]) -> (Option<String>, Option<String>, Option
     (s("code"), s("message"), s("target"))
 }
 
+/// `target` as it reads after "on": a resource id quoted, a scope that already quotes its
+/// parts ("subscription '...'") as it is, so no message says "on 'subscription '...''".
+pub(crate) fn on_target(target: &str) -> String {
+    if target.contains('\'') {
+        target.to_string()
+    } else {
+        format!("'{target}'")
+    }
+}
+
 /// The error for a non-success answer of `op` on `target` (a host id or a scope).
 pub(crate) fn from_response(resp: &Response, op: ArmOperation, target: &str) -> Error {
     let (code, arm_message, _arm_target) = parse_body(&resp.body);
@@ -83,15 +93,21 @@ pub(crate) fn from_response(resp: &Response, op: ArmOperation, target: &str) -> 
             Err(_) => format!("'{target}' was not found"),
         },
         (401, _) => format!(
-            "ARM rejected the access token while {} on '{target}'",
-            op.describe()
+            "ARM rejected the access token while {} on {}",
+            op.describe(),
+            on_target(target)
         ),
         (403, _) => format!(
-            "access denied while {} on '{target}': the caller needs the RBAC action '{}' on it",
+            "access denied while {} on {}: the caller needs the RBAC action '{}' on it",
             op.describe(),
+            on_target(target),
             op.rbac_action()
         ),
-        _ => format!("{} on '{target}' failed", capitalise(op.describe())),
+        _ => format!(
+            "{} on {} failed",
+            capitalise(op.describe()),
+            on_target(target)
+        ),
     };
     msg.push_str(&format!(
         " (HTTP {status}{}{reason}",
@@ -148,6 +164,22 @@ mod tests {
     }
 
     const HOST: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/bh-1";
+
+    #[test]
+    fn a_scope_target_is_not_quoted_twice() {
+        let scope = "subscription '00000000-0000-0000-0000-000000000001'";
+        for status in [401, 403, 500] {
+            let e = from_response(
+                &resp(status, r#"{"error":{"code":"X","message":"m"}}"#, None),
+                ArmOperation::ListHosts,
+                scope,
+            );
+            assert!(!e.message().contains("'subscription '"), "{e}");
+            assert!(e.message().contains(&format!("on {scope}")), "{e}");
+        }
+        let e = from_response(&resp(401, "{}", None), ArmOperation::ListSessions, HOST);
+        assert!(e.message().contains(&format!("on '{HOST}'")), "{e}");
+    }
 
     #[test]
     fn not_found_names_host_and_code() {

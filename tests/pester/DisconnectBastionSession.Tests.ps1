@@ -198,9 +198,10 @@ Describe 'Disconnect-BastionSession by name and id' {
         )
         $errors = $null
         $r = @($items | Disconnect-BastionSession -Force @Common -ErrorVariable errors -ErrorAction SilentlyContinue)
-        $r.Count | Should -Be 1
-        $r[0].SessionId | Should -Be $s.SessionId
-        $r[0].State | Should -Be 'Disconnected'
+        # Every id's result is written, the missing host's too (issue 23 point 5).
+        $r.Count | Should -Be 2
+        ($r | Where-Object SessionId -eq $s.SessionId).State | Should -Be 'Disconnected'
+        ($r | Where-Object BastionResourceId -eq $ghost).State | Should -Be 'Failed'
         @($errors).Count | Should -Be 1
         $errors[0].FullyQualifiedErrorId | Should -Be 'BastionHostNotFound,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
@@ -260,6 +261,54 @@ Describe 'A deadline mid-disconnect' {
     }
 }
 
+Describe 'Ctrl+C mid-disconnect keeps what is known (issue 23 point 6)' {
+    BeforeAll {
+        # As above: every answer takes 700 ms, one host at a time, so a stop after about
+        # 1 s finds the first host answered, the second in flight and the third not sent.
+        $script:Slower = Start-TestEmulator -ArgumentList @('--hosts', '3', '--sessions-per-host', '2', '--hosts-per-group', '3', '--polls', '0', '--latency-ms', '700')
+    }
+    AfterAll { if ($script:Slower) { Stop-TestEmulator $script:Slower } }
+
+    It 'the outcomes known when the pipeline stopped are in $Error as a BastionDisconnectStopped record''s TargetObject, every id once and truthful' {
+        $all = @(Get-EmulatorSession $Slower | ForEach-Object { [pscustomobject]@{ SessionId = $_.SessionId; BastionResourceId = $_.BastionResourceId } })
+        $rs = [runspacefactory]::CreateRunspace()
+        $rs.Open()
+        try {
+            $ps = [powershell]::Create()
+            $ps.Runspace = $rs
+            $null = $ps.AddScript({
+                    param($m, $items, $token, $url)
+                    Import-Module $m
+                    $items | Disconnect-BastionSession -Force -ThrottleLimit 1 -AccessToken $token -ArmEndpoint $url -Debug
+                }).AddArgument((Get-BuiltModulePath)).AddArgument($all).AddArgument($Slower.Token).AddArgument($Slower.BaseUrl)
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            # The operation's start is a -Debug line (operation ids are -Debug's).
+            while ([DateTime]::UtcNow -lt $deadline -and -not @($ps.Streams.Debug | Where-Object { $_.Message -match 'started operation' -and $_.Message -match 'disconnect' }).Count) { Start-Sleep -Milliseconds 20 }
+            $handle.IsCompleted | Should -BeFalse
+            Start-Sleep -Milliseconds 1000
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 4
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Dispose()
+            $ask = [powershell]::Create()
+            $ask.Runspace = $rs
+            $kept = @($ask.AddScript({ ($Error | Where-Object FullyQualifiedErrorId -like 'BastionDisconnectStopped*')[0].TargetObject }).Invoke())
+            $ask.Dispose()
+        } finally { $rs.Dispose() }
+        $kept.Count | Should -Be 6
+        @($kept.SessionId | Sort-Object -Unique).Count | Should -Be 6
+        @($kept | Where-Object State -eq 'Disconnected').Count | Should -BeGreaterThan 0
+        @($kept | Where-Object State -eq 'NotAttempted').Count | Should -BeGreaterThan 0
+        $left = @(Get-EmulatorSession $Slower | ForEach-Object { $_.SessionId })
+        foreach ($r in $kept) {
+            if ($r.State -eq 'Disconnected') { $left | Should -Not -Contain $r.SessionId }
+            if ($r.State -eq 'NotAttempted') { $left | Should -Contain $r.SessionId }
+        }
+    }
+}
+
 Describe '-All with a listed session that has no sessionId' {
     BeforeAll {
         $script:ScenarioFile = Join-Path ([System.IO.Path]::GetTempPath()) ('bastion-noid-{0}.json' -f [guid]::NewGuid().ToString('N'))
@@ -295,5 +344,173 @@ Describe '-All with a listed session that has no sessionId' {
         "$($warnings[0])" | Should -Match 'bh-a'
         $r.Count | Should -Be 2
         $r | ForEach-Object { $_.State | Should -Be 'Disconnected' }
+    }
+}
+
+Describe 'A refused credential: one error, naming it (issue 22 point 4)' {
+    BeforeEach { Reset-TestEmulator $Emulator }
+
+    It 'a piped disconnect over several hosts with a wrong -AccessToken stops with exactly one error that names -AccessToken' {
+        $sessions = @(Get-BastionSession -SubscriptionId $Sub @Common)
+        @($sessions.BastionResourceId | Sort-Object -Unique).Count | Should -BeGreaterThan 1
+        $errors = $null
+        $threw = $null
+        try { $null = $sessions | Disconnect-BastionSession -Force -AccessToken 'wrong-token' -ArmEndpoint $Emulator.BaseUrl -ErrorVariable errors -ErrorAction SilentlyContinue }
+        catch { $threw = $_ }
+        # One error in all: the terminating one (the error variable holds it, and nothing else).
+        $threw | Should -Not -BeNullOrEmpty -Because 'a refused credential ends the call'
+        @($errors).Count | Should -Be 1
+        $threw.FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
+        $threw.TargetObject | Should -Be 'AccessToken'
+        $threw.ToString() | Should -Match '-AccessToken'
+        $threw.ToString() | Should -Match 'get a new one'
+        $threw.ToString() | Should -Not -Match "'subscription '"
+        @(Get-EmulatorSession $Emulator).Count | Should -Be $sessions.Count
+    }
+
+    It 'Get-BastionSession over several hosts with a wrong token: one error' {
+        $ids = @(Get-Hosts | ForEach-Object BastionResourceId)
+        $errors = $null
+        $threw = $null
+        try { $null = Get-BastionSession -ResourceId $ids -AccessToken 'wrong-token' -ArmEndpoint $Emulator.BaseUrl -ErrorVariable errors -ErrorAction SilentlyContinue } catch { $threw = $_ }
+        @($errors).Count | Should -Be 1
+        $threw.FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,BastionSession.Cmdlets.GetBastionSessionCommand'
+        $threw.ToString() | Should -Match '-AccessToken'
+    }
+}
+
+Describe 'Results and prompts say who (issue 22 point 5)' {
+    BeforeEach { Reset-TestEmulator $Emulator }
+
+    It 'piped sessions: each result carries the session''s UserName, TargetHostName, TargetIpAddress and StartTime' {
+        $h = (Get-Hosts)[0]
+        $sessions = @(Get-BastionSession -ResourceId $h.BastionResourceId @Common)
+        $results = @($sessions | Disconnect-BastionSession -Force @Common -ErrorAction Stop)
+        $results.Count | Should -Be $sessions.Count
+        foreach ($r in $results) {
+            $s = $sessions | Where-Object SessionId -eq $r.SessionId
+            $r.UserName | Should -Be $s.UserName
+            $r.TargetHostName | Should -Be $s.TargetHostName
+            $r.TargetIpAddress | Should -Be $s.TargetIpAddress
+            $r.StartTime | Should -BeOfType ([DateTimeOffset])
+            $r.StartTime.UtcDateTime | Should -Be ([DateTimeOffset]$s.StartTime).UtcDateTime
+        }
+    }
+
+    It '-All: results carry who, from the listing' {
+        $h = (Get-Hosts)[1]
+        $truth = @(Get-EmulatorSession $Emulator | Where-Object BastionResourceId -eq $h.BastionResourceId)
+        $results = @(Disconnect-BastionSession -BastionResourceId $h.BastionResourceId -All -Force @Common -ErrorAction Stop)
+        $results.Count | Should -Be $truth.Count
+        @($results | Where-Object { -not $_.UserName -or -not $_.TargetHostName -or $null -eq $_.StartTime }) | Should -BeNullOrEmpty
+    }
+
+    It '-WhatIf lists the users and targets (the first few and a count), in the same words piped or by id' {
+        $h = (Get-Hosts)[0]
+        $sessions = @(Get-BastionSession -ResourceId $h.BastionResourceId @Common)
+        $c = "-AccessToken '$($Emulator.Token)' -ArmEndpoint '$($Emulator.BaseUrl)'"
+        $script = "Import-Module '$(Get-BuiltModulePath)'; Get-BastionSession -ResourceId '$($h.BastionResourceId)' $c | Disconnect-BastionSession -WhatIf $c; " +
+            "Disconnect-BastionSession -ResourceGroupName '$($h.BastionResourceGroupName)' -Name '$($h.BastionName)' -SubscriptionId '$Sub' -All -WhatIf $c"
+        $r = Invoke-ChildPwsh -Script $script
+        $lines = @($r.StdOut -split "`n" | Where-Object { $_ -match 'What if:' })
+        $lines.Count | Should -Be 2
+        foreach ($line in $lines) {
+            $line | Should -Match ([regex]::Escape("$($sessions[0].UserName) on $($sessions[0].TargetHostName)"))
+            $line | Should -Match 'and 1 more'
+            $line | Should -Match ([regex]::Escape("Bastion host '$($h.BastionName)' in resource group '$($h.BastionResourceGroupName)'"))
+        }
+        (Get-DisconnectCount) | Should -Be 0
+    }
+
+    It '-All on a host without sessions writes a warning' {
+        $h = (Get-Hosts)[2]
+        $null = Disconnect-BastionSession -BastionResourceId $h.BastionResourceId -All -Force @Common -ErrorAction Stop
+        $warnings = $null
+        $r = @(Disconnect-BastionSession -BastionResourceId $h.BastionResourceId -All -Force @Common -ErrorAction Stop -WarningVariable warnings -WarningAction SilentlyContinue)
+        $r | Should -BeNullOrEmpty
+        @($warnings).Count | Should -Be 1
+        "$($warnings[0])" | Should -Match ([regex]::Escape("'$($h.BastionName)'"))
+        "$($warnings[0])" | Should -Match 'no current sessions'
+    }
+}
+
+Describe 'Piping into Disconnect as into Get (issue 22 points 6 and 11)' {
+    BeforeEach { Reset-TestEmulator $Emulator }
+
+    It 'Get-AzBastion-shaped objects (Id, Name, ResourceGroupName) | Disconnect-BastionSession -All' {
+        if (-not ('BastionSessionTests.PSBastionForDisconnect' -as [type])) {
+            Add-Type -TypeDefinition 'namespace BastionSessionTests { public class PSBastionForDisconnect { public string Id { get; set; } public string Name { get; set; } public string ResourceGroupName { get; set; } public string Location { get; set; } } }'
+        }
+        $hosts = @(Get-Hosts)[0, 1]
+        $bastions = @($hosts | ForEach-Object {
+                $b = New-Object BastionSessionTests.PSBastionForDisconnect
+                $b.Id = $_.BastionResourceId; $b.Name = $_.BastionName; $b.ResourceGroupName = $_.BastionResourceGroupName; $b.Location = 'westeurope'; $b
+            })
+        $r = @($bastions | Disconnect-BastionSession -All -Force @Common -ErrorAction Stop)
+        $r.Count | Should -Be 8
+        (Get-DisconnectCount) | Should -Be 2
+        foreach ($h in $hosts) { @(Get-EmulatorSession $Emulator | Where-Object BastionResourceId -eq $h.BastionResourceId) | Should -BeNullOrEmpty }
+        # A PSCustomObject with only ResourceGroupName and Name binds by name.
+        $h = (Get-Hosts)[0]
+        $r2 = @([pscustomobject]@{ ResourceGroupName = $h.BastionResourceGroupName; Name = $h.BastionName } | Disconnect-BastionSession -All -SubscriptionId $Sub -Force @Common -ErrorAction Stop)
+        $r2.Count | Should -Be 4
+    }
+
+    It '$ids | Disconnect-BastionSession -BastionResourceId $rid' {
+        $h = (Get-Hosts)[0]
+        $ids = @(Get-EmulatorSession $Emulator | Where-Object BastionResourceId -eq $h.BastionResourceId | ForEach-Object SessionId)
+        $r = @($ids | Disconnect-BastionSession -BastionResourceId $h.BastionResourceId -Force @Common -ErrorAction Stop)
+        @($r.SessionId | Sort-Object) | Should -Be @($ids | Sort-Object)
+        $r | ForEach-Object { $_.State | Should -Be 'Disconnected' }
+        (Get-DisconnectCount) | Should -Be 1
+    }
+
+    It 'a malformed -SessionId is a parameter-validation error, and nothing is sent' {
+        $h = (Get-Hosts)[0]
+        foreach ($bad in @('not a session id', $h.BastionResourceId, 'alice@contoso.com', ('x' * 129))) {
+            { Disconnect-BastionSession -BastionResourceId $h.BastionResourceId -SessionId $bad -Force @Common } |
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
+        }
+        (Get-DisconnectCount) | Should -Be 0
+        $errors = $null
+        $r = @('not a session id', 'also/bad' | Disconnect-BastionSession -BastionResourceId $h.BastionResourceId -Force @Common -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $r | Should -BeNullOrEmpty
+        @($errors).Count | Should -Be 2
+        $errors | ForEach-Object { $_.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,BastionSession.Cmdlets.DisconnectBastionSessionCommand' }
+        (Get-DisconnectCount) | Should -Be 0
+    }
+}
+
+Describe 'Per-id results are always written (issue 23 point 5)' {
+    BeforeAll {
+        $scenario = @{
+            settings      = @{ polls = 0 }
+            subscriptions = @(@{
+                    subscriptionId = $Sub
+                    resourceGroups = @(@{
+                            name  = 'rg-x'
+                            hosts = @(
+                                @{ name = 'bh-ok'; sessions = @(@{ userName = 'alice@contoso.com' }) }
+                                @{ name = 'bh-locked'; behaviour = 'forbidden'; sessions = @(@{ userName = 'bob@contoso.com' }, @{ userName = 'carol@contoso.com' }) }
+                            )
+                        })
+                })
+        }
+        $path = Join-Path $TestDrive 'locked.json'
+        $scenario | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $path -Encoding UTF8
+        $script:Locked = Start-TestEmulator -ArgumentList @('--scenario', $path)
+    }
+    AfterAll { if ($script:Locked) { Stop-TestEmulator $script:Locked } }
+
+    It 'a host whose every id Failed (403 on that host) still writes each id''s result, plus one error for that host' {
+        $c = @{ AccessToken = $Locked.Token; ArmEndpoint = $Locked.BaseUrl }
+        $items = @(Get-EmulatorSession $Locked | ForEach-Object { [pscustomobject]@{ SessionId = $_.SessionId; BastionResourceId = $_.BastionResourceId } })
+        $errors = $null
+        $r = @($items | Disconnect-BastionSession -Force @c -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $r.Count | Should -Be 3
+        @($r | Where-Object BastionName -eq 'bh-locked' | ForEach-Object State) | Should -Be @('Failed', 'Failed')
+        @($errors).Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthorizationFailed,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
+        $errors[0].TargetObject | Should -Match '/bastionHosts/bh-locked$'
     }
 }

@@ -27,9 +27,9 @@ AfterAll {
 
 Describe 'Error records' {
     It 'a wrong token: BastionAuthenticationFailed / AuthenticationError with HTTP 401' {
-        $errors = $null
-        $null = Get-BastionSession -ResourceId $HostId -AccessToken 'wrong-token' -ArmEndpoint $Emulator.BaseUrl -ErrorVariable errors -ErrorAction SilentlyContinue
-        @($errors).Count | Should -BeGreaterOrEqual 1
+        # A refused credential is one terminating error (issue 22 point 4).
+        $errors = @(try { $null = Get-BastionSession -ResourceId $HostId -AccessToken 'wrong-token' -ArmEndpoint $Emulator.BaseUrl -ErrorAction SilentlyContinue } catch { $_ })
+        @($errors).Count | Should -Be 1
         $errors[0].FullyQualifiedErrorId | Should -Be 'BastionAuthenticationFailed,BastionSession.Cmdlets.GetBastionSessionCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
         $errors[0].ToString() | Should -Match 'HTTP (status: )?401'
@@ -136,5 +136,40 @@ Describe 'Service errors from the emulator' {
         $errors[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
         $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 4.5
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 15
+    }
+}
+
+Describe 'Named causes and readable records (issue 22 points 3 and 7)' {
+    It 'a refused connection: one error within seconds naming the refusal; the advice is about the endpoint, never -TimeoutSec' {
+        foreach ($call in @(
+                { Get-BastionSession -ResourceId $HostId -AccessToken $Token -ArmEndpoint 'http://127.0.0.1:1' -TimeoutSec 30 -ErrorVariable script:errs -ErrorAction SilentlyContinue },
+                { Disconnect-BastionSession -BastionResourceId $HostId -SessionId 's-1' -Force -AccessToken $Token -ArmEndpoint 'http://127.0.0.1:1' -TimeoutSec 30 -ErrorVariable script:errs -ErrorAction SilentlyContinue })) {
+            $script:errs = $null
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $null = & $call
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 20 -Because 'a refusal is not retried until the deadline'
+            @($script:errs).Count | Should -Be 1
+            $e = $script:errs[0]
+            $e.FullyQualifiedErrorId | Should -Match '^BastionConnectionFailed,'
+            $e.ToString() | Should -Match 'refused'
+            $e.ToString() | Should -Match 'after 1 attempt\b'
+            $e.ErrorDetails.RecommendedAction | Should -Match 'ArmEndpoint'
+            $e.ErrorDetails.RecommendedAction | Should -Not -Match 'Raise -TimeoutSec'
+        }
+    }
+
+    It 'a missing host: TargetObject is its resource id, CategoryInfo reads "ObjectNotFound: (name:String) [cmdlet], ErrorId", the message names it once' {
+        $ghost = '/subscriptions/{0}/resourceGroups/rg-0/providers/Microsoft.Network/bastionHosts/ghost-weu' -f $Sub
+        $errors = $null
+        $null = Get-BastionSession -ResourceId $ghost @Common -ErrorVariable errors -ErrorAction SilentlyContinue
+        @($errors).Count | Should -Be 1
+        $errors[0].TargetObject | Should -Be $ghost
+        $errors[0].CategoryInfo.ToString() | Should -Be 'ObjectNotFound: (ghost-weu:String) [Get-BastionSession], BastionHostNotFound'
+        ([regex]::Matches($errors[0].ToString(), [regex]::Escape($ghost))).Count | Should -Be 0 -Because 'the id is the TargetObject; the message uses the name'
+        $errors[0].ToString() | Should -Match "Bastion host 'ghost-weu'"
+        $dErrors = $null
+        $null = Disconnect-BastionSession -BastionResourceId $ghost -SessionId 's-1' -Force @Common -ErrorVariable dErrors -ErrorAction SilentlyContinue
+        $dErrors[0].TargetObject | Should -Be $ghost
+        $dErrors[0].CategoryInfo.ToString() | Should -Be 'ObjectNotFound: (ghost-weu:String) [Disconnect-BastionSession], BastionHostNotFound'
     }
 }

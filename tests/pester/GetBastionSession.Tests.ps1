@@ -225,7 +225,9 @@ Describe 'Get-BastionSession with a failing host among healthy ones' {
         $errors[0].ToString() | Should -Match 'HTTP (status: )?404'
         $errors[0].ToString() | Should -Match ([regex]::Escape($errors[0].Exception.Error.ArmCode))
         $errors[0].ToString() | Should -Match ([regex]::Escape($errors[0].Exception.Error.RequestId))
-        $errors[0].TargetObject.Kind | Should -Be 'notFound'
+        # The host's resource id is the TargetObject (issue 22 point 7); the error's fields stay on the exception.
+        $errors[0].TargetObject | Should -Match '/bastionHosts/no-such-bastion$'
+        $errors[0].Exception.Error.Kind | Should -Be 'notFound'
     }
 }
 

@@ -87,6 +87,18 @@ namespace BastionSession.Cmdlets
         /// <param name="e">The shared classes' error.</param>
         protected void Terminate(CmdletErrorException e) { ThrowTerminatingError(e.Record); }
 
+        /// <summary>
+        /// Resolves the call's credential (<see cref="Credentials.Resolve"/>) and hands it to the
+        /// native calls, so a credential ARM refuses ends the call with one error that names it.
+        /// </summary>
+        /// <param name="armEndpoint">The chosen endpoint (the token's audience).</param>
+        protected ResolvedCredential ResolveCredential(string armEndpoint)
+        {
+            ResolvedCredential credential = Credentials.Resolve(AccessTokenOrNull, armEndpoint, Az);
+            Calls.Credential = credential;
+            return credential;
+        }
+
         /// <summary>The -AccessToken value, or null when not given.</summary>
         protected object AccessTokenOrNull { get { return IsBound("AccessToken") ? AccessToken : null; } }
 

@@ -19,25 +19,27 @@ namespace BastionSession.Cmdlets
     {
         private const string ByResourceId = "ByResourceId", ByName = "ByName";
 
-        /// <summary>The session id(s) to disconnect; bound by property name from BastionSession.Session.</summary>
+        /// <summary>The session id(s) to disconnect; bound by property name from BastionSession.Session (plain id strings piped in are read from InputObject).</summary>
         [Parameter(ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ValidateSessionId]
         public string[] SessionId { get; set; }
 
-        /// <summary>The Bastion host's resource id; bound by property name from BastionSession.Session.</summary>
+        /// <summary>The Bastion host's resource id; bound by property name from BastionSession.Session, or from an Az PSBastion's Id (with -All).</summary>
         [Parameter(Mandatory = true, ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
+        [Alias("Id")]
         [ValidateNotNullOrEmpty]
         public string BastionResourceId { get; set; }
 
-        /// <summary>The Bastion host's resource group (with -Name).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ByName)]
+        /// <summary>The Bastion host's resource group (with -Name); bound by property name, so an object with ResourceGroupName and Name pipes in.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ResourceNameCompleter))]
         public string ResourceGroupName { get; set; }
 
-        /// <summary>The Bastion host's name (with -ResourceGroupName).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ByName)]
+        /// <summary>The Bastion host's name (with -ResourceGroupName); bound by property name.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         [Alias("BastionName", "BastionHostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(ResourceNameCompleter))]
@@ -128,6 +130,20 @@ namespace BastionSession.Cmdlets
                 ThrowTerminatingError(ErrorRecords.Module(
                     "These sessions were listed with -AccessToken, and Disconnect-BastionSession was given none: pass -AccessToken to Disconnect-BastionSession as well (... | Disconnect-BastionSession -AccessToken $token). Nothing was sent.",
                     "BastionAccessTokenRequired", ErrorCategory.AuthenticationError, "AccessToken"));
+            // Plain session-id strings piped in ($ids | Disconnect-BastionSession -BastionResourceId $rid).
+            // Not ValueFromPipeline on -SessionId: any piped object would then be turned into a
+            // string and bound as an id (an Az PSBastion piped with -All among them).
+            string pipedId = MyInvocation.ExpectingInput && InputObject != null && !IsBound("SessionId") ? InputObject.BaseObject as string : null;
+            if (pipedId != null)
+            {
+                string problem = ValidateSessionIdAttribute.Problem(pipedId);
+                if (problem != null)
+                {
+                    WriteError(ErrorRecords.Module("Cannot validate argument on parameter 'SessionId'. " + problem, "ParameterArgumentValidationError", ErrorCategory.InvalidArgument, "SessionId"));
+                    return;
+                }
+                SessionId = new[] { pipedId };
+            }
             bool hasIds = SessionId != null && SessionId.Length > 0;
             if (!hasIds && !All)
                 ThrowTerminatingError(ErrorRecords.Module("No -SessionId given: pass the session ids to disconnect (or pipe Get-BastionSession), or -All to disconnect every session of the host.",
@@ -164,9 +180,12 @@ namespace BastionSession.Cmdlets
                 _targets[key] = target;
             }
             if (All) target.All = true;
-            if (hasIds) foreach (string id in SessionId) target.Add(id);
+            // A piped session says who and where: kept for the prompt and the results.
+            Session listed = InputObject == null ? null : InputObject.BaseObject as Session;
+            if (hasIds) foreach (string id in SessionId) target.Add(id, listed != null && string.Equals(listed.SessionId, id, StringComparison.OrdinalIgnoreCase) ? listed : null);
             // A pipeline-bound endpoint must not carry over to the next input that has none.
             if (!_commandLineEndpoint) ArmEndpoint = null;
+            if (pipedId != null) SessionId = null;
         }
 
         private sealed class EndpointGroup
@@ -217,6 +236,8 @@ namespace BastionSession.Cmdlets
         private void Disconnect(EndpointGroup group, bool severalEndpoints, bool force)
         {
             ResolvedCredential credential = group.Credential;
+            // A refused credential stops a listing (-All) at once, naming it (NativeCall).
+            Calls.Credential = credential;
             string endpoint = group.Cloud.Url;
             string[] secrets = credential.Secrets;
             string where = severalEndpoints ? " at " + endpoint : string.Empty;
@@ -252,12 +273,11 @@ namespace BastionSession.Cmdlets
                 string hostLabel = target.Label + where;
                 if (target.Ids.Count == 0)
                 {
-                    Verbose(() => hostLabel + " has no sessions to disconnect");
+                    // -All found nothing: said, so an empty answer is not mistaken for a silent failure.
+                    WriteWarning(hostLabel + " has no current sessions: nothing to disconnect.");
                     continue;
                 }
-                string what = target.All
-                    ? string.Format(CultureInfo.InvariantCulture, "all {0} current session(s)", target.Ids.Count)
-                    : string.Format(CultureInfo.InvariantCulture, "{0} session(s)", target.Ids.Count);
+                string what = string.Format(CultureInfo.InvariantCulture, target.All ? "all {0} current session(s): {1}" : "{0} session(s): {1}", target.Ids.Count, target.Describe());
                 if (force ? ShouldProcessWithoutPrompt(hostLabel, "Disconnect " + what) : ShouldProcess(hostLabel, "Disconnect " + what)) approved.Add(target);
             }
             if (approved.Count == 0) return;
@@ -269,31 +289,102 @@ namespace BastionSession.Cmdlets
             Verbose(() => string.Format(CultureInfo.InvariantCulture,
                 "Disconnect-BastionSession: calling bastion_disconnect_sessions (disconnectActiveSessions) for {0} session(s) on {1} Bastion host(s) at {2} (from {3}), with credentials from {4}",
                 sessionCount, approved.Count, endpoint, group.Cloud.Source, credential.Source));
-            NativeCompletion completion = Calls.Run("bastion_disconnect_sessions", request, "Disconnect-BastionSession", secrets, null);
+            NativeCompletion completion;
+            try
+            {
+                completion = Calls.Run("bastion_disconnect_sessions", request, "Disconnect-BastionSession", secrets, null);
+            }
+            catch (NativeCallStoppedException stopped)
+            {
+                KeepWhatIsKnown(stopped.Outcomes, approved, endpoint);
+                throw;
+            }
             string interruptedKind = completion.Error != null ? completion.Error.Kind : null;
+            BastionError refusedCredential = null;
             foreach (HostDisconnectOutcome outcome in completion.HostDisconnectOutcomes)
             {
                 outcome.SetOrigin(endpoint);
-                if (outcome.Ok)
-                {
-                    WriteObject(outcome.Results, true);
-                    continue;
-                }
-                // A host cut short, or failing after some of its chunks were applied, still
-                // accounts for every id (Disconnected ..., Failed, Unknown, NotAttempted).
+                AttachSessions(outcome, approved);
+                // Every id's result, always (Disconnected, NotFound, Failed, Unknown,
+                // NotAttempted): a host whose ids all failed still says which ids those were.
+                WriteObject(outcome.Results, true);
+                if (outcome.Ok) continue;
+                // A host cut short is covered by the call's own error below; a refused
+                // credential by one terminating error after every result is out.
                 bool cutShort = interruptedKind != null && outcome.Error != null && outcome.Error.Kind == interruptedKind;
-                bool applied = false;
-                foreach (DisconnectResult result in outcome.Results)
-                    if (result.State != "Failed" && result.State != "NotAttempted") { applied = true; break; }
-                if (cutShort || applied) WriteObject(outcome.Results, true);
+                if (ErrorRecords.AppliesToCredential(outcome.Error)) { if (refusedCredential == null) refusedCredential = outcome.Error; continue; }
                 if (!cutShort) WriteError(ErrorRecords.FromNative(outcome.Error, string.Format(CultureInfo.InvariantCulture, "Bastion host '{0}'", outcome.HostName), secrets));
             }
+            if (refusedCredential == null && ErrorRecords.AppliesToCredential(completion.Error)) refusedCredential = completion.Error;
+            if (refusedCredential != null) ThrowTerminatingError(ErrorRecords.CredentialRejected(refusedCredential, credential, secrets));
             if (completion.Error != null)
             {
                 ErrorRecord argumentError = ErrorRecords.ArgumentError(completion.Error, _fields, secrets);
                 if (argumentError != null) ThrowTerminatingError(argumentError);
                 WriteError(ErrorRecords.FromNative(completion.Error, "Disconnect-BastionSession" + where, secrets));
             }
+        }
+
+        /// <summary>Copies who and where from the listed sessions onto a host's results.</summary>
+        private static void AttachSessions(HostDisconnectOutcome outcome, List<DisconnectTarget> approved)
+        {
+            foreach (DisconnectTarget target in approved)
+            {
+                bool same = outcome.HostResourceId != null && target.ResourceId != null
+                    ? string.Equals(outcome.HostResourceId, target.ResourceId, StringComparison.OrdinalIgnoreCase)
+                    : target.ResourceId == null && string.Equals(outcome.HostName, target.Name, StringComparison.OrdinalIgnoreCase);
+                if (!same) continue;
+                foreach (DisconnectResult result in outcome.Results)
+                {
+                    Session listed;
+                    if (result.SessionId != null && target.Sessions.TryGetValue(result.SessionId, out listed)) result.SetSession(listed);
+                }
+                return;
+            }
+        }
+
+        /// <summary>
+        /// Ctrl+C during the disconnect: the outcomes known at that moment are written while
+        /// the pipeline still takes them; once it no longer does (PowerShell refuses every
+        /// write of a stopping pipeline), they go into $Error as the TargetObject of a
+        /// BastionDisconnectStopped record, and a warning straight to the host says so.
+        /// </summary>
+        private void KeepWhatIsKnown(HostDisconnectOutcome[] outcomes, List<DisconnectTarget> approved, string endpoint)
+        {
+            var results = new List<DisconnectResult>();
+            foreach (HostDisconnectOutcome outcome in outcomes)
+            {
+                outcome.SetOrigin(endpoint);
+                AttachSessions(outcome, approved);
+                results.AddRange(outcome.Results);
+            }
+            if (results.Count == 0) return;
+            int written = 0;
+            try
+            {
+                foreach (DisconnectResult result in results) { WriteObject(result); written++; }
+                return;
+            }
+            catch (PipelineStoppedException) { }
+            catch (InvalidOperationException) { }
+            var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            foreach (DisconnectResult result in results) { string state = result.State ?? "NotReported"; int n; counts.TryGetValue(state, out n); counts[state] = n + 1; }
+            var parts = new List<string>();
+            foreach (KeyValuePair<string, int> pair in counts) parts.Add(pair.Value.ToString(CultureInfo.InvariantCulture) + " " + pair.Key);
+            string message = string.Format(CultureInfo.InvariantCulture,
+                "Disconnect-BastionSession was stopped: the outcomes of {0} session id(s) were known ({1}) and could not be written to the stopped pipeline. " +
+                "They are in $Error: ($Error | Where-Object FullyQualifiedErrorId -like 'BastionDisconnectStopped*')[0].TargetObject",
+                results.Count, string.Join(", ", parts.ToArray()));
+            var record = new ErrorRecord(new OperationCanceledException(message), "BastionDisconnectStopped", ErrorCategory.OperationStopped, results.ToArray());
+            record.CategoryInfo.TargetName = results.Count.ToString(CultureInfo.InvariantCulture) + " results";
+            try
+            {
+                var errors = SessionState.PSVariable.GetValue("Error") as System.Collections.ArrayList;
+                if (errors != null) errors.Insert(0, record);
+            }
+            catch (Exception) { }
+            try { if (Host != null && Host.UI != null) Host.UI.WriteWarningLine(message); }
+            catch (Exception) { }
         }
 
         /// <summary>-Force: ShouldProcess still honours -WhatIf, but never prompts.</summary>
@@ -353,7 +444,7 @@ namespace BastionSession.Cmdlets
                             "{0} listed a session without a sessionId (user '{1}', target '{2}'); it cannot be disconnected by id and is skipped.", target.Label, s.UserName, s.TargetHostName));
                         continue;
                     }
-                    target.Add(s.SessionId);
+                    target.Add(s.SessionId, s);
                 }
             }
         }

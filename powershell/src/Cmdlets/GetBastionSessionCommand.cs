@@ -137,7 +137,7 @@ namespace BastionSession.Cmdlets
             {
                 cloud = Clouds.Resolve(IsBound("ArmEndpoint") ? ArmEndpoint : null, IsBound("Environment") ? Environment : null, IsBound("AccessToken"), Az);
                 Verbose(() => string.Format(CultureInfo.InvariantCulture, "Get-BastionSession: Resource Manager endpoint {0}, from {1}", cloud.Url, cloud.Source));
-                credential = Credentials.Resolve(AccessTokenOrNull, cloud.Url, Az);
+                credential = ResolveCredential(cloud.Url);
                 if (_pendingNames.Count > 0 || _groupScopes.Count > 0 || _subscriptionScope)
                     subscriptions = Subscriptions.Resolve(IsBound("SubscriptionId") ? SubscriptionId : null, credential.SubscriptionId);
             }
