@@ -54,7 +54,7 @@ namespace BastionSession
         public static Cloud Resolve(Uri armEndpoint, string environment, bool hasAccessToken, AzAccounts az)
         {
             if (armEndpoint != null)
-                return new Cloud(armEndpoint.OriginalString, true, null, "the -ArmEndpoint parameter");
+                return FromEndpoint(armEndpoint.OriginalString, "the -ArmEndpoint parameter");
             if (!string.IsNullOrEmpty(environment))
             {
                 string builtIn = BuiltInClouds.CanonicalName(environment);
@@ -62,7 +62,7 @@ namespace BastionSession
                     return new Cloud(BuiltInClouds.ArmEndpoint(builtIn), false, builtIn, "-Environment " + builtIn);
                 PSObject azEnvironment = az.FindEnvironment(environment);
                 if (azEnvironment == null) CheckEnvironmentName(environment, az);
-                return new Cloud(AzAccounts.ResourceManagerUrl(azEnvironment), true, null,
+                return FromEndpoint(AzAccounts.ResourceManagerUrl(azEnvironment),
                     string.Format(CultureInfo.InvariantCulture, "-Environment {0} (Get-AzEnvironment)", AzAccounts.PropertyText(azEnvironment, "Name")));
             }
             if (!hasAccessToken)
@@ -75,12 +75,32 @@ namespace BastionSession
                     if (url != null)
                     {
                         string name = AzAccounts.PropertyText(contextEnvironment, "Name");
-                        return new Cloud(url, true, null, string.Format(CultureInfo.InvariantCulture,
+                        return FromEndpoint(url, string.Format(CultureInfo.InvariantCulture,
                             "the Az.Accounts context's environment ({0})", string.IsNullOrEmpty(name) ? url : name));
                     }
                 }
             }
             return new Cloud(BuiltInClouds.ArmEndpoint(BuiltInClouds.Names[0]), false, null, "the default environment (" + BuiltInClouds.Names[0] + ")");
+        }
+
+        /// <summary>
+        /// The cloud of an endpoint URL. A built-in cloud's endpoint (compared in the
+        /// <see cref="Canonical"/> form) becomes that cloud by name, so the request names the
+        /// cloud and the native chain asks for a token of that cloud's audience (a bare URL
+        /// would get a public-cloud token, refused by Azure Government's or China's ARM);
+        /// any other endpoint is sent as it is.
+        /// </summary>
+        /// <param name="url">The endpoint.</param>
+        /// <param name="source">Where the endpoint came from, for -Verbose.</param>
+        public static Cloud FromEndpoint(string url, string source)
+        {
+            string canonical = Canonical(url);
+            foreach (string name in BuiltInClouds.Names)
+            {
+                if (string.Equals(Canonical(BuiltInClouds.ArmEndpoint(name)), canonical, StringComparison.Ordinal))
+                    return new Cloud(BuiltInClouds.ArmEndpoint(name), false, name, source);
+            }
+            return new Cloud(url, true, null, source);
         }
 
         /// <summary>

@@ -239,6 +239,30 @@ Describe 'The Az context chooses the cloud' {
         [BastionSession.Clouds]::Resolve($null, 'azureusgovernment', $false, $az).Environment | Should -Be 'AzureUSGovernment'
         @(Get-FakeAzCalls) | Should -BeNullOrEmpty
     }
+
+    It 'a built-in cloud''s endpoint, however it arrives, names that cloud in the request, so the token''s audience is that cloud''s (issue 23)' {
+        # Sessions listed from Azure Government carry https://management.usgovcloudapi.net; a
+        # request that sent only that URL got a public-cloud token from the native chain.
+        $az = [BastionSession.AzAccounts]::new()
+        $credential = @{ type = 'default' }
+        foreach ($case in @(
+                @{ Url = 'https://management.usgovcloudapi.net'; Name = 'AzureUSGovernment' },
+                @{ Url = 'HTTPS://Management.ChinaCloudAPI.cn:443/'; Name = 'AzureChinaCloud' },
+                @{ Url = 'https://management.azure.com/'; Name = 'AzureCloud' })) {
+            $piped = [BastionSession.Clouds]::FromEndpoint($case.Url, 'the sessions piped in')
+            $given = [BastionSession.Clouds]::Resolve([uri]$case.Url, $null, $true, $az)
+            foreach ($cloud in $piped, $given) {
+                $request = [BastionSession.CommonRequest]::Create($credential.Clone(), $cloud.ArmEndpoint, $cloud.Environment, 0, 0)
+                $request['environment'] | Should -BeExactly $case.Name -Because "$($case.Url) is $($case.Name)'s endpoint"
+                $request.Contains('armEndpoint') | Should -BeFalse -Because 'the cloud''s name sets both the endpoint and the audience'
+            }
+        }
+        # Any other endpoint (the emulator, Azure Stack Hub) is sent as it is.
+        $other = [BastionSession.Clouds]::FromEndpoint($CloudA.BaseUrl, 'the sessions piped in')
+        $request = [BastionSession.CommonRequest]::Create($credential.Clone(), $other.ArmEndpoint, $other.Environment, 0, 0)
+        $request['armEndpoint'] | Should -BeExactly $CloudA.BaseUrl
+        $request.Contains('environment') | Should -BeFalse
+    }
 }
 
 Describe 'Errors that say what to do' {

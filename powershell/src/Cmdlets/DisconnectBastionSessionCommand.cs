@@ -210,7 +210,7 @@ namespace BastionSession.Cmdlets
                 {
                     Cloud cloud;
                     if (_explicitCloud != null) cloud = _explicitCloud;
-                    else if (target.Endpoint.Length > 0) cloud = new Cloud(target.Endpoint, true, null, "the sessions piped in (their ArmEndpoint)");
+                    else if (target.Endpoint.Length > 0) cloud = Clouds.FromEndpoint(target.Endpoint, "the sessions piped in (their ArmEndpoint)");
                     else cloud = defaultCloud ?? (defaultCloud = Clouds.Resolve(null, null, IsBound("AccessToken"), Az));
                     var group = groups[cloud.Url] as EndpointGroup;
                     if (group == null) { group = new EndpointGroup { Cloud = cloud }; groups[cloud.Url] = group; }
