@@ -16,6 +16,10 @@
 //! To bound the memory held, the quarantine also lets its oldest buffers go early once it
 //! holds more than [`QUARANTINE_MAX_BYTES`]; the most recently freed buffer always stays.
 //!
+//! Streamed pages: a listing serialises each page of sessions into a buffer of its own when
+//! it reads the page, and the next poll copies it into its envelope. Those buffers are
+//! used again for later pages ([`take_page`], [`give_back_page`]) for the same reason.
+//!
 //! This module sits below both `envelope` (which takes buffers) and `memory` (which gives
 //! them back), so those two do not import each other.
 
@@ -97,9 +101,72 @@ pub(crate) fn give_back(buffer: Vec<u8>) {
     drop(released);
 }
 
+// ---- streamed pages ------------------------------------------------------------------
+
+/// How many emptied page buffers are kept: the pages a listing may hold unpolled
+/// (10,000 sessions, ten pages of 1,000), and two more.
+pub(crate) const SPARE_PAGE_BUFFERS: usize = 12;
+
+/// The largest page buffer kept (4 MiB); larger ones go back to the allocator.
+pub(crate) const SPARE_PAGE_BUFFER_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// Buffers that a streamed page's `hostSessionsPage` event is serialised into when the
+/// page is read, until a poll copies it into its envelope. Never handed to the caller, so
+/// no quarantine: a buffer is reused as soon as its page was copied, and a listing of many
+/// pages writes each one into memory already touched.
+static PAGE_SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+fn page_spare() -> MutexGuard<'static, Vec<Vec<u8>>> {
+    // A poisoned lock only means a panic elsewhere; the buffers stay usable.
+    PAGE_SPARE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An empty buffer to serialise a page event into: a kept one when there is one.
+pub(crate) fn take_page() -> Vec<u8> {
+    page_spare().pop().unwrap_or_default()
+}
+
+/// Takes back a page buffer whose bytes were copied: kept for the next page, unless
+/// enough are kept or it is too large.
+pub(crate) fn give_back_page(mut buffer: Vec<u8>) {
+    if buffer.capacity() == 0 || buffer.capacity() > SPARE_PAGE_BUFFER_MAX_BYTES {
+        return;
+    }
+    buffer.clear();
+    let mut spare = page_spare();
+    if spare.len() < SPARE_PAGE_BUFFERS {
+        spare.push(buffer);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_buffer_given_back_is_taken_again_empty_within_the_limits() {
+        let mut buffer = take_page();
+        buffer.extend_from_slice(&[b'x'; 5000]);
+        let address = buffer.as_ptr() as usize;
+        give_back_page(buffer);
+        // Other tests may take page buffers meanwhile; ours is kept or handed out again.
+        let again = take_page();
+        assert!(again.is_empty());
+        let kept = again.as_ptr() as usize == address
+            || page_spare().iter().any(|b| b.as_ptr() as usize == address);
+        assert!(kept, "the page buffer given back was not kept");
+        give_back_page(again);
+        let huge = Vec::with_capacity(SPARE_PAGE_BUFFER_MAX_BYTES + 1);
+        let address = huge.as_ptr() as usize;
+        give_back_page(huge);
+        assert!(!page_spare().iter().any(|b| b.as_ptr() as usize == address));
+        for _ in 0..SPARE_PAGE_BUFFERS + 3 {
+            give_back_page(Vec::with_capacity(16));
+        }
+        assert!(page_spare().len() <= SPARE_PAGE_BUFFERS);
+    }
 
     #[test]
     fn a_freed_buffer_waits_in_quarantine_then_is_reused_within_the_limits() {

@@ -7,6 +7,7 @@
 //! stays only while it still has queued events, until the next poll takes them or,
 //! unpolled, for [`FINISHED_RETENTION`].
 
+use crate::buffers;
 use crate::envelope::{ErrorKind, from_core};
 use crate::request::CallSettings;
 use crate::runtime;
@@ -61,27 +62,37 @@ struct Queued {
 }
 
 /// A queued event: JSON written when it was queued, or a host result kept typed and
-/// written once, straight into the `bastion_poll_progress` envelope (so a streamed
-/// session's bytes are not serialised twice).
+/// written once, when polled. [`QueuedEvent::write_to`] puts it into the poll's envelope.
 pub(crate) enum QueuedEvent {
     /// An event already serialised.
     Json(Box<RawValue>),
     /// A `hostResult` event, serialised when polled.
     HostResult(Box<HostSessionsOutcomeView>),
-    /// A `hostSessionsPage` event (the page number, then the host with that page's
-    /// sessions), serialised when polled.
-    HostSessionsPage(u32, Box<HostSessionsOutcomeView>),
+    /// A `hostSessionsPage` event, serialised when queued into a page buffer (see
+    /// `buffers::take_page`), and how many sessions it carries (for the back-pressure
+    /// count).
+    HostSessionsPage {
+        /// The event's JSON (UTF-8).
+        json: Vec<u8>,
+        /// The sessions in it.
+        sessions: usize,
+    },
 }
 
-impl Serialize for QueuedEvent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl QueuedEvent {
+    /// Appends the event's JSON to `out`; a page buffer goes back for the next page.
+    pub(crate) fn write_to(self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self {
-            QueuedEvent::Json(raw) => raw.serialize(serializer),
-            QueuedEvent::HostResult(entry) => HostResultEvent::new(entry).serialize(serializer),
-            QueuedEvent::HostSessionsPage(page, entry) => {
-                HostResultEvent::page(*page, entry).serialize(serializer)
+            QueuedEvent::Json(raw) => out.extend_from_slice(raw.get().as_bytes()),
+            QueuedEvent::HostResult(entry) => {
+                serde_json::to_writer(&mut *out, &HostResultEvent::new(&entry))?
+            }
+            QueuedEvent::HostSessionsPage { json, .. } => {
+                out.extend_from_slice(&json);
+                buffers::give_back_page(json);
             }
         }
+        Ok(())
     }
 }
 
@@ -202,17 +213,36 @@ impl NativeCall {
         lock(&self.queue).push(Priority::Keep, QueuedEvent::HostResult(Box::new(entry)));
     }
 
-    /// Queues a `hostSessionsPage` event (never dropped), serialised once, when polled.
+    /// Queues a `hostSessionsPage` event (never dropped), serialised now: on the thread
+    /// that read the page, into a page buffer used before, so that the poll that takes it,
+    /// on the caller's thread, only copies its bytes, and the page's typed sessions are
+    /// freed here, not there.
     pub(crate) fn push_host_sessions_page(&self, page: u32, entry: HostSessionsOutcomeView) {
         if !self.tracked {
             return;
         }
         let sessions = entry.session_count();
-        self.unpolled_sessions.fetch_add(sessions, Ordering::SeqCst);
-        lock(&self.queue).push(
-            Priority::Keep,
-            QueuedEvent::HostSessionsPage(page, Box::new(entry)),
-        );
+        let mut json = buffers::take_page();
+        let event = match serde_json::to_writer(&mut json, &HostResultEvent::page(page, &entry)) {
+            Ok(()) => QueuedEvent::HostSessionsPage { json, sessions },
+            // Nothing in a view fails to serialise; should it ever, the caller still hears
+            // of the page, as a host error instead of its sessions.
+            Err(e) => {
+                buffers::give_back_page(json);
+                QueuedEvent::HostResult(Box::new(HostSessionsOutcomeView {
+                    host: entry.host,
+                    ok: false,
+                    sessions: None,
+                    error: Some(FfiError::internal(format!(
+                        "internal error: page {page} of the host's sessions could not be written: {e}"
+                    ))),
+                }))
+            }
+        };
+        if matches!(event, QueuedEvent::HostSessionsPage { .. }) {
+            self.unpolled_sessions.fetch_add(sessions, Ordering::SeqCst);
+        }
+        lock(&self.queue).push(Priority::Keep, event);
     }
 }
 
@@ -292,21 +322,14 @@ pub(crate) fn cancel(id: &str) -> bool {
     }
 }
 
-/// What `bastion_poll_progress` answers.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+/// What `bastion_poll_progress` answers (written by `progress`).
 pub(crate) struct Poll {
     /// Whether the call is still running.
     pub running: bool,
     /// The queued events, oldest first.
     pub events: Vec<QueuedEvent>,
     /// Events dropped since the last poll because the queue was full.
-    #[serde(skip_serializing_if = "is_zero")]
     pub dropped: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// Takes the queued events of `id`; forgets a finished call once drained.
@@ -323,7 +346,7 @@ pub(crate) fn poll(id: &str) -> Poll {
     let taken: usize = events
         .iter()
         .map(|e| match e {
-            QueuedEvent::HostSessionsPage(_, entry) => entry.session_count(),
+            QueuedEvent::HostSessionsPage { sessions, .. } => *sessions,
             _ => 0,
         })
         .sum();
@@ -467,7 +490,11 @@ mod tests {
         let mut q = EventQueue::default();
         let raw =
             |v: serde_json::Value| QueuedEvent::Json(serde_json::value::to_raw_value(&v).unwrap());
-        let text = |e: &QueuedEvent| serde_json::to_string(e).unwrap();
+        let text = |e: QueuedEvent| {
+            let mut out = Vec::new();
+            e.write_to(&mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
         q.push(Priority::Keep, raw(json!({"type": "hostResult"})));
         q.push(Priority::Normal, raw(json!({"type": "hostDone"})));
         for _ in 0..MAX_QUEUED_EVENTS {
@@ -477,8 +504,9 @@ mod tests {
         let (events, dropped) = q.drain();
         assert_eq!(dropped, 1);
         assert_eq!(events.len(), MAX_QUEUED_EVENTS + 1);
-        assert!(text(&events[0]).contains("hostResult"));
-        assert!(text(&events[1]).contains("hostDone"));
+        let mut events = events.into_iter();
+        assert!(text(events.next().unwrap()).contains("hostResult"));
+        assert!(text(events.next().unwrap()).contains("hostDone"));
     }
 
     #[test]

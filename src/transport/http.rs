@@ -22,6 +22,9 @@ use crate::progress::ProgressEvent;
 /// hosts worked on at once this bounds the raw answers one call holds in flight.
 pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// The most room reserved up front for a body whose length the server announced.
+const PRESIZE_LIMIT: usize = 4 * 1024 * 1024;
+
 /// Key of the client cache: proxy settings and extra CA (and timeouts) decide the client.
 type ClientKey = (ProxySettings, Option<String>, Duration);
 
@@ -354,7 +357,11 @@ pub(crate) async fn send_once(
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             let url = resp.url().clone();
-            let mut body = bytes::BytesMut::new();
+            // Room for the whole body at once when its length is announced, so a page of half
+            // a megabyte is not copied through a series of regrowths. Only up to
+            // PRESIZE_LIMIT: a length is the server's word, and a larger body grows as read.
+            let announced = resp.content_length().unwrap_or(0).min(PRESIZE_LIMIT as u64);
+            let mut body = bytes::BytesMut::with_capacity(announced as usize);
             while let Some(chunk) = resp.chunk().await? {
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
                     return Ok(Err(status));
