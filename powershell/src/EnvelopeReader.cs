@@ -284,6 +284,7 @@ namespace BastionSession
             return true;
         }
 
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private static bool LowerHex(byte* s, int start, int count, ref ulong value)
         {
             for (int k = start; k < start + count; k++)
@@ -627,6 +628,7 @@ namespace BastionSession
         private static readonly double[] Pow10 = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16 };
 
         /// <summary>UTF-8 bytes to a string; short ASCII values through the pool.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private string Decode(byte* p, int length, bool pooled)
         {
             if (length == 0) return string.Empty;

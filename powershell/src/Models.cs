@@ -108,6 +108,7 @@ namespace BastionSession
         }
 
         /// <summary>Sets the start time (UTC), keeping StartTimeRaw as the text ARM sent.</summary>
+        [MethodImpl(Jit.OptimizeAtOnce)]
         private void SetStartUtc(DateTime? utc)
         {
             _startTimeRaw = StartTimeRaw;

@@ -1,11 +1,13 @@
 // One native call as a cmdlet makes it: the request is handed to the library on a worker
 // thread (NativeOperation), and the pipeline thread polls at once while events come and
-// otherwise waits in 25 ms slices, turning progress events into Write-Progress, -Verbose
-// and -Debug text (scrubbed of the call's secrets), and handing each streamed host outcome
-// to the caller as it arrives. -Verbose is for people: one line per host when it answers
-// (its name, sessions, time and polls) and why a host waits; operation ids, pages and
-// requests are -Debug's. The cmdlet's StopProcessing (Ctrl+C, PowerShell.Stop()) calls
-// Stop, which cancels the native work at once; the loop then ends with PipelineStoppedException.
+// otherwise waits in 25 ms slices (a streamed listing is polled and read into objects by a
+// read-ahead thread, and this thread takes what it has read), turning progress events into
+// Write-Progress, -Verbose and -Debug text (scrubbed of the call's secrets), and handing
+// each streamed host outcome to the caller as it arrives. -Verbose is for people: one line
+// per host when it answers (its name, sessions, time and polls) and why a host waits;
+// operation ids, pages and requests are -Debug's. The cmdlet's StopProcessing (Ctrl+C,
+// PowerShell.Stop()) calls Stop, which cancels the native work at once; the loop then ends
+// with PipelineStoppedException.
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -68,6 +70,12 @@ namespace BastionSession
         private readonly Dictionary<string, HostTrack> _hosts = new Dictionary<string, HostTrack>(StringComparer.OrdinalIgnoreCase);
         private Stopwatch _callClock;
 
+        /// <summary>
+        /// How many streamed sessions may wait, read into objects, for the pipeline thread to
+        /// write them (a few megabytes; the library then holds at most its own bound more).
+        /// </summary>
+        public const int MaxReadAheadSessions = 10000;
+
         private sealed class HostTrack
         {
             public TimeSpan Started;
@@ -122,7 +130,11 @@ namespace BastionSession
         {
             if (_stopped) throw new PipelineStoppedException();
             Native.EnsureLoaded();
+            bool streamed = request.Contains("streamResults") && true.Equals(request["streamResults"]);
             NativeOperation op = Native.StartRequest(function, request);
+            // Streamed pages of sessions are read into objects on a thread of their own while
+            // this one writes the previous page to the pipeline.
+            if (streamed) op.ReadAhead(MaxReadAheadSessions);
             // The request holds the token in clear: drop it as soon as it is serialised.
             if (request.Contains("credential")) request["credential"] = null;
             lock (_gate) _running = op;
@@ -193,6 +205,7 @@ namespace BastionSession
             }
             finally
             {
+                op.StopReading();
                 lock (_gate) _running = null;
                 if (!op.IsCompleted)
                 {

@@ -5,6 +5,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace BastionSession
@@ -15,6 +16,17 @@ namespace BastionSession
         private readonly Task<NativeAnswer> _task;
         private readonly StringPool _pollPool = new StringPool();
         private bool _drained;
+
+        // Read-ahead (see ReadAhead): a thread of its own polls and reads the events into
+        // objects; Poll and Wait then serve what it has read. Guarded by _readGate.
+        private readonly object _readGate = new object();
+        private Thread _reader;
+        private readonly Queue<ProgressEvent[]> _ready = new Queue<ProgressEvent[]>();
+        private int _readySessions;
+        private int _maxReadySessions;
+        private bool _readerDone;
+        private bool _stopReading;
+        private Exception _readerFault;
 
         internal NativeOperation(string function, string requestJson, string operationId)
         {
@@ -37,8 +49,130 @@ namespace BastionSession
         /// <param name="milliseconds">The slice to wait, e.g. 100.</param>
         public bool Wait(int milliseconds)
         {
+            if (_reader != null) return WaitForReader(milliseconds);
             try { return _task.Wait(milliseconds); }
             catch (AggregateException) { return true; } // the fault is reported by GetAnswer
+        }
+
+        /// <summary>
+        /// Starts reading ahead: a background thread polls the library and reads each poll's
+        /// events into objects while the caller's thread is still busy with the previous ones
+        /// (writing a page of sessions to the pipeline), so reading the next page and writing
+        /// this one overlap. It stops reading while more than <paramref name="maxReadySessions"/>
+        /// read sessions wait to be taken, so the library's own back-pressure still holds.
+        /// Afterwards <see cref="Poll"/> returns what the thread has read, <see cref="Wait"/>
+        /// also returns early when something was read, and returns true once the call has
+        /// returned and every event was read. Call <see cref="StopReading"/> when done.
+        /// </summary>
+        /// <param name="maxReadySessions">How many read sessions may wait to be taken, e.g. 10,000.</param>
+        public void ReadAhead(int maxReadySessions)
+        {
+            if (maxReadySessions < 1) throw new ArgumentOutOfRangeException("maxReadySessions");
+            lock (_readGate)
+            {
+                if (_reader != null) return;
+                _maxReadySessions = maxReadySessions;
+                _reader = new Thread(ReadLoop) { IsBackground = true, Name = "BastionSession read-ahead" };
+                _reader.Start();
+            }
+        }
+
+        /// <summary>Ends reading ahead (Ctrl+C, an error, or the caller is done): the thread stops at its next step.</summary>
+        public void StopReading()
+        {
+            lock (_readGate)
+            {
+                _stopReading = true;
+                Monitor.PulseAll(_readGate);
+            }
+        }
+
+        private void ReadLoop()
+        {
+            try
+            {
+                while (true)
+                {
+                    bool completed = _task.IsCompleted;
+                    bool running;
+                    ProgressEvent[] events = Native.PollEvents(OperationId, _pollPool, out running);
+                    lock (_readGate)
+                    {
+                        if (_stopReading) return;
+                        if (events.Length > 0)
+                        {
+                            _ready.Enqueue(events);
+                            _readySessions += SessionCount(events);
+                            Monitor.PulseAll(_readGate);
+                            while (_readySessions > _maxReadySessions && !_stopReading) Monitor.Wait(_readGate);
+                            if (_stopReading) return;
+                            continue;
+                        }
+                        // Nothing queued after the call returned: every event was read.
+                        if (completed && !running) return;
+                    }
+                    // Nothing new yet: the next poll when the call returns, or in a short while.
+                    try { _task.Wait(10); } catch (AggregateException) { }
+                }
+            }
+            catch (Exception e)
+            {
+                lock (_readGate) _readerFault = e;
+            }
+            finally
+            {
+                lock (_readGate)
+                {
+                    _readerDone = true;
+                    Monitor.PulseAll(_readGate);
+                }
+            }
+        }
+
+        private static int SessionCount(ProgressEvent[] events)
+        {
+            int count = 0;
+            foreach (ProgressEvent e in events)
+                if (e.HostSessionsOutcome != null && e.HostSessionsOutcome.Sessions != null) count += e.HostSessionsOutcome.Sessions.Length;
+            return count;
+        }
+
+        private bool WaitForReader(int milliseconds)
+        {
+            lock (_readGate)
+            {
+                if (!_stopReading)
+                {
+                    if (_ready.Count == 0 && !_readerDone && milliseconds > 0) Monitor.Wait(_readGate, milliseconds);
+                    if (!_stopReading) return _readerDone;
+                }
+            }
+            // Reading ahead was stopped: the call itself decides.
+            try { return _task.Wait(milliseconds); }
+            catch (AggregateException) { return true; }
+        }
+
+        private ProgressEvent[] TakeReadAhead()
+        {
+            lock (_readGate)
+            {
+                if (_ready.Count == 0)
+                {
+                    if (_readerFault != null) { Exception fault = _readerFault; _readerFault = null; throw fault; }
+                    return new ProgressEvent[0];
+                }
+                ProgressEvent[] events = _ready.Count == 1 ? _ready.Dequeue() : Concat(_ready);
+                _readySessions = 0;
+                Monitor.PulseAll(_readGate);
+                return events;
+            }
+        }
+
+        private static ProgressEvent[] Concat(Queue<ProgressEvent[]> queue)
+        {
+            var all = new List<ProgressEvent>();
+            while (queue.Count > 0) all.AddRange(queue.Dequeue());
+            return all.ToArray();
         }
 
         /// <summary>
@@ -48,6 +182,7 @@ namespace BastionSession
         /// </summary>
         public ProgressEvent[] Poll()
         {
+            if (_reader != null) return TakeReadAhead();
             if (_drained) return new ProgressEvent[0];
             bool running;
             ProgressEvent[] events = Native.PollEvents(OperationId, _pollPool, out running);

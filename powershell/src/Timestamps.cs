@@ -16,6 +16,7 @@ namespace BastionSession
         /// writes startTime in) into <paramref name="buffer"/>, which holds at least
         /// <see cref="CanonicalMaxLength"/> characters; returns the length written.
         /// </summary>
+        [System.Runtime.CompilerServices.MethodImpl(Jit.OptimizeAtOnce)]
         public static unsafe int WriteCanonical(DateTime value, char* buffer)
         {
             int n = 0;
@@ -44,6 +45,7 @@ namespace BastionSession
             return new string(buffer, 0, WriteCanonical(value, buffer));
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(Jit.OptimizeAtOnce)]
         private static unsafe int WriteDigits(char* buffer, int at, int value, int count)
         {
             for (int i = count - 1; i >= 0; i--)

@@ -259,6 +259,41 @@ Describe 'Get-BastionSession over many pages of one host' {
         $sessions | ForEach-Object { $_.BastionResourceId | Should -Be $PagedHost.BastionResourceId }
     }
 
+    It 'reading ahead (the cmdlet''s way of polling) serves every page''s sessions exactly once, also with a limit below one page' {
+        $request = @{ operationId = 'read-ahead-' + [guid]::NewGuid().ToString('N'); credential = @{ type = 'accessToken'; token = $Paged.Token }; armEndpoint = $Paged.BaseUrl; hosts = @(@{ resourceId = $PagedHost.BastionResourceId }); streamResults = $true }
+        $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
+        # One session may wait: the thread stops after each page until it is taken.
+        $op.ReadAhead(1)
+        $sessions = [System.Collections.Generic.List[object]]::new()
+        $hostResults = 0
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do {
+            $finished = $op.Wait(25)
+            foreach ($e in $op.Poll()) {
+                if ($e.Type -eq 'hostSessionsPage') { $sessions.AddRange([object[]]$e.HostSessionsOutcome.Sessions) }
+                if ($e.Type -eq 'hostResult') { $hostResults++ }
+            }
+        } until ($finished -or [DateTime]::UtcNow -gt $deadline)
+        $finished | Should -BeTrue
+        @($op.Poll()).Count | Should -Be 0
+        $op.StopReading()
+        $hostResults | Should -Be 1
+        $sessions.Count | Should -Be 7
+        @($sessions.SessionId | Sort-Object) | Should -Be @($PagedTruth | Where-Object BastionResourceId -eq $PagedHost.BastionResourceId | ForEach-Object SessionId | Sort-Object)
+        $op.GetHostSessionsOutcomes().Count | Should -Be 1
+    }
+
+    It 'a read-ahead stopped before its events were taken ends, and the call still returns' {
+        $request = @{ operationId = 'read-ahead-stop-' + [guid]::NewGuid().ToString('N'); credential = @{ type = 'accessToken'; token = $Paged.Token }; armEndpoint = $Paged.BaseUrl; hosts = @(@{ resourceId = $PagedHost.BastionResourceId }); streamResults = $true }
+        $op = [BastionSession.Native]::StartRequest('bastion_get_sessions', $request)
+        $op.ReadAhead(1)
+        Start-Sleep -Milliseconds 200
+        $op.StopReading()
+        $op.Wait(15000) | Should -BeTrue
+        $op.IsCompleted | Should -BeTrue
+        $op.GetHostSessionsOutcomes()[0].Ok | Should -BeTrue
+    }
+
     It 'a host failing mid-pages yields its earlier pages'' sessions once, then one error' {
         $errors = $null
         $sessions = @(Get-BastionSession -ResourceId $LoopingHost.BastionResourceId @PagedCommon -ErrorVariable errors -ErrorAction SilentlyContinue)
