@@ -20,6 +20,11 @@
                  into Session objects by the shim); first and second call
       page walk  the same pages read by a short Python loop (urllib + json, no SDK): POST
                  getActiveSessions, then GET each nextLink, json.loads each page; best of 3
+                 in one python process
+      rounds     the one-host measure runs -Rounds times, each right after its own page walk,
+                 and each row gives the median of the rounds (with their range): the ratios
+                 are taken round by round, so a machine slowed by other work slows both sides
+                 of one ratio
       to objects 100 hosts x 1,000 sessions, one non-streamed bastion_get_sessions through the
                  shim (as table 4 of BENCHMARKS.md): call wall time minus the library's own
                  stats.elapsedMs, plus objects, plus gathering them into one array; first
@@ -34,6 +39,9 @@
 .PARAMETER Emulator
     The emulator binary (default target/release/bastion-emulator).
 
+.PARAMETER Rounds
+    How many paired rounds (page walk, then a fresh worker) the one-host row takes (default 5).
+
 .PARAMETER Python
     A python3 (default $env:BASTION_PYTHON, else python3); only the standard library is used.
 
@@ -47,7 +55,8 @@ param(
     [string] $Python,
     [string] $Worker,
     [string] $Endpoint,
-    [string] $Label = 'this build'
+    [string] $Label = 'this build',
+    [ValidateRange(1, 50)] [int] $Rounds = 5
 )
 
 Set-StrictMode -Version Latest
@@ -204,8 +213,15 @@ $one = Start-BenchEmulator @('--hosts', '1', '--sessions-per-host', '100000', '-
 try {
     $walkFile = Join-Path ([IO.Path]::GetTempPath()) "bastion-page-walk-$PID.py"
     Set-Content -LiteralPath $walkFile -Value $pageWalk
-    try { $walk = (& $Python $walkFile $one.Endpoint $HostId $Token) | ConvertFrom-Json } finally { Remove-Item -LiteralPath $walkFile }
-    $oneHost = Invoke-BenchWorker 'OneHost' $one.Endpoint
+    # Each round pairs a page walk with a fresh pwsh worker run right after it, so both see
+    # the machine in the same state; the ratios are taken per round, then their median.
+    $pairs = try {
+        foreach ($round in 1..$Rounds) {
+            $w = (& $Python $walkFile $one.Endpoint $HostId $Token) | ConvertFrom-Json
+            $m = Invoke-BenchWorker 'OneHost' $one.Endpoint
+            [pscustomobject]@{ WalkMs = $w.seconds * 1000; WalkCount = $w.count; Run = $m; First = $m.firstMs / ($w.seconds * 1000); Warm = $m.warmMs / ($w.seconds * 1000) }
+        }
+    } finally { Remove-Item -LiteralPath $walkFile }
     $oneHostSteps = Invoke-BenchWorker 'OneHostSteps' $one.Endpoint
 } finally { Stop-BenchEmulator $one }
 $many = Start-BenchEmulator @('--hosts', '100', '--sessions-per-host', '1000', '--page-size', '1000', '--polls', '0')
@@ -213,18 +229,28 @@ try { $toObjects = Invoke-BenchWorker 'ToObjects' $many.Endpoint } finally { Sto
 $imports = foreach ($i in 1..5) { (Invoke-BenchWorker 'Import' '').importMs }
 $importMedian = ($imports | Sort-Object)[2]
 
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
+}
+function Format-Spread([double[]] $Values, [string] $Format) {
+    $f = "{0:$Format} ({1:$Format}–{2:$Format})"
+    $f -f (Get-Median $Values), ($Values | Measure-Object -Minimum).Minimum, ($Values | Measure-Object -Maximum).Maximum
+}
+
 $result = [pscustomobject]@{
     Label              = $Label
     ImportMedianMs     = $importMedian
     ImportRange        = '{0:n0}–{1:n0}' -f ($imports | Measure-Object -Minimum).Minimum, ($imports | Measure-Object -Maximum).Maximum
-    OneHostFirstMs     = $oneHost.firstMs
-    OneHostWarmMs      = $oneHost.warmMs
-    OneHostCount       = $oneHost.count
-    PageWalkMs         = $walk.seconds * 1000
-    PageWalkCount      = $walk.count
-    FirstVsWalk        = $oneHost.firstMs / ($walk.seconds * 1000)
-    WarmVsWalk         = $oneHost.warmMs / ($walk.seconds * 1000)
-    PeakWorkingSetMB   = $oneHost.peakWorkingSetMB
+    OneHostRounds      = $Rounds
+    OneHostFirstMs     = Format-Spread @($pairs | ForEach-Object { $_.Run.firstMs }) 'n0'
+    OneHostWarmMs      = Format-Spread @($pairs | ForEach-Object { $_.Run.warmMs }) 'n0'
+    OneHostCount       = @($pairs | ForEach-Object { $_.Run.count } | Sort-Object -Unique) -join ', '
+    PageWalkMs         = Format-Spread @($pairs | ForEach-Object { $_.WalkMs }) 'n0'
+    PageWalkCount      = @($pairs | ForEach-Object { $_.WalkCount } | Sort-Object -Unique) -join ', '
+    FirstVsWalk        = Format-Spread @($pairs | ForEach-Object { $_.First }) 'n2'
+    WarmVsWalk         = Format-Spread @($pairs | ForEach-Object { $_.Warm }) 'n2'
+    PeakWorkingSetMB   = Format-Spread @($pairs | ForEach-Object { $_.Run.peakWorkingSetMB }) 'n0'
     StepsFirstWarmMs   = '{0:n0} / {1:n0}' -f $oneHostSteps.firstMs, $oneHostSteps.warmMs
     StepsNativeMs      = '{0:n0} / {1:n0}' -f $oneHostSteps.firstNativeMs, $oneHostSteps.warmNativeMs
     StepsSessionsPollMs = '{0:n0} / {1:n0}' -f $oneHostSteps.firstSessionsPollMs, $oneHostSteps.warmSessionsPollMs
