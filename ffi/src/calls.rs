@@ -40,6 +40,13 @@ pub const FINISHED_RETENTION: Duration = Duration::from_secs(600);
 /// the library, only about this many sessions, a few megabytes).
 pub(crate) const MAX_UNPOLLED_SESSIONS: usize = 10_000;
 
+/// Streamed sessions one poll hands over at most (in whole `hostSessionsPage` events; a
+/// single page larger than this still goes whole). The rest wait for the next poll, so no
+/// poll envelope grows past a few pages: each envelope's buffer is held a while after it is
+/// freed (see `buffers`), and ten pages in each made a listing's peak memory about 30 MB
+/// larger.
+pub(crate) const MAX_SESSIONS_PER_POLL: usize = 2_000;
+
 /// How long a listing waits for a poll to make room before it concludes that nobody is
 /// reading and stops waiting for the rest of the call (the sessions are then queued as
 /// they come, as without back-pressure, so a caller that never polls cannot stall a call).
@@ -80,6 +87,14 @@ pub(crate) enum QueuedEvent {
 }
 
 impl QueuedEvent {
+    /// The streamed sessions the event carries (those of a `hostSessionsPage` event).
+    fn session_count(&self) -> usize {
+        match self {
+            QueuedEvent::HostSessionsPage { sessions, .. } => *sessions,
+            _ => 0,
+        }
+    }
+
     /// Appends the event's JSON to `out`; a page buffer goes back for the next page.
     pub(crate) fn write_to(self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self {
@@ -127,10 +142,27 @@ impl EventQueue {
         self.items.push_back(Queued { priority, json });
     }
 
-    fn drain(&mut self) -> (Vec<QueuedEvent>, u64) {
-        self.droppable = 0;
-        let dropped = std::mem::take(&mut self.dropped);
-        (self.items.drain(..).map(|q| q.json).collect(), dropped)
+    /// Takes the events from the oldest on, stopping before a `hostSessionsPage` event
+    /// that would take the sessions taken past `max_sessions` (the first event is always
+    /// taken); the rest wait for the next poll. Also takes the count of dropped events.
+    fn drain(&mut self, max_sessions: usize) -> (Vec<QueuedEvent>, u64) {
+        let mut taken = Vec::new();
+        let mut sessions = 0usize;
+        while let Some(next) = self.items.front() {
+            let carried = next.json.session_count();
+            if !taken.is_empty() && carried > 0 && sessions + carried > max_sessions {
+                break;
+            }
+            let Some(queued) = self.items.pop_front() else {
+                break;
+            };
+            if queued.priority != Priority::Keep {
+                self.droppable -= 1;
+            }
+            sessions += carried;
+            taken.push(queued.json);
+        }
+        (taken, std::mem::take(&mut self.dropped))
     }
 }
 
@@ -342,19 +374,18 @@ pub(crate) fn poll(id: &str) -> Poll {
             dropped: 0,
         };
     };
-    let (events, dropped) = lock(&op.queue).drain();
-    let taken: usize = events
-        .iter()
-        .map(|e| match e {
-            QueuedEvent::HostSessionsPage { sessions, .. } => *sessions,
-            _ => 0,
-        })
-        .sum();
+    // Read before draining: a call seen finished has queued all its events already.
+    let running = op.running.load(Ordering::SeqCst);
+    let (events, dropped, left) = {
+        let mut queue = lock(&op.queue);
+        let (events, dropped) = queue.drain(MAX_SESSIONS_PER_POLL);
+        (events, dropped, !queue.items.is_empty())
+    };
+    let taken: usize = events.iter().map(QueuedEvent::session_count).sum();
     op.unpolled_sessions.fetch_sub(taken, Ordering::SeqCst);
     op.reader_absent.store(false, Ordering::SeqCst);
     op.polled.notify_waiters();
-    let running = op.running.load(Ordering::SeqCst);
-    if !running {
+    if !running && !left {
         registry.remove(id);
     }
     Poll {
@@ -501,12 +532,59 @@ mod tests {
             q.push(Priority::Low, raw(json!({"type": "request"})));
         }
         assert_eq!(q.dropped, 1);
-        let (events, dropped) = q.drain();
+        let (events, dropped) = q.drain(usize::MAX);
         assert_eq!(dropped, 1);
         assert_eq!(events.len(), MAX_QUEUED_EVENTS + 1);
         let mut events = events.into_iter();
         assert!(text(events.next().unwrap()).contains("hostResult"));
         assert!(text(events.next().unwrap()).contains("hostDone"));
+    }
+
+    fn page(sessions: usize) -> QueuedEvent {
+        QueuedEvent::HostSessionsPage {
+            json: format!(r#"{{"sessions":{sessions}}}"#).into_bytes(),
+            sessions,
+        }
+    }
+
+    #[test]
+    fn a_poll_takes_pages_in_order_up_to_its_session_cap() {
+        let mut q = EventQueue::default();
+        q.push(
+            Priority::Normal,
+            QueuedEvent::Json(serde_json::value::to_raw_value(&json!({"type": "x"})).unwrap()),
+        );
+        for n in [1500, 400, 300, 5000, 10] {
+            q.push(Priority::Keep, page(n));
+        }
+        let counts = |events: Vec<QueuedEvent>| -> Vec<usize> {
+            events.iter().map(QueuedEvent::session_count).collect()
+        };
+        assert_eq!(counts(q.drain(2000).0), [0, 1500, 400]);
+        assert_eq!(counts(q.drain(2000).0), [300]);
+        // A page over the cap still goes, whole and alone.
+        assert_eq!(counts(q.drain(2000).0), [5000]);
+        assert_eq!(counts(q.drain(2000).0), [10]);
+        assert!(q.items.is_empty());
+        assert_eq!(q.droppable, 0);
+    }
+
+    #[test]
+    fn a_finished_call_stays_until_a_poll_has_taken_its_last_page() {
+        let h = start(Some("unit-op-capped")).unwrap();
+        for _ in 0..3 {
+            h.call()
+                .unpolled_sessions
+                .fetch_add(MAX_SESSIONS_PER_POLL, Ordering::SeqCst);
+            lock(&h.call().queue).push(Priority::Keep, page(MAX_SESSIONS_PER_POLL));
+        }
+        drop(h);
+        for left in [2, 1, 0] {
+            let p = poll("unit-op-capped");
+            assert!(!p.running);
+            assert_eq!(p.events.len(), 1, "{left} pages left after this poll");
+        }
+        assert!(poll("unit-op-capped").events.is_empty());
     }
 
     #[test]

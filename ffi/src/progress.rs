@@ -48,8 +48,10 @@ fn write_poll(poll: calls::Poll) -> Result<String, FfiError> {
 
 /// Returns the progress events queued for `operation_id` since the last poll, oldest
 /// first, as an envelope: `{"ok":true,"data":{"running":bool,"events":[...]}}` (see
-/// `ffi/CONTRACT.md` for the event types). An unknown or finished operation answers
-/// `"running":false` with whatever was still queued, then nothing more.
+/// `ffi/CONTRACT.md` for the event types). One poll hands over at most 2,000 streamed
+/// sessions (whole `hostSessionsPage` events); later events wait for the next poll. An
+/// unknown or finished operation answers `"running":false` with what is still queued:
+/// poll until a poll returns no events, then nothing more comes.
 ///
 /// - Ownership: the caller owns the returned string and frees it with
 ///   `bastion_string_free`. `operation_id` is borrowed for the call only.
