@@ -18,6 +18,21 @@ BeforeAll {
     }
     function script:Get-DisconnectCount { Get-StatCount (Get-EmulatorStats $Emulator) 'disconnectActiveSessions' }
 
+    # The six results of an interrupted disconnect: every id once, some Disconnected and some
+    # NotAttempted, and each state true to what the emulator still holds.
+    function script:Assert-InterruptedOutcomesTruthful {
+        param([object[]] $Outcomes, $Emu)
+        $Outcomes.Count | Should -Be 6
+        @($Outcomes.SessionId | Sort-Object -Unique).Count | Should -Be 6
+        @($Outcomes | Where-Object State -eq 'Disconnected').Count | Should -BeGreaterThan 0
+        @($Outcomes | Where-Object State -eq 'NotAttempted').Count | Should -BeGreaterThan 0
+        $left = @(Get-EmulatorSession $Emu | ForEach-Object { $_.SessionId })
+        foreach ($r in $Outcomes) {
+            if ($r.State -eq 'Disconnected') { $left | Should -Not -Contain $r.SessionId }
+            if ($r.State -eq 'NotAttempted') { $left | Should -Contain $r.SessionId }
+        }
+    }
+
     # Runs a script in a fresh runspace with no interactive host; returns output, errors and whether it threw.
     function script:Invoke-InRunspace {
         param([scriptblock] $Script, [object[]] $Arguments)
@@ -249,15 +264,7 @@ Describe 'A deadline mid-disconnect' {
         $errors.Count | Should -Be 1
         $errors[0].FullyQualifiedErrorId | Should -Be 'BastionRequestTimeout,BastionSession.Cmdlets.DisconnectBastionSessionCommand'
         $mixed[-1] | Should -BeOfType ([System.Management.Automation.ErrorRecord])
-        $results.Count | Should -Be 6
-        @($results.SessionId | Sort-Object -Unique).Count | Should -Be 6
-        @($results | Where-Object State -eq 'Disconnected').Count | Should -BeGreaterThan 0
-        @($results | Where-Object State -eq 'NotAttempted').Count | Should -BeGreaterThan 0
-        $left = @(Get-EmulatorSession $Slow | ForEach-Object { $_.SessionId })
-        foreach ($r in $results) {
-            if ($r.State -eq 'Disconnected') { $left | Should -Not -Contain $r.SessionId }
-            if ($r.State -eq 'NotAttempted') { $left | Should -Contain $r.SessionId }
-        }
+        Assert-InterruptedOutcomesTruthful $results $Slow
     }
 }
 
@@ -297,15 +304,7 @@ Describe 'Ctrl+C mid-disconnect keeps what is known (issue 23 point 6)' {
             $kept = @($ask.AddScript({ ($Error | Where-Object FullyQualifiedErrorId -like 'BastionDisconnectStopped*')[0].TargetObject }).Invoke())
             $ask.Dispose()
         } finally { $rs.Dispose() }
-        $kept.Count | Should -Be 6
-        @($kept.SessionId | Sort-Object -Unique).Count | Should -Be 6
-        @($kept | Where-Object State -eq 'Disconnected').Count | Should -BeGreaterThan 0
-        @($kept | Where-Object State -eq 'NotAttempted').Count | Should -BeGreaterThan 0
-        $left = @(Get-EmulatorSession $Slower | ForEach-Object { $_.SessionId })
-        foreach ($r in $kept) {
-            if ($r.State -eq 'Disconnected') { $left | Should -Not -Contain $r.SessionId }
-            if ($r.State -eq 'NotAttempted') { $left | Should -Contain $r.SessionId }
-        }
+        Assert-InterruptedOutcomesTruthful $kept $Slower
     }
 }
 
